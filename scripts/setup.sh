@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install every Debian package keycastd's build, tests and local stack need,
+# and the npm test peers (a Nostr relay, NIP-46 client libraries).
+# Idempotent, and quick when everything is present. Run as root.
+set -eu
+cd "$(dirname "$0")/.."
+
+PACKAGES="build-essential autoconf automake libtool pkg-config git ca-certificates curl \
+libevent-dev libyaml-dev libsecp256k1-dev libpq-dev libcjson-dev libssl-dev \
+libwslay-dev libcmocka-dev postgresql postgresql-contrib prometheus wrk nodejs npm"
+
+missing=""
+for p in $PACKAGES; do
+	# nodejs/npm may come from elsewhere on the machine: a working node is enough.
+	case $p in nodejs|npm) command -v "$p" >/dev/null 2>&1 && command -v node >/dev/null 2>&1 && continue ;; esac
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	echo "setup: installing:$missing"
+	[ "$(id -u)" -eq 0 ] || { echo "setup: run as root to install packages" >&2; exit 1; }
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# npm peers for the integration tests, pinned by the lock file.
+if [ -f tests/peers/package-lock.json ] && [ ! -f tests/peers/node_modules/.keycastd-ok ]; then
+	echo "setup: installing npm test peers"
+	(cd tests/peers && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	touch tests/peers/node_modules/.keycastd-ok
+fi
+echo "setup: all dependencies present"

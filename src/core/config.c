@@ -1,0 +1,425 @@
+/*
+ * config.c - the schema table and the loaders behind config.h.
+ */
+#include "core/config.h"
+
+#include "core/diag.h"
+#include "core/env.h"
+#include "core/ydoc.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int config_set_entry(struct config *cfg, const struct config_entry *e, const char *text,
+			    const char *origin, unsigned line, unsigned col, struct diag *d);
+static int config_set_list(struct config_list *l, const char *text);
+static void config_list_free(struct config_list *l);
+static int config_list_push(struct config_list *l, const char *s, size_t len);
+static size_t config_load_value(struct config *cfg, const struct config_entry *e,
+				yaml_document_t *doc, yaml_node_t *v, const char *file,
+				struct diag *d);
+static const char *config_type_name(const struct config_entry *e);
+
+static const char *const config_levels[] = {"debug", "info", "warn", "error", NULL};
+static const char *const config_formats[] = {"auto", "json", "text", NULL};
+
+#define CFG(field) offsetof(struct config, field)
+
+/* The schema: one row per setting; keep doc/configuration.md generated from it. */
+static const struct config_entry config_table[] = {
+	{"log_level", CONFIG_ENUM, CFG(log_level), "info", 0, 0, "LOG_LEVEL", config_levels,
+	 false, "lowest severity logged"},
+	{"log_format", CONFIG_ENUM, CFG(log_format), "auto", 0, 0, "LOG_FORMAT", config_formats,
+	 false, "log line format; auto = text on a terminal, JSON otherwise"},
+	{"listen_addr", CONFIG_STR, CFG(listen_addr), "0.0.0.0", 0, 0, "LISTEN_ADDR", NULL,
+	 false, "address the HTTP server (probes, metrics) listens on"},
+	{"port", CONFIG_INT, CFG(port), "8080", 0, 65535, "PORT", NULL, false,
+	 "HTTP port; 0 picks a free port and logs it"},
+	{"plan", CONFIG_STR, CFG(plan), "", 0, 0, "SHUTDOWN_PLAN", NULL, false,
+	 "shutdown plan file; empty = the built-in default plan"},
+	{"instance_id", CONFIG_STR, CFG(instance_id), "", 0, 0, "INSTANCE_ID", NULL, false,
+	 "this replica's name in request claims and logs; empty = the host name"},
+	{"database_url", CONFIG_STR, CFG(database_url), "", 0, 0, "DATABASE_URL", NULL, true,
+	 "PostgreSQL connection string (libpq URI or key=value)"},
+	{"db_pool_size", CONFIG_INT, CFG(db_pool_size), "8", 1, 256, "DB_POOL_SIZE", NULL, false,
+	 "database connections per replica"},
+	{"db_query_timeout_ms", CONFIG_INT, CFG(db_query_timeout_ms), "5000", 1, 600000,
+	 "DB_QUERY_TIMEOUT_MS", NULL, false, "a query running longer is cancelled"},
+	{"master_key_path", CONFIG_STR, CFG(master_key_path), "", 0, 0, "MASTER_KEY_PATH", NULL,
+	 false, "file holding the 256-bit master key that seals users' secret keys"},
+	{"bunker_relays", CONFIG_LIST, CFG(bunker_relays), "", 0, 0, "BUNKER_RELAYS", NULL,
+	 false, "relay URLs (ws:// or wss://) the signer listens and answers on"},
+	{"http_max_body_bytes", CONFIG_INT, CFG(http_max_body_bytes), "65536", 1024, 16777216,
+	 "HTTP_MAX_BODY_BYTES", NULL, false, "largest HTTP request body accepted"},
+	{"http_timeout_ms", CONFIG_INT, CFG(http_timeout_ms), "10000", 100, 3600000,
+	 "HTTP_TIMEOUT_MS", NULL, false, "HTTP read/write timeout per connection"},
+	{"relay_publish_timeout_ms", CONFIG_INT, CFG(relay_publish_timeout_ms), "5000", 100,
+	 600000, "RELAY_PUBLISH_TIMEOUT_MS", NULL, false,
+	 "how long a publish waits for the relays' OK"},
+};
+
+#define CONFIG_N (sizeof(config_table) / sizeof(config_table[0]))
+
+/* The schema table and its length. */
+const struct config_entry *config_schema(size_t *n)
+{
+	*n = CONFIG_N;
+	return config_table;
+}
+
+/* The field of cfg an entry describes. */
+static void *config_field(struct config *cfg, const struct config_entry *e)
+{
+	return (char *)cfg + e->offset;
+}
+
+/* Fill cfg with the defaults. Returns 0, or -1 on ENOMEM. */
+int config_init(struct config *cfg)
+{
+	struct diag d = {0};
+	int rc = 0;
+
+	*cfg = (struct config){0};
+	for (size_t i = 0; i < CONFIG_N; i++)
+		if (config_set_entry(cfg, &config_table[i], config_table[i].def, "default", 0, 0,
+				     &d) != 0)
+			rc = -1;
+	diag_clear(&d);
+	return rc;
+}
+
+/* Release every string of cfg. */
+void config_free(struct config *cfg)
+{
+	for (size_t i = 0; i < CONFIG_N; i++) {
+		void *f = config_field(cfg, &config_table[i]);
+		if (config_table[i].type == CONFIG_LIST)
+			config_list_free(f);
+		else if (config_table[i].type != CONFIG_INT) {
+			free(*(char **)f);
+			*(char **)f = NULL;
+		}
+	}
+}
+
+/* The schema row of name (underscores or dashes), or NULL. */
+const struct config_entry *config_find(const char *name)
+{
+	for (size_t i = 0; i < CONFIG_N; i++) {
+		const char *a = config_table[i].name, *b = name;
+		while (*a != '\0' && (*a == *b || (*a == '_' && *b == '-'))) {
+			a++;
+			b++;
+		}
+		if (*a == '\0' && *b == '\0')
+			return &config_table[i];
+	}
+	return NULL;
+}
+
+/* Set the setting called name from text. Returns 0, or -1 with a finding. */
+int config_set(struct config *cfg, const char *name, const char *text, const char *origin,
+	       unsigned line, unsigned col, struct diag *d)
+{
+	const struct config_entry *e = config_find(name);
+
+	if (e == NULL) {
+		diag_add(d, DIAG_ERROR, origin, line, col, "unknown setting '%s'", name);
+		return -1;
+	}
+	return config_set_entry(cfg, e, text, origin, line, col, d);
+}
+
+/* Parse an integer setting within its bounds. 0, or -1 with a finding. */
+static int config_parse_int(int64_t *out, const struct config_entry *e, const char *text,
+			    const char *origin, unsigned line, unsigned col, struct diag *d)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0') {
+		diag_add(d, DIAG_ERROR, origin, line, col, "%s: '%s' is not an integer", e->name,
+			 text);
+		return -1;
+	}
+	if (v < e->min || v > e->max) {
+		diag_add(d, DIAG_ERROR, origin, line, col,
+			 "%s: %lld is out of range [%" PRId64 ", %" PRId64 "]", e->name, v, e->min,
+			 e->max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Check text against the entry's choices. 0, or -1 with a finding. */
+static int config_check_enum(const struct config_entry *e, const char *text, const char *origin,
+			     unsigned line, unsigned col, struct diag *d)
+{
+	for (const char *const *c = e->choices; *c != NULL; c++)
+		if (strcmp(*c, text) == 0)
+			return 0;
+	diag_add(d, DIAG_ERROR, origin, line, col, "%s: '%s' is not one of the allowed values",
+		 e->name, text);
+	return -1;
+}
+
+/* Store text into the entry's field of cfg, validated by type. */
+static int config_set_entry(struct config *cfg, const struct config_entry *e, const char *text,
+			    const char *origin, unsigned line, unsigned col, struct diag *d)
+{
+	void *f = config_field(cfg, e);
+	char *copy;
+
+	switch (e->type) {
+	case CONFIG_INT:
+		return config_parse_int(f, e, text, origin, line, col, d);
+	case CONFIG_LIST:
+		if (config_set_list(f, text) == 0)
+			return 0;
+		diag_add(d, DIAG_ERROR, origin, line, col, "%s: out of memory", e->name);
+		return -1;
+	case CONFIG_ENUM:
+		if (config_check_enum(e, text, origin, line, col, d) != 0)
+			return -1;
+		break;
+	case CONFIG_STR:
+		break;
+	}
+	copy = strdup(text);
+	if (copy == NULL) {
+		diag_add(d, DIAG_ERROR, origin, line, col, "%s: out of memory", e->name);
+		return -1;
+	}
+	free(*(char **)f);
+	*(char **)f = copy;
+	return 0;
+}
+
+/* Append s[0..len) to a list, trimmed of blanks; empty items are skipped. */
+static int config_list_push(struct config_list *l, const char *s, size_t len)
+{
+	char **v;
+
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return 0;
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	l->v = v;
+	l->v[l->n] = strndup(s, len);
+	if (l->v[l->n] == NULL)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+/* Replace a list with the comma-separated items of text. */
+static int config_set_list(struct config_list *l, const char *text)
+{
+	const char *p = text;
+
+	config_list_free(l);
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (config_list_push(l, p, len) != 0)
+			return -1;
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* Release a list. */
+static void config_list_free(struct config_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Apply one YAML value to an entry; returns the number of errors. */
+static size_t config_load_value(struct config *cfg, const struct config_entry *e,
+				yaml_document_t *doc, yaml_node_t *v, const char *file,
+				struct diag *d)
+{
+	struct config_list *l = config_field(cfg, e);
+
+	if (e->type == CONFIG_LIST && v->type == YAML_SEQUENCE_NODE) {
+		config_list_free(l);
+		for (yaml_node_item_t *it = v->data.sequence.items.start;
+		     it < v->data.sequence.items.top; it++) {
+			yaml_node_t *item = yaml_document_get_node(doc, *it);
+			const char *s = ydoc_scalar(item);
+			if (s == NULL) {
+				diag_add(d, DIAG_ERROR, file, ydoc_line(item), ydoc_col(item),
+					 "%s: each item must be a string, not a %s", e->name,
+					 ydoc_type_name(item));
+				return 1;
+			}
+			if (config_list_push(l, s, strlen(s)) != 0)
+				return 1;
+		}
+		return 0;
+	}
+	if (ydoc_scalar(v) == NULL) {
+		diag_add(d, DIAG_ERROR, file, ydoc_line(v), ydoc_col(v), "%s: expected %s, not a %s",
+			 e->name, config_type_name(e), ydoc_type_name(v));
+		return 1;
+	}
+	return config_set_entry(cfg, e, ydoc_scalar(v), file, ydoc_line(v), ydoc_col(v), d) != 0;
+}
+
+/* Apply a YAML file; findings go to d. Returns the number of errors. */
+size_t config_load_file(struct config *cfg, const char *path, struct diag *d)
+{
+	struct ydoc_file yf;
+	yaml_node_t *root;
+	size_t errors = 0;
+
+	if (ydoc_load_file(&yf, path, d) != 0)
+		return 1;
+	root = yf.n > 0 ? ydoc_root(&yf.docs[0]) : NULL;
+	if (root == NULL || root->type != YAML_MAPPING_NODE) {
+		diag_add(d, DIAG_ERROR, path, root ? ydoc_line(root) : 1, root ? ydoc_col(root) : 1,
+			 "a config file is a mapping of setting: value");
+		ydoc_free(&yf);
+		return 1;
+	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+	     p < root->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&yf.docs[0], p->key);
+		yaml_node_t *v = yaml_document_get_node(&yf.docs[0], p->value);
+		const struct config_entry *e = ydoc_scalar(k) ? config_find(ydoc_scalar(k)) : NULL;
+		if (e == NULL) {
+			diag_add(d, DIAG_ERROR, path, ydoc_line(k), ydoc_col(k),
+				 "unknown setting '%s'", ydoc_scalar(k) ? ydoc_scalar(k) : "?");
+			errors++;
+			continue;
+		}
+		errors += config_load_value(cfg, e, &yf.docs[0], v, path, d);
+	}
+	ydoc_free(&yf);
+	return errors;
+}
+
+/* Apply the environment variables of the schema; returns the number of errors. */
+size_t config_apply_env(struct config *cfg, const struct env *e, struct diag *d)
+{
+	char origin[96];
+	size_t errors = 0;
+
+	for (size_t i = 0; i < CONFIG_N; i++) {
+		const char *v = config_table[i].env ? env_get(e, config_table[i].env) : NULL;
+		if (v == NULL)
+			continue;
+		snprintf(origin, sizeof(origin), "env %s", config_table[i].env);
+		errors += config_set_entry(cfg, &config_table[i], v, origin, 0, 0, d) != 0;
+	}
+	return errors;
+}
+
+/* A word for the entry's type in messages and docs. */
+static const char *config_type_name(const struct config_entry *e)
+{
+	static const char *const names[] = {
+		[CONFIG_STR] = "string",
+		[CONFIG_INT] = "integer",
+		[CONFIG_ENUM] = "choice",
+		[CONFIG_LIST] = "list",
+	};
+	return names[e->type];
+}
+
+/* Print the flag spelling of a setting name (dashes for underscores). */
+static void config_print_flag(FILE *out, const char *name)
+{
+	for (const char *p = name; *p != '\0'; p++)
+		fputc(*p == '_' ? '-' : *p, out);
+}
+
+/* Print the allowed values or range of an entry. */
+static void config_print_range(FILE *out, const struct config_entry *e)
+{
+	if (e->type == CONFIG_INT)
+		fprintf(out, "%" PRId64 "..%" PRId64, e->min, e->max);
+	else if (e->type == CONFIG_ENUM)
+		for (const char *const *c = e->choices; *c != NULL; c++)
+			fprintf(out, "%s%s", *c, c[1] != NULL ? "|" : "");
+	else
+		fputs(config_type_name(e), out);
+}
+
+/* Print the flags of the schema for --help. */
+void config_print_help(FILE *out)
+{
+	for (size_t i = 0; i < CONFIG_N; i++) {
+		const struct config_entry *e = &config_table[i];
+		fputs("  --", out);
+		config_print_flag(out, e->name);
+		fputs(" <", out);
+		config_print_range(out, e);
+		fprintf(out, ">\n      %s (env %s, default \"%s\")\n", e->help,
+			e->env ? e->env : "-", e->def);
+	}
+}
+
+/* Print the schema as the Markdown reference doc/configuration.md. */
+void config_print_markdown(FILE *out)
+{
+	fputs("# keycastd configuration reference\n\n"
+	      "Generated from the schema table in `src/core/config.c` by\n"
+	      "`keycastd config docs`; do not edit by hand.\n\n"
+	      "Precedence, lowest first: default, config file (`--config FILE`, YAML\n"
+	      "mapping of `setting: value`), environment variable, command-line flag.\n"
+	      "Lists are comma-separated in the environment and on the command line,\n"
+	      "and may be a YAML sequence in the file. A bad value stops `keycastd serve`\n"
+	      "with exit code 2 and an error naming `file:line:col` or the variable.\n\n"
+	      "| setting | flag | env | type | default | meaning |\n"
+	      "|---|---|---|---|---|---|\n",
+	      out);
+	for (size_t i = 0; i < CONFIG_N; i++) {
+		const struct config_entry *e = &config_table[i];
+		fprintf(out, "| `%s` | `--", e->name);
+		config_print_flag(out, e->name);
+		fprintf(out, "` | `%s` | ", e->env ? e->env : "-");
+		config_print_range(out, e);
+		fprintf(out, " | `%s` | %s%s |\n", e->def, e->help,
+			e->secret ? " (secret: never logged or shown)" : "");
+	}
+}
+
+/* Print the effective settings, secrets redacted, as "name = value". */
+void config_print(const struct config *cfg, FILE *out)
+{
+	for (size_t i = 0; i < CONFIG_N; i++) {
+		const struct config_entry *e = &config_table[i];
+		const void *f = (const char *)cfg + e->offset;
+		fprintf(out, "%s = ", e->name);
+		if (e->type == CONFIG_INT)
+			fprintf(out, "%" PRId64 "\n", *(const int64_t *)f);
+		else if (e->type == CONFIG_LIST) {
+			const struct config_list *l = f;
+			for (size_t j = 0; j < l->n; j++)
+				fprintf(out, "%s%s", l->v[j], j + 1 < l->n ? "," : "");
+			fputc('\n', out);
+		} else if (e->secret && **(char *const *)f != '\0')
+			fputs("(set, redacted)\n", out);
+		else
+			fprintf(out, "%s\n", *(char *const *)f);
+	}
+}

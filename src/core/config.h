@@ -1,0 +1,99 @@
+/*
+ * config.h - the daemon's configuration, driven by one schema table.
+ *
+ * Each setting has a name, a type, a default, bounds, an environment
+ * variable and a help text in config.c's table; that table drives the
+ * YAML config file, the environment, the command-line flags, validation,
+ * `--help` and doc/configuration.md. Precedence, lowest first: default,
+ * file (--config), environment, flags.
+ */
+#ifndef KC_CONFIG_H
+#define KC_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct diag;
+struct env;
+
+/* A list of strings (relay URLs). */
+struct config_list {
+	char **v; /* owned strings */
+	size_t n;
+};
+
+/* Every setting of the daemon. Strings are owned, never NULL after init. */
+struct config {
+	char *log_level;		  /* debug | info | warn | error */
+	char *log_format;		  /* auto | json | text */
+	char *listen_addr;		  /* HTTP listen address */
+	int64_t port;			  /* HTTP port; 0 picks a free one */
+	char *plan;			  /* shutdown plan file; "" = built-in default */
+	char *instance_id;		  /* this replica's name in claims and logs */
+	char *database_url;		  /* libpq connection string (secret) */
+	int64_t db_pool_size;		  /* connections in the pool */
+	int64_t db_query_timeout_ms;	  /* per-query timeout */
+	char *master_key_path;		  /* file with the 32-byte master key */
+	struct config_list bunker_relays; /* relays the signer listens on */
+	int64_t http_max_body_bytes;	  /* request body limit */
+	int64_t http_timeout_ms;	  /* per-connection read/write timeout */
+	int64_t relay_publish_timeout_ms; /* wait for relay OK per publish */
+};
+
+/* Types a setting may have. */
+enum config_type {
+	CONFIG_STR,  /* any string */
+	CONFIG_INT,  /* integer within [min, max] */
+	CONFIG_ENUM, /* one of choices */
+	CONFIG_LIST, /* comma-separated in env/flags, a sequence in YAML */
+};
+
+/* One row of the schema table. */
+struct config_entry {
+	const char *name;	    /* key in YAML, --flag with '-' for '_' */
+	enum config_type type;
+	size_t offset;		    /* of the field in struct config */
+	const char *def;	    /* default, as text */
+	int64_t min, max;	    /* CONFIG_INT bounds */
+	const char *env;	    /* environment variable, or NULL */
+	const char *const *choices; /* CONFIG_ENUM values, NULL-terminated */
+	bool secret;		    /* redact when shown */
+	const char *help;	    /* one line */
+};
+
+/* The schema table and its length. */
+const struct config_entry *config_schema(size_t *n);
+
+/* Fill cfg with the defaults. Returns 0, or -1 on ENOMEM. */
+int config_init(struct config *cfg) __attribute__((warn_unused_result));
+
+/* Release every string of cfg. */
+void config_free(struct config *cfg);
+
+/* Apply a YAML file; findings go to d. Returns the number of errors. */
+size_t config_load_file(struct config *cfg, const char *path, struct diag *d);
+
+/* Apply the environment variables of the schema; returns the number of errors. */
+size_t config_apply_env(struct config *cfg, const struct env *e, struct diag *d);
+
+/*
+ * Set the setting called name (or its flag spelling) from text, reporting
+ * problems against origin/line/col. Returns 0, or -1 with a finding in d.
+ */
+int config_set(struct config *cfg, const char *name, const char *text, const char *origin,
+	       unsigned line, unsigned col, struct diag *d);
+
+/* The schema row of name (underscores or dashes), or NULL. */
+const struct config_entry *config_find(const char *name);
+
+/* Print the flags of the schema for --help. */
+void config_print_help(FILE *out);
+
+/* Print the schema as the Markdown reference doc/configuration.md. */
+void config_print_markdown(FILE *out);
+
+/* Print the effective settings, secrets redacted, as "name = value". */
+void config_print(const struct config *cfg, FILE *out);
+
+#endif /* KC_CONFIG_H */

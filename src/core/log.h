@@ -1,0 +1,136 @@
+/*
+ * log.h - structured, one-line-per-event logging.
+ *
+ * Every event is a level, a component, a message and typed fields. The
+ * output is JSON lines (time, level, msg, component, fields...) or readable
+ * text; the fields are never formatted by the caller, so nothing can break
+ * the JSON. A field is built with one of the log_* constructors below, each
+ * of which takes a plain scalar or C string: key material lives in struct
+ * types (see nostr/keys.h, core/secret.h) that no constructor accepts, so a
+ * secret cannot be logged by accident — passing one is a compile error.
+ *
+ *   log_info("plan", "phase started", log_str("phase", name),
+ *            log_ms("budget_ms", budget));
+ */
+#ifndef KC_LOG_H
+#define KC_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Severity, lowest first. */
+enum log_level {
+	LOG_LEVEL_DEBUG, /* developer detail, off by default */
+	LOG_LEVEL_INFO,	 /* normal operation: one line per notable event */
+	LOG_LEVEL_WARN,	 /* degraded but continuing; an operator should look */
+	LOG_LEVEL_ERROR, /* an operation failed */
+};
+
+/* Output format. */
+enum log_format {
+	LOG_FORMAT_AUTO, /* text on a terminal, JSON otherwise */
+	LOG_FORMAT_JSON, /* one JSON object per line */
+	LOG_FORMAT_TEXT, /* human-readable, one line per event */
+};
+
+/* Type tag of one field. */
+enum log_field_type {
+	LOG_FIELD_NONE, /* sentinel, never printed */
+	LOG_FIELD_STR,	/* UTF-8 string (NULL prints as null) */
+	LOG_FIELD_INT,	/* signed 64-bit integer */
+	LOG_FIELD_UINT, /* unsigned 64-bit integer */
+	LOG_FIELD_BOOL, /* true / false */
+	LOG_FIELD_DBL,	/* floating point */
+};
+
+/* One key/value pair of an event. */
+struct log_field {
+	const char *key;
+	enum log_field_type type;
+	union {
+		const char *s;
+		int64_t i;
+		uint64_t u;
+		bool b;
+		double d;
+	} v;
+};
+
+/* Receives every event at or above the level (tests capture with it). */
+typedef void (*log_hook_fn)(void *arg, enum log_level level, const char *component,
+			    const char *msg, const struct log_field *fields, size_t nfields);
+
+/* A string field. */
+static inline struct log_field log_str(const char *key, const char *value)
+{
+	return (struct log_field){.key = key, .type = LOG_FIELD_STR, .v.s = value};
+}
+
+/* A signed integer field. */
+static inline struct log_field log_int(const char *key, int64_t value)
+{
+	return (struct log_field){.key = key, .type = LOG_FIELD_INT, .v.i = value};
+}
+
+/* An unsigned integer field. */
+static inline struct log_field log_uint(const char *key, uint64_t value)
+{
+	return (struct log_field){.key = key, .type = LOG_FIELD_UINT, .v.u = value};
+}
+
+/* A duration in milliseconds; by convention its key ends in "_ms". */
+static inline struct log_field log_ms(const char *key, int64_t ms)
+{
+	return log_int(key, ms);
+}
+
+/* A boolean field. */
+static inline struct log_field log_bool(const char *key, bool value)
+{
+	return (struct log_field){.key = key, .type = LOG_FIELD_BOOL, .v.b = value};
+}
+
+/* A floating-point field. */
+static inline struct log_field log_dbl(const char *key, double value)
+{
+	return (struct log_field){.key = key, .type = LOG_FIELD_DBL, .v.d = value};
+}
+
+/* Set the threshold and the format; AUTO picks by isatty(stderr). */
+void log_configure(enum log_level level, enum log_format format);
+
+/* The level currently in force. */
+enum log_level log_threshold(void);
+
+/* Send events to hook instead of stderr (NULL restores stderr). */
+void log_set_hook(log_hook_fn hook, void *arg);
+
+/* Parse "debug|info|warn|error"; returns 0, or -1 if unknown. */
+int log_level_parse(enum log_level *out, const char *s) __attribute__((warn_unused_result));
+
+/* Parse "auto|json|text"; returns 0, or -1 if unknown. */
+int log_format_parse(enum log_format *out, const char *s) __attribute__((warn_unused_result));
+
+/* The lower-case name of a level. */
+const char *log_level_name(enum log_level level);
+
+/* Emit one event; fields[0] is a sentinel and is skipped. Use the macros. */
+void log_emit(enum log_level level, const char *component, const char *msg,
+	      const struct log_field *fields, size_t nfields);
+
+#define LOG_FIELDS_(...) ((const struct log_field[]){{.key = NULL}, ##__VA_ARGS__})
+#define LOG_NFIELDS_(...) (sizeof(LOG_FIELDS_(__VA_ARGS__)) / sizeof(struct log_field))
+#define log_at(level, component, msg, ...)                                                      \
+	log_emit((level), (component), (msg), LOG_FIELDS_(__VA_ARGS__), LOG_NFIELDS_(__VA_ARGS__))
+
+#define log_debug(component, ...)                                                               \
+	do {                                                                                    \
+		if (log_threshold() <= LOG_LEVEL_DEBUG)                                         \
+			log_at(LOG_LEVEL_DEBUG, (component), __VA_ARGS__);                      \
+	} while (0)
+#define log_info(component, ...) log_at(LOG_LEVEL_INFO, (component), __VA_ARGS__)
+#define log_warn(component, ...) log_at(LOG_LEVEL_WARN, (component), __VA_ARGS__)
+#define log_error(component, ...) log_at(LOG_LEVEL_ERROR, (component), __VA_ARGS__)
+
+#endif /* KC_LOG_H */

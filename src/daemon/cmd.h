@@ -1,0 +1,57 @@
+/*
+ * cmd.h - sub-commands of the keycastd binary.
+ *
+ * main.c dispatches through a table of struct cmd; each sub-command lives
+ * in its own cmd_*.c and follows one exit-code convention: 0 success,
+ * 1 failure, 2 usage error (unknown option, bad configuration).
+ */
+#ifndef KC_CMD_H
+#define KC_CMD_H
+
+#include <stdio.h>
+
+/* Exit codes shared by every sub-command. */
+enum cmd_exit {
+	CMD_OK = 0,    /* success */
+	CMD_FAIL = 1,  /* the operation failed (or: the plan cannot run) */
+	CMD_USAGE = 2, /* bad invocation or configuration */
+};
+
+/* One sub-command. */
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv); /* argv[0] is the sub-command name */
+	void (*usage)(FILE *out);	   /* full usage text */
+	const char *summary;		   /* one line for `keycastd help` */
+};
+
+/* The sub-command table and its length. */
+const struct cmd *cmd_table(size_t *n);
+
+/* The sub-command called name, or NULL. */
+const struct cmd *cmd_find(const char *name);
+
+/* Whether arg asks for help (-h, --help). */
+int cmd_is_help(const char *arg);
+
+/* `keycastd serve`: run the daemon. */
+int cmd_serve(int argc, char **argv);
+/* Usage of `keycastd serve`. */
+void cmd_serve_usage(FILE *out);
+
+/* `keycastd config`: show settings or print their reference. */
+int cmd_config(int argc, char **argv);
+/* Usage of `keycastd config`. */
+void cmd_config_usage(FILE *out);
+
+/* `keycastd version`: print versions. */
+int cmd_version(int argc, char **argv);
+/* Usage of `keycastd version`. */
+void cmd_version_usage(FILE *out);
+
+/* `keycastd help [CMD]`: print usage. */
+int cmd_help(int argc, char **argv);
+/* Usage of `keycastd help`. */
+void cmd_help_usage(FILE *out);
+
+#endif /* KC_CMD_H */

@@ -1,0 +1,34 @@
+/*
+ * main.c - the keycastd binary: dispatch to a sub-command.
+ */
+#include "config.h"
+
+#include "daemon/cmd.h"
+
+#include <string.h>
+
+/* Run the sub-command named by argv[1]; usage and exit 2 when unknown. */
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		cmd_help_usage(stderr);
+		return CMD_USAGE;
+	}
+	if (cmd_is_help(argv[1]))
+		return cmd_help(1, argv + 1);
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(1, argv + 1);
+	c = cmd_find(argv[1]);
+	if (c == NULL) {
+		fprintf(stderr, "keycastd: unknown command '%s'\n\n", argv[1]);
+		cmd_help_usage(stderr);
+		return CMD_USAGE;
+	}
+	if (argc > 2 && cmd_is_help(argv[2])) {
+		c->usage(stdout);
+		return CMD_OK;
+	}
+	return c->run(argc - 1, argv + 1);
+}

@@ -1,0 +1,104 @@
+/*
+ * settings.c - defaults < file < env < flags, behind settings.h.
+ */
+#include "daemon/settings.h"
+
+#include "core/diag.h"
+#include "core/env.h"
+
+#include <string.h>
+
+static int settings_is_extra(const char *arg, const char *const *extra);
+static const char *settings_find_config(int argc, char **argv, int first, struct diag *d);
+static size_t settings_apply_flags(struct config *cfg, int argc, char **argv, int first,
+				   const char *const *extra, struct diag *d);
+
+/* Whether arg is one of the caller's own value-less flags. */
+static int settings_is_extra(const char *arg, const char *const *extra)
+{
+	for (; extra != NULL && *extra != NULL; extra++)
+		if (strcmp(arg, *extra) == 0)
+			return 1;
+	return 0;
+}
+
+/* The --config FILE argument, if any (last one wins). */
+static const char *settings_find_config(int argc, char **argv, int first, struct diag *d)
+{
+	const char *path = NULL;
+
+	for (int i = first; i < argc; i++) {
+		if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+		else if (strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc) {
+				diag_add(d, DIAG_ERROR, "--config", 0, 0, "needs a file name");
+				return NULL;
+			}
+			path = argv[++i];
+		}
+	}
+	return path;
+}
+
+/* Apply --name VALUE / --name=VALUE flags; returns the number of errors. */
+static size_t settings_apply_flags(struct config *cfg, int argc, char **argv, int first,
+				   const char *const *extra, struct diag *d)
+{
+	size_t errors = 0;
+
+	for (int i = first; i < argc; i++) {
+		char name[64];
+		const char *arg = argv[i], *eq, *value;
+
+		if (settings_is_extra(arg, extra))
+			continue;
+		if (strncmp(arg, "--", 2) != 0) {
+			diag_add(d, DIAG_ERROR, arg, 0, 0, "unexpected argument");
+			errors++;
+			continue;
+		}
+		eq = strchr(arg, '=');
+		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg - 2) : (int)strlen(arg + 2),
+			 arg + 2);
+		if (eq == NULL && i + 1 >= argc) {
+			diag_add(d, DIAG_ERROR, arg, 0, 0, "needs a value");
+			errors++;
+			continue;
+		}
+		value = eq ? eq + 1 : argv[++i];
+		if (strcmp(name, "config") == 0)
+			continue;
+		errors += config_set(cfg, name, value, arg, 0, 0, d) != 0;
+	}
+	return errors;
+}
+
+/* Build cfg from defaults, file, env and flags; -1 if any error. */
+int settings_load(struct config *cfg, int argc, char **argv, int first,
+		  const char *const *extra, struct diag *d)
+{
+	struct env env;
+	const char *file;
+	size_t errors = 0;
+
+	if (config_init(cfg) != 0) {
+		diag_add(d, DIAG_ERROR, "keycastd", 0, 0, "out of memory");
+		return -1;
+	}
+	file = settings_find_config(argc, argv, first, d);
+	if (file != NULL)
+		errors += config_load_file(cfg, file, d);
+	env_init(&env, 1);
+	errors += config_apply_env(cfg, &env, d);
+	env_clear(&env);
+	errors += settings_apply_flags(cfg, argc, argv, first, extra, d);
+	return errors == 0 && diag_count(d, DIAG_ERROR) == 0 ? 0 : -1;
+}
+
+/* Print the standard option help: --config and every schema flag. */
+void settings_print_help(FILE *out)
+{
+	fprintf(out, "  --config FILE\n      YAML file of settings (flags and env override it)\n");
+	config_print_help(out);
+}

@@ -1,0 +1,239 @@
+/*
+ * test_component.c - the component contract with fake components on a
+ * virtual clock: NULL operations, legal and illegal transitions, deferred
+ * completions, abort superseding drain, dependencies.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/component.h"
+#include "core/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A fake component whose operations complete when the test says so. */
+struct fake {
+	struct component *c;
+	int stops, drains, aborts, closes;
+	size_t inflight;
+};
+
+/* Fake stop_accepting: count. */
+static void fake_stop(void *self)
+{
+	((struct fake *)self)->stops++;
+}
+
+/* Fake drain: remember the component; the test completes it. */
+static void fake_drain(void *self, struct component *c)
+{
+	struct fake *f = self;
+
+	f->drains++;
+	f->c = c;
+}
+
+/* Fake abort: confirms at once. */
+static void fake_abort(void *self, struct component *c)
+{
+	((struct fake *)self)->aborts++;
+	component_complete(c, COMPONENT_OP_ABORT);
+}
+
+/* Fake close: the test completes it. */
+static void fake_close(void *self, struct component *c)
+{
+	struct fake *f = self;
+
+	f->closes++;
+	f->c = c;
+}
+
+/* Fake inflight counter. */
+static size_t fake_inflight(void *self)
+{
+	return ((struct fake *)self)->inflight;
+}
+
+static const struct component_ops fake_ops = {
+	.stop_accepting = fake_stop,
+	.drain = fake_drain,
+	.abort = fake_abort,
+	.close = fake_close,
+	.inflight = fake_inflight,
+};
+
+static const struct component_ops null_ops = {0};
+
+static const char *const signer_deps[] = {"db", NULL};
+static const struct component_desc desc_db = {"db", NULL, "database"};
+static const struct component_desc desc_signer = {"relay-signer", signer_deps, "signer"};
+static const struct component_desc desc_http = {"http", NULL, "http"};
+
+/* Records completions. */
+struct done_log {
+	int count[COMPONENT_OP_COUNT_];
+};
+
+/* Completion callback: count by operation. */
+static void on_done(void *arg, struct component *c, enum component_op op)
+{
+	(void)c;
+	((struct done_log *)arg)->count[op]++;
+}
+
+/* Silence logs during tests. */
+static void quiet(void *arg, enum log_level l, const char *c, const char *m,
+		  const struct log_field *f, size_t n)
+{
+	(void)arg, (void)l, (void)c, (void)m, (void)f, (void)n;
+}
+
+/* Test fixture: a registry on a virtual clock. */
+struct fixture {
+	struct clock *clk;
+	struct component_registry *reg;
+};
+
+/* Set up a fixture. */
+static int setup(void **state)
+{
+	struct fixture *fx = calloc(1, sizeof(*fx));
+
+	log_set_hook(quiet, NULL);
+	fx->clk = clock_new_virtual(0);
+	fx->reg = component_registry_new(fx->clk);
+	*state = fx;
+	return 0;
+}
+
+/* Tear down a fixture. */
+static int teardown(void **state)
+{
+	struct fixture *fx = *state;
+
+	component_registry_free(fx->reg);
+	clock_free(fx->clk);
+	free(fx);
+	log_set_hook(NULL, NULL);
+	return 0;
+}
+
+/* drain stops accepting first; completion arrives on the next turn only. */
+static void test_drain_deferred(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake f = {0};
+	struct done_log dl = {0};
+	struct component *c = component_register(fx->reg, &desc_http, &fake_ops, &f);
+
+	assert_non_null(c);
+	assert_int_equal(component_drain(c, on_done, &dl), 0);
+	assert_int_equal(f.stops, 1);
+	assert_int_equal(component_state(c), COMPONENT_DRAINING);
+	component_complete(c, COMPONENT_OP_DRAIN);
+	assert_int_equal(component_state(c), COMPONENT_DRAINED);
+	assert_int_equal(dl.count[COMPONENT_OP_DRAIN], 0); /* not inside the call */
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(dl.count[COMPONENT_OP_DRAIN], 1);
+	component_complete(c, COMPONENT_OP_DRAIN); /* stray: ignored */
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(dl.count[COMPONENT_OP_DRAIN], 1);
+}
+
+/* A component without operations completes everything at once. */
+static void test_null_ops(void **state)
+{
+	struct fixture *fx = *state;
+	struct done_log dl = {0};
+	struct component *c = component_register(fx->reg, &desc_db, &null_ops, NULL);
+
+	assert_int_equal(component_inflight(c), 0);
+	assert_true(component_ready(c, NULL));
+	assert_int_equal(component_drain(c, on_done, &dl), 0);
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(component_close(c, on_done, &dl), 0);
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(dl.count[COMPONENT_OP_DRAIN], 1);
+	assert_int_equal(dl.count[COMPONENT_OP_CLOSE], 1);
+	assert_int_equal(component_state(c), COMPONENT_CLOSED);
+	/* close is idempotent */
+	assert_int_equal(component_close(c, on_done, &dl), 0);
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(dl.count[COMPONENT_OP_CLOSE], 2);
+}
+
+/* abort supersedes a pending drain: only the abort completion arrives. */
+static void test_abort_supersedes_drain(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake f = {.inflight = 3};
+	struct done_log dl = {0};
+	struct component *c = component_register(fx->reg, &desc_http, &fake_ops, &f);
+
+	assert_int_equal(component_inflight(c), 3);
+	assert_int_equal(component_drain(c, on_done, &dl), 0);
+	assert_int_equal(component_abort(c, on_done, &dl), 0);
+	assert_int_equal(component_state(c), COMPONENT_ABORTED);
+	component_complete(c, COMPONENT_OP_DRAIN); /* late drain: dropped */
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(dl.count[COMPONENT_OP_DRAIN], 0);
+	assert_int_equal(dl.count[COMPONENT_OP_ABORT], 1);
+	assert_int_equal(f.aborts, 1);
+	/* drain after abort is illegal; close is allowed */
+	assert_int_equal(component_drain(c, on_done, &dl), -1);
+	assert_int_equal(component_close(c, on_done, &dl), 0);
+	component_complete(c, COMPONENT_OP_CLOSE);
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(component_state(c), COMPONENT_CLOSED);
+}
+
+/* Illegal transitions are refused and leave the state alone. */
+static void test_illegal(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake f = {0};
+	struct done_log dl = {0};
+	struct component *c = component_register(fx->reg, &desc_http, &fake_ops, &f);
+
+	assert_int_equal(component_close(c, on_done, &dl), 0);
+	assert_int_equal(component_state(c), COMPONENT_CLOSING);
+	assert_int_equal(component_close(c, on_done, &dl), -1);
+	assert_int_equal(component_drain(c, on_done, &dl), -1);
+	assert_int_equal(component_stop_accepting(c), -1);
+	assert_int_equal(component_state(c), COMPONENT_CLOSING);
+	assert_false(component_ready(c, NULL));
+}
+
+/* Names are unique; dependencies are transitive. */
+static void test_registry(void **state)
+{
+	struct fixture *fx = *state;
+
+	assert_non_null(component_register(fx->reg, &desc_db, &null_ops, NULL));
+	assert_non_null(component_register(fx->reg, &desc_signer, &null_ops, NULL));
+	assert_null(component_register(fx->reg, &desc_db, &null_ops, NULL));
+	assert_int_equal(component_count(fx->reg), 2);
+	assert_string_equal(component_name(component_find(fx->reg, "relay-signer")),
+			    "relay-signer");
+	assert_null(component_find(fx->reg, "nope"));
+	assert_true(component_depends_on(fx->reg, "relay-signer", "db"));
+	assert_false(component_depends_on(fx->reg, "db", "relay-signer"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_drain_deferred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_null_ops, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_supersedes_drain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_illegal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("component", tests, NULL, NULL);
+}

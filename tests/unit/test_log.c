@@ -1,0 +1,123 @@
+/*
+ * test_log.c - structured logging: JSON lines parse and carry typed
+ * fields; the threshold filters; levels and formats parse.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/log.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Run fn with stderr redirected to a file; return what it wrote. */
+static char *capture_stderr(void (*fn)(void))
+{
+	char path[] = "/tmp/kc-log-XXXXXX";
+	int fd = mkstemp(path);
+	int saved = dup(STDERR_FILENO);
+	char *buf = calloc(1, 65536);
+	FILE *f;
+
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	fn();
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fdopen(fd, "r");
+	rewind(f);
+	if (fread(buf, 1, 65535, f) == 0)
+		buf[0] = '\0';
+	fclose(f);
+	unlink(path);
+	return buf;
+}
+
+/* Emit a few events in JSON. */
+static void emit_json(void)
+{
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+	log_debug("plan", "hidden");
+	log_info("plan", "phase \"started\"\n", log_str("phase", "pre-drain"),
+		 log_ms("budget_ms", 10000), log_bool("ok", true), log_str("nothing", NULL));
+	log_warn("db", "no fields");
+}
+
+/* JSON lines are valid JSON with time, level, msg, component and fields. */
+static void test_json_lines(void **state)
+{
+	char *out = capture_stderr(emit_json);
+	char *nl = strchr(out, '\n');
+	cJSON *o;
+
+	(void)state;
+	assert_non_null(nl);
+	*nl = '\0';
+	o = cJSON_Parse(out);
+	assert_non_null(o);
+	assert_string_equal(cJSON_GetObjectItem(o, "level")->valuestring, "info");
+	assert_string_equal(cJSON_GetObjectItem(o, "msg")->valuestring, "phase \"started\"\n");
+	assert_string_equal(cJSON_GetObjectItem(o, "component")->valuestring, "plan");
+	assert_string_equal(cJSON_GetObjectItem(o, "phase")->valuestring, "pre-drain");
+	assert_int_equal(cJSON_GetObjectItem(o, "budget_ms")->valueint, 10000);
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "ok")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "nothing")));
+	assert_non_null(cJSON_GetObjectItem(o, "time"));
+	cJSON_Delete(o);
+	assert_non_null(strstr(nl + 1, "\"level\":\"warn\""));
+	assert_null(strstr(nl + 1, "hidden"));
+	free(out);
+}
+
+/* Emit one event as text. */
+static void emit_text(void)
+{
+	log_configure(LOG_LEVEL_DEBUG, LOG_FORMAT_TEXT);
+	log_debug("http", "listening", log_str("addr", "127.0.0.1"), log_int("port", 8080),
+		  log_str("note", "two words"));
+}
+
+/* Text lines carry level, component, message and k=v fields. */
+static void test_text_line(void **state)
+{
+	char *out = capture_stderr(emit_text);
+
+	(void)state;
+	assert_non_null(strstr(out, "debug http: listening addr=127.0.0.1 port=8080"));
+	assert_non_null(strstr(out, "note=\"two words\""));
+	free(out);
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+}
+
+/* Levels and formats parse; unknown names are refused. */
+static void test_parse(void **state)
+{
+	enum log_level l;
+	enum log_format f;
+
+	(void)state;
+	assert_int_equal(log_level_parse(&l, "warn"), 0);
+	assert_int_equal(l, LOG_LEVEL_WARN);
+	assert_int_equal(log_level_parse(&l, "warning"), 0);
+	assert_int_equal(log_level_parse(&l, "loud"), -1);
+	assert_int_equal(log_format_parse(&f, "text"), 0);
+	assert_int_equal(f, LOG_FORMAT_TEXT);
+	assert_int_equal(log_format_parse(&f, "xml"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_json_lines),
+		cmocka_unit_test(test_text_line),
+		cmocka_unit_test(test_parse),
+	};
+	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
+}

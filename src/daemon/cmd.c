@@ -8,6 +8,10 @@
 /* The sub-commands, in the order `keycastd help` lists them. */
 static const struct cmd cmds[] = {
 	{"serve", cmd_serve, cmd_serve_usage, "run the signing daemon"},
+	{"plan", cmd_plan, cmd_plan_usage, "check a shutdown plan (dry run), optionally against a manifest"},
+	{"key", cmd_key, cmd_key_usage, "manage users' signing keys and the master key"},
+	{"authz", cmd_authz, cmd_authz_usage, "manage authorizations and print bunker URIs"},
+	{"db", cmd_db, cmd_db_usage, "database maintenance (migrate, status)"},
 	{"config", cmd_config, cmd_config_usage, "show the effective settings or their reference"},
 	{"version", cmd_version, cmd_version_usage, "print versions of keycastd and its libraries"},
 	{"help", cmd_help, cmd_help_usage, "print usage of keycastd or of one sub-command"},

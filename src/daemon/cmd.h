@@ -39,6 +39,26 @@ int cmd_serve(int argc, char **argv);
 /* Usage of `keycastd serve`. */
 void cmd_serve_usage(FILE *out);
 
+/* `keycastd plan`: check a shutdown plan. */
+int cmd_plan(int argc, char **argv);
+/* Usage of `keycastd plan`. */
+void cmd_plan_usage(FILE *out);
+
+/* `keycastd key`: manage keys. */
+int cmd_key(int argc, char **argv);
+/* Usage of `keycastd key`. */
+void cmd_key_usage(FILE *out);
+
+/* `keycastd authz`: manage authorizations. */
+int cmd_authz(int argc, char **argv);
+/* Usage of `keycastd authz`. */
+void cmd_authz_usage(FILE *out);
+
+/* `keycastd db`: database maintenance. */
+int cmd_db(int argc, char **argv);
+/* Usage of `keycastd db`. */
+void cmd_db_usage(FILE *out);
+
 /* `keycastd config`: show settings or print their reference. */
 int cmd_config(int argc, char **argv);
 /* Usage of `keycastd config`. */

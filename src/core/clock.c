@@ -53,6 +53,7 @@ static void clock_virtual_start(struct clock_timer *t, int64_t delay_ms);
 static void clock_virtual_stop(struct clock_timer *t);
 static void clock_virtual_fini(struct clock_timer *t);
 static void clock_timer_fire(struct clock_timer *t);
+static struct clock_timer *clock_virtual_next_due(struct clock *clk, int64_t limit);
 
 static const struct clock_ops clock_libevent_ops = {
 	.now_ms = clock_libevent_now,

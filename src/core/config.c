@@ -22,6 +22,13 @@ static size_t config_load_value(struct config *cfg, const struct config_entry *e
 				yaml_document_t *doc, yaml_node_t *v, const char *file,
 				struct diag *d);
 static const char *config_type_name(const struct config_entry *e);
+static void *config_field(struct config *cfg, const struct config_entry *e);
+static int config_parse_int(int64_t *out, const struct config_entry *e, const char *text,
+			    const char *origin, unsigned line, unsigned col, struct diag *d);
+static int config_check_enum(const struct config_entry *e, const char *text, const char *origin,
+			     unsigned line, unsigned col, struct diag *d);
+static void config_print_flag(FILE *out, const char *name);
+static void config_print_range(FILE *out, const struct config_entry *e, const char *sep);
 
 static const char *const config_levels[] = {"debug", "info", "warn", "error", NULL};
 static const char *const config_formats[] = {"auto", "json", "text", NULL};
@@ -352,14 +359,14 @@ static void config_print_flag(FILE *out, const char *name)
 		fputc(*p == '_' ? '-' : *p, out);
 }
 
-/* Print the allowed values or range of an entry. */
-static void config_print_range(FILE *out, const struct config_entry *e)
+/* Print the allowed values or range of an entry, choices joined by sep. */
+static void config_print_range(FILE *out, const struct config_entry *e, const char *sep)
 {
 	if (e->type == CONFIG_INT)
 		fprintf(out, "%" PRId64 "..%" PRId64, e->min, e->max);
 	else if (e->type == CONFIG_ENUM)
 		for (const char *const *c = e->choices; *c != NULL; c++)
-			fprintf(out, "%s%s", *c, c[1] != NULL ? "|" : "");
+			fprintf(out, "%s%s", *c, c[1] != NULL ? sep : "");
 	else
 		fputs(config_type_name(e), out);
 }
@@ -372,7 +379,7 @@ void config_print_help(FILE *out)
 		fputs("  --", out);
 		config_print_flag(out, e->name);
 		fputs(" <", out);
-		config_print_range(out, e);
+		config_print_range(out, e, "|");
 		fprintf(out, ">\n      %s (env %s, default \"%s\")\n", e->help,
 			e->env ? e->env : "-", e->def);
 	}
@@ -397,8 +404,9 @@ void config_print_markdown(FILE *out)
 		fprintf(out, "| `%s` | `--", e->name);
 		config_print_flag(out, e->name);
 		fprintf(out, "` | `%s` | ", e->env ? e->env : "-");
-		config_print_range(out, e);
-		fprintf(out, " | `%s` | %s%s |\n", e->def, e->help,
+		config_print_range(out, e, " \\| ");
+		fprintf(out, " | %s%s%s | %s%s |\n", *e->def ? "`" : "", *e->def ? e->def : "(empty)",
+			*e->def ? "`" : "", e->help,
 			e->secret ? " (secret: never logged or shown)" : "");
 	}
 }

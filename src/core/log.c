@@ -22,6 +22,7 @@ static void log_write_json(enum log_level level, const char *component, const ch
 static void log_write_text(enum log_level level, const char *component, const char *msg,
 			   const struct log_field *fields, size_t nfields);
 static cJSON *log_field_json(const struct log_field *f);
+static size_t log_text_field(char *buf, size_t len, size_t off, const struct log_field *f);
 
 static enum log_level log_min_level = LOG_LEVEL_INFO;
 static enum log_format log_out_format = LOG_FORMAT_AUTO;

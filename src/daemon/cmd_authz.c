@@ -1,19 +1,333 @@
 /*
  * cmd_authz.c - `keycastd authz`: manage authorizations and print bunker URIs.
+ *
+ *   authz create KEY [--relay URL]... [--label T] [--expires-in S] [--policy JSON]
+ *   authz list
+ *   authz revoke ID
+ *
+ * create makes a fresh bunker keypair (stored sealed) and a fresh connect
+ * secret (stored as its SHA-256), and prints the only copy of the secret
+ * inside the bunker:// URI.
  */
+#include "core/config.h"
 #include "daemon/cmd.h"
+#include "daemon/settings.h"
+#include "db/db_admin.h"
+#include "db/db_hex.h"
+#include "db/db_seal.h"
+#include "db/db_sync.h"
+#include "nostr/keys.h"
+#include "nostr/uri.h"
+
+#include "core/env.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Everything an authz sub-command works with. */
+struct cmd_authz_ctx {
+	struct config cfg;
+	PGconn *conn;
+	struct db_master_key mk;
+	bool json;
+	const char *pos[1];
+	size_t npos;
+	const char *relays[CMD_OPT_LIST_MAX];
+	size_t nrelays;
+	const char *label, *expires_in, *policy;
+};
+
+/* One sub-command of `keycastd authz`. */
+struct cmd_authz_sub {
+	const char *name;
+	int (*run)(struct cmd_authz_ctx *a);
+	size_t npos;	   /* positional arguments it requires */
+	bool needs_master; /* load the master key */
+};
+
+static int cmd_authz_create(struct cmd_authz_ctx *a);
+static int cmd_authz_list(struct cmd_authz_ctx *a);
+static int cmd_authz_revoke(struct cmd_authz_ctx *a);
+static int cmd_authz_prepare(struct cmd_authz_ctx *a, const struct cmd_authz_sub *sub);
+static const struct cmd_authz_sub *cmd_authz_find(const char *name);
+static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const char *const *relays,
+			 size_t n, char *secret);
+static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65]);
+static int cmd_authz_relays(struct cmd_authz_ctx *a, const char ***relays, size_t *n);
+static void cmd_authz_print_row(PGresult *res, int i, cJSON *arr, bool json);
+
+static const struct cmd_authz_sub cmd_authz_subs[] = {
+	{"create", cmd_authz_create, 1, true},
+	{"list", cmd_authz_list, 0, false},
+	{"revoke", cmd_authz_revoke, 1, false},
+};
 
 /* Usage of `keycastd authz`. */
 void cmd_authz_usage(FILE *out)
 {
-	fprintf(out, "usage: keycastd authz ...\n\nmanage authorizations and print bunker URIs (not built yet)\n");
+	fprintf(out,
+		"usage: keycastd authz create KEY [--relay URL]... [--label TEXT]\n"
+		"                             [--expires-in SECONDS] [--policy JSON]\n"
+		"                             [--format text|json] [SETTINGS]\n"
+		"       keycastd authz list [--format text|json] [SETTINGS]\n"
+		"       keycastd authz revoke ID [SETTINGS]\n\n"
+		"create  authorize a client app to sign with KEY (name or pubkey): prints the\n"
+		"        bunker:// URI with the relays (--relay, else bunker_relays) and a\n"
+		"        fresh single-use connect secret, stored only hashed\n"
+		"list    list authorizations (never secrets)\n"
+		"revoke  revoke authorization ID\n\n"
+		"SETTINGS (the same as serve's):\n");
+	settings_print_help(out);
 }
 
-/* `keycastd authz`: manage authorizations and print bunker URIs. */
+/* The sub-command called name, or NULL. */
+static const struct cmd_authz_sub *cmd_authz_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(cmd_authz_subs) / sizeof(cmd_authz_subs[0]); i++)
+		if (strcmp(cmd_authz_subs[i].name, name) == 0)
+			return &cmd_authz_subs[i];
+	return NULL;
+}
+
+/* Connect, and load the master key if needed. */
+static int cmd_authz_prepare(struct cmd_authz_ctx *a, const struct cmd_authz_sub *sub)
+{
+	char err[512];
+	struct env e;
+	int rc = 0;
+
+	if (sub->needs_master) {
+		env_init(&e, 1);
+		rc = db_master_key_load(&a->mk, &e, a->cfg.master_key_path, err, sizeof(err));
+		env_clear(&e);
+	}
+	if (rc == 0 && (a->conn = db_sync_connect(a->cfg.database_url, err, sizeof(err))) == NULL)
+		rc = -1;
+	if (rc != 0)
+		fprintf(stderr, "keycastd authz: %s\n", err);
+	return rc == 0 ? CMD_OK : CMD_FAIL;
+}
+
+/* `keycastd authz`: dispatch to a sub-command. */
 int cmd_authz(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "keycastd authz: not available in this build\n");
-	return CMD_FAIL;
+	struct cmd_authz_ctx a = {0};
+	const char *format = NULL;
+	const struct cmd_opt opts[] = {{.name = "format", .value = &format},
+				       {.name = "relay", .list = a.relays, .nlist = &a.nrelays},
+				       {.name = "label", .value = &a.label},
+				       {.name = "expires-in", .value = &a.expires_in},
+				       {.name = "policy", .value = &a.policy},
+				       {0}};
+	const struct cmd_authz_sub *sub = argc >= 2 ? cmd_authz_find(argv[1]) : NULL;
+	int rc, json;
+
+	if (sub == NULL) {
+		cmd_authz_usage(stderr);
+		return CMD_USAGE;
+	}
+	rc = cmd_admin_load(&a.cfg, argc, argv, 2, opts, a.pos, sub->npos, &a.npos);
+	json = cmd_admin_format(format);
+	a.json = json == 1;
+	if (rc == CMD_OK && (json < 0 || a.npos != sub->npos)) {
+		cmd_authz_usage(stderr);
+		rc = CMD_USAGE;
+	}
+	if (rc == CMD_OK)
+		rc = cmd_authz_prepare(&a, sub);
+	if (rc == CMD_OK)
+		rc = sub->run(&a);
+	db_master_key_wipe(&a.mk);
+	PQfinish(a.conn);
+	config_free(&a.cfg);
+	return rc;
+}
+
+/* The relays: --relay flags, else bunker_relays; each a ws:// or wss:// URL. */
+static int cmd_authz_relays(struct cmd_authz_ctx *a, const char ***relays, size_t *n)
+{
+	*relays = a->nrelays > 0 ? a->relays : (const char **)a->cfg.bunker_relays.v;
+	*n = a->nrelays > 0 ? a->nrelays : a->cfg.bunker_relays.n;
+	if (*n == 0) {
+		fprintf(stderr, "keycastd authz create: no relays: give --relay URL or set "
+				"bunker_relays\n");
+		return -1;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		if (!nostr_uri_relay_valid((*relays)[i])) {
+			fprintf(stderr,
+				"keycastd authz create: relay '%s' is not a ws:// or wss:// URL\n",
+				(*relays)[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A fresh bunker keypair: its secret and its pubkey hex. */
+static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65])
+{
+	struct nostr_keypair kp;
+
+	if (nostr_keypair_generate(&kp) != 0)
+		return -1;
+	nostr_keypair_seckey(sk, &kp);
+	nostr_pubkey_to_hex(pk, &kp.pub);
+	nostr_keypair_wipe(&kp);
+	return 0;
+}
+
+/* The bunker:// URI of a bunker key (nostr/uri.h); *out is malloc'd. 0 or -1. */
+static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const char *const *relays,
+			 size_t n, char *secret)
+{
+	struct nostr_uri u = {.kind = NOSTR_URI_BUNKER, .nrelays = n, .secret = secret};
+	char err[256];
+
+	if (nostr_seckey_pubkey(&u.pubkey, bunker) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		u.relays[i] = (char *)relays[i]; /* borrowed: formatting never frees */
+	if (nostr_uri_format(out, &u, err, sizeof(err)) != 0) {
+		fprintf(stderr, "keycastd authz create: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* authz create KEY: bunker keypair, connect secret, URI. */
+static int cmd_authz_create(struct cmd_authz_ctx *a)
+{
+	struct nostr_seckey bunker;
+	unsigned char raw[32];
+	char secret[65], pk[65], key_pk[65], err[512], *uri = NULL;
+	struct db_admin_authz spec = {.key = a->pos[0],
+				      .bunker_pubkey = pk,
+				      .bunker_secret = &bunker,
+				      .connect_secret = secret,
+				      .policy_json = a->policy,
+				      .label = a->label};
+	int64_t id = -1;
+	int rc = CMD_FAIL;
+
+	if (cmd_authz_relays(a, (const char ***)&spec.relays, &spec.nrelays) != 0)
+		return CMD_USAGE;
+	spec.lifetime_s = a->expires_in != NULL ? strtoll(a->expires_in, NULL, 10) : 0;
+	if (a->expires_in != NULL && spec.lifetime_s <= 0) {
+		fprintf(stderr, "keycastd authz create: --expires-in wants seconds > 0\n");
+		return CMD_USAGE;
+	}
+	if (cmd_authz_keypair(&bunker, pk) != 0 || RAND_priv_bytes(raw, sizeof(raw)) != 1 ||
+	    db_hex_encode(secret, sizeof(secret), raw, sizeof(raw)) != 0 ||
+	    cmd_authz_uri(&uri, &bunker, spec.relays, spec.nrelays, secret) != 0)
+		goto out; /* nothing stored: the URI is made before the row */
+	id = db_admin_authz_create(a->conn, &a->mk, &spec, key_pk, err, sizeof(err));
+	if (id < 0)
+		fprintf(stderr, "keycastd authz create: %s\n", err);
+	else if (a->json)
+		rc = printf("{\"id\":%lld,\"key_pubkey\":\"%s\",\"bunker_pubkey\":\"%s\","
+			    "\"bunker_uri\":\"%s\"}\n",
+			    (long long)id, key_pk, pk, uri) > 0
+			     ? CMD_OK
+			     : CMD_FAIL;
+	else
+		rc = printf("authorization %lld for key %s\n%s\n", (long long)id, key_pk, uri) > 0
+			     ? CMD_OK
+			     : CMD_FAIL;
+out:
+	OPENSSL_cleanse(&bunker, sizeof(bunker));
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(secret, sizeof(secret));
+	if (uri != NULL)
+		OPENSSL_cleanse(uri, strlen(uri));
+	free(uri);
+	return rc;
+}
+
+/* Print (or collect as JSON) one authorization row. */
+static void cmd_authz_print_row(PGresult *res, int i, cJSON *arr, bool json)
+{
+	static const struct {
+		const char *key;
+		int col;
+	} cols[] = {{"key", DB_AUTHZ_COL_KEY_NAME},
+		    {"key_pubkey", DB_AUTHZ_COL_KEY_PUBKEY},
+		    {"bunker_pubkey", DB_AUTHZ_COL_BUNKER_PUBKEY},
+		    {"label", DB_AUTHZ_COL_LABEL},
+		    {"client_pubkey", DB_AUTHZ_COL_CLIENT},
+		    {"expires", DB_AUTHZ_COL_EXPIRES},
+		    {"revoked", DB_AUTHZ_COL_REVOKED},
+		    {"created", DB_AUTHZ_COL_CREATED}};
+	cJSON *o = cJSON_CreateObject();
+	bool used = strcmp(PQgetvalue(res, i, DB_AUTHZ_COL_SECRET_USED), "t") == 0;
+	bool revoked = !PQgetisnull(res, i, DB_AUTHZ_COL_REVOKED);
+
+	cJSON_AddNumberToObject(o, "id", atof(PQgetvalue(res, i, DB_AUTHZ_COL_ID)));
+	for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		cJSON_AddItemToObject(
+			o, cols[c].key,
+			PQgetisnull(res, i, cols[c].col)
+				? cJSON_CreateNull()
+				: cJSON_CreateString(PQgetvalue(res, i, cols[c].col)));
+	cJSON_AddBoolToObject(o, "secret_used", used);
+	cJSON_AddItemToObject(o, "relays", cJSON_Parse(PQgetvalue(res, i, DB_AUTHZ_COL_RELAYS)));
+	cJSON_AddItemToArray(arr, o);
+	if (!json)
+		printf("%-4s %-16s %-10s %-8s %s %s\n", PQgetvalue(res, i, DB_AUTHZ_COL_ID),
+		       PQgetvalue(res, i, DB_AUTHZ_COL_KEY_NAME),
+		       revoked ? "revoked"
+		       : used  ? "connected"
+			       : "pending",
+		       PQgetvalue(res, i, DB_AUTHZ_COL_LABEL),
+		       PQgetvalue(res, i, DB_AUTHZ_COL_BUNKER_PUBKEY),
+		       PQgetvalue(res, i, DB_AUTHZ_COL_RELAYS));
+}
+
+/* authz list. */
+static int cmd_authz_list(struct cmd_authz_ctx *a)
+{
+	char err[512], *text;
+	PGresult *res = db_admin_authz_list(a->conn, err, sizeof(err));
+	cJSON *arr = cJSON_CreateArray();
+
+	if (res == NULL) {
+		fprintf(stderr, "keycastd authz list: %s\n", err);
+		cJSON_Delete(arr);
+		return CMD_FAIL;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+		cmd_authz_print_row(res, i, arr, a->json);
+	if (a->json && (text = cJSON_PrintUnformatted(arr)) != NULL) {
+		printf("%s\n", text);
+		cJSON_free(text);
+	}
+	cJSON_Delete(arr);
+	PQclear(res);
+	return CMD_OK;
+}
+
+/* authz revoke ID. */
+static int cmd_authz_revoke(struct cmd_authz_ctx *a)
+{
+	char err[512], *end;
+	long long id = strtoll(a->pos[0], &end, 10);
+	int n;
+
+	if (*end != '\0' || id <= 0) {
+		fprintf(stderr, "keycastd authz revoke: '%s' is not an authorization id\n",
+			a->pos[0]);
+		return CMD_USAGE;
+	}
+	n = db_admin_authz_revoke(a->conn, id, err, sizeof(err));
+	if (n < 0)
+		fprintf(stderr, "keycastd authz revoke: %s\n", err);
+	else if (n == 0)
+		fprintf(stderr, "keycastd authz revoke: no live authorization %lld\n", id);
+	else
+		printf("revoked authorization %lld\n", id);
+	return n == 1 ? CMD_OK : CMD_FAIL;
 }

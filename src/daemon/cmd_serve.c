@@ -7,6 +7,7 @@
 #include "daemon/cmd.h"
 #include "daemon/daemon.h"
 #include "daemon/settings.h"
+#include "plan/plan.h"
 
 /* Usage of `keycastd serve`. */
 void cmd_serve_usage(FILE *out)
@@ -37,21 +38,27 @@ int cmd_serve(int argc, char **argv)
 {
 	struct config cfg;
 	struct diag d = {0};
-	struct daemon *dm;
-	int rc;
+	struct plan plan = {0};
+	struct daemon *dm = NULL;
+	int rc = CMD_USAGE;
 
 	if (settings_load(&cfg, argc, argv, 1, NULL, &d) != 0) {
 		diag_print(&d, stderr);
-		fprintf(stderr, "keycastd serve: invalid configuration; see `keycastd serve --help`\n");
+		fprintf(stderr,
+			"keycastd serve: invalid configuration; see `keycastd serve --help`\n");
 		diag_clear(&d);
 		config_free(&cfg);
 		return CMD_USAGE;
 	}
 	diag_clear(&d);
 	cmd_serve_setup_log(&cfg);
-	dm = daemon_new(&cfg);
+	if (daemon_plan_load(&plan, &cfg) != 0)
+		goto done; /* findings logged; a plan that cannot run is bad configuration */
+	dm = daemon_new(&cfg, &plan);
 	rc = dm != NULL ? daemon_run(dm) : CMD_FAIL;
+done:
 	daemon_free(dm);
+	plan_free(&plan);
 	config_free(&cfg);
 	return rc;
 }

@@ -2,17 +2,27 @@
  * daemon.h - the running daemon: one event loop, its clock, its
  * components, and the signals that end it.
  *
- * daemon_new() wires everything from a validated configuration;
- * daemon_run() runs the loop until the shutdown has finished.
+ * daemon_plan_load() loads and validates the shutdown plan at boot (the
+ * same code path as `keycastd plan check`); daemon_new() wires everything
+ * from a validated configuration and plan; daemon_run() runs the loop
+ * until the plan has run to its final line.
  */
 #ifndef KC_DAEMON_H
 #define KC_DAEMON_H
 
 struct config;
 struct daemon;
+struct plan;
 
-/* Wire a daemon from cfg (borrowed for its lifetime). NULL on failure, logged. */
-struct daemon *daemon_new(const struct config *cfg);
+/*
+ * Load cfg->plan (empty: the built-in default plan), layer the process
+ * env, validate it against the component catalogue and log every finding.
+ * Returns 0 when it can run, -1 otherwise (plan_free *p either way).
+ */
+int daemon_plan_load(struct plan *p, const struct config *cfg) __attribute__((warn_unused_result));
+
+/* Wire a daemon from cfg and plan (both borrowed for its lifetime). NULL on failure, logged. */
+struct daemon *daemon_new(const struct config *cfg, const struct plan *plan);
 
 /* Run the event loop until shutdown completes. Returns the exit code. */
 int daemon_run(struct daemon *d) __attribute__((warn_unused_result));

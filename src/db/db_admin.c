@@ -1,0 +1,175 @@
+/*
+ * db_admin.c - blocking store operations for the admin commands, behind db_admin.h.
+ */
+#include "db/db_admin.h"
+
+#include "db/db_hex.h"
+#include "db/db_seal.h"
+#include "db/db_sql.h"
+#include "db/db_sync.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Room for a sealed 32-byte secret as hex. */
+#define DB_ADMIN_SEALED_HEX (2 * (32 + DB_SEAL_OVERHEAD) + 1)
+
+static int db_admin_seal_hex(const struct db_master_key *mk, const char *kind, const char *id,
+			     const struct nostr_seckey *secret, char *hex, char *err,
+			     size_t errlen);
+static int64_t db_admin_returning_id(PGresult *res);
+static char *db_admin_relays_json(const char *const *relays, size_t n);
+static int db_admin_find_key(PGconn *conn, const char *key, char *id, size_t idlen, char *pubkey,
+			     char *err, size_t errlen);
+
+/* Seal secret for row kind:id under mk, as hex. */
+static int db_admin_seal_hex(const struct db_master_key *mk, const char *kind, const char *id,
+			     const struct nostr_seckey *secret, char *hex, char *err, size_t errlen)
+{
+	unsigned char sealed[32 + DB_SEAL_OVERHEAD];
+	char aad[128];
+	size_t n;
+
+	if (db_seal_aad(aad, sizeof(aad), kind, id, DB_ADMIN_KEY_VERSION) != 0 ||
+	    db_seal(mk, aad, secret->b, sizeof(secret->b), sealed, sizeof(sealed), &n) != 0 ||
+	    db_hex_encode(hex, DB_ADMIN_SEALED_HEX, sealed, n) != 0) {
+		snprintf(err, errlen, "cannot seal the secret");
+		return -1;
+	}
+	return 0;
+}
+
+/* The id of a RETURNING id result (consumed), or -1. */
+static int64_t db_admin_returning_id(PGresult *res)
+{
+	int64_t id =
+		res != NULL && PQntuples(res) == 1 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+
+	PQclear(res);
+	return id;
+}
+
+/* Store a key with its sealed secret. */
+int64_t db_admin_key_add(PGconn *conn, const struct db_master_key *mk, const char *name,
+			 const char *pubkey_hex, const struct nostr_seckey *secret, char *err,
+			 size_t errlen)
+{
+	char hex[DB_ADMIN_SEALED_HEX], ver[16];
+	const char *params[] = {pubkey_hex, name, hex, ver};
+
+	snprintf(ver, sizeof(ver), "%d", DB_ADMIN_KEY_VERSION);
+	if (db_admin_seal_hex(mk, "key", pubkey_hex, secret, hex, err, errlen) != 0)
+		return -1;
+	return db_admin_returning_id(db_sync_exec(conn, DB_SQL_KEY_INSERT, 4, params, err, errlen));
+}
+
+/* Every key. */
+PGresult *db_admin_key_list(PGconn *conn, char *err, size_t errlen)
+{
+	return db_sync_exec(conn, DB_SQL_KEY_LIST, 0, NULL, err, errlen);
+}
+
+/* Remove a key by name or pubkey. */
+int db_admin_key_remove(PGconn *conn, const char *key, char *err, size_t errlen)
+{
+	const char *params[] = {key};
+	PGresult *res = db_sync_exec(conn, DB_SQL_KEY_DELETE, 1, params, err, errlen);
+	int n = res != NULL ? PQntuples(res) > 0 : -1;
+
+	PQclear(res);
+	return n;
+}
+
+/* The relays as a JSON array (caller frees), NULL on ENOMEM. */
+static char *db_admin_relays_json(const char *const *relays, size_t n)
+{
+	cJSON *arr = cJSON_CreateStringArray(relays, (int)n);
+	char *json = arr != NULL ? cJSON_PrintUnformatted(arr) : NULL;
+
+	cJSON_Delete(arr);
+	return json;
+}
+
+/* Look a key up by name or pubkey: its id (text) and pubkey. */
+static int db_admin_find_key(PGconn *conn, const char *key, char *id, size_t idlen, char *pubkey,
+			     char *err, size_t errlen)
+{
+	const char *params[] = {key};
+	PGresult *res = db_sync_exec(conn, DB_SQL_KEY_FIND, 1, params, err, errlen);
+	int rc = -1;
+
+	if (res != NULL && PQntuples(res) != 1)
+		snprintf(err, errlen, "no key named '%s'", key);
+	else if (res != NULL) {
+		snprintf(id, idlen, "%s", PQgetvalue(res, 0, 0));
+		snprintf(pubkey, DB_PUBKEY_HEX_LEN + 1, "%s", PQgetvalue(res, 0, 1));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Create an authorization. */
+int64_t db_admin_authz_create(PGconn *conn, const struct db_master_key *mk,
+			      const struct db_admin_authz *a, char *key_pubkey, char *err,
+			      size_t errlen)
+{
+	char key_id[24], sealed[DB_ADMIN_SEALED_HEX], ver[16], hash_hex[2 * DB_HASH_LEN + 1],
+		life[24];
+	unsigned char hash[DB_HASH_LEN];
+	char *relays = NULL;
+	const char *params[] = {key_id,
+				a->bunker_pubkey,
+				sealed,
+				ver,
+				hash_hex,
+				NULL,
+				a->policy_json != NULL ? a->policy_json : "{}",
+				a->label != NULL ? a->label : "",
+				a->lifetime_s > 0 ? life : NULL};
+	int64_t id = -1;
+
+	snprintf(ver, sizeof(ver), "%d", DB_ADMIN_KEY_VERSION);
+	snprintf(life, sizeof(life), "%lld", (long long)a->lifetime_s);
+	db_secret_hash(hash, a->connect_secret);
+	if (db_admin_find_key(conn, a->key, key_id, sizeof(key_id), key_pubkey, err, errlen) != 0 ||
+	    db_hex_encode(hash_hex, sizeof(hash_hex), hash, sizeof(hash)) != 0 ||
+	    db_admin_seal_hex(mk, "bunker", a->bunker_pubkey, a->bunker_secret, sealed, err,
+			      errlen) != 0)
+		goto out;
+	relays = db_admin_relays_json(a->relays, a->nrelays);
+	params[5] = relays;
+	if (relays == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	id = db_admin_returning_id(db_sync_exec(conn, DB_SQL_AUTHZ_INSERT, 9, params, err, errlen));
+out:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	cJSON_free(relays);
+	return id;
+}
+
+/* Every authorization. */
+PGresult *db_admin_authz_list(PGconn *conn, char *err, size_t errlen)
+{
+	return db_sync_exec(conn, DB_SQL_AUTHZ_LIST, 0, NULL, err, errlen);
+}
+
+/* Revoke an authorization. */
+int db_admin_authz_revoke(PGconn *conn, int64_t id, char *err, size_t errlen)
+{
+	char text[24];
+	const char *params[] = {text};
+	PGresult *res;
+	int n;
+
+	snprintf(text, sizeof(text), "%lld", (long long)id);
+	res = db_sync_exec(conn, DB_SQL_AUTHZ_REVOKE, 1, params, err, errlen);
+	n = res != NULL ? PQntuples(res) > 0 : -1;
+	PQclear(res);
+	return n;
+}

@@ -1,0 +1,96 @@
+/*
+ * db_boot.c - the database side of `serve` start, behind db_boot.h.
+ */
+#include "db/db_boot.h"
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "db/db_migrate.h"
+#include "db/db_pool.h"
+#include "db/db_seal.h"
+#include "db/db_store.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+static void db_boot_pool_config(struct db_pool_config *pc, const struct config *cfg,
+				int64_t close_timeout_ms);
+static void db_boot_sweep(void *arg);
+static void db_boot_swept(void *arg, int result, const char *error);
+
+/* Pool settings from the daemon's configuration. */
+static void db_boot_pool_config(struct db_pool_config *pc, const struct config *cfg,
+				int64_t close_timeout_ms)
+{
+	db_pool_config_default(pc);
+	pc->conninfo = cfg->database_url;
+	pc->size = (size_t)cfg->db_pool_size;
+	pc->query_timeout_ms = cfg->db_query_timeout_ms;
+	pc->acquire_timeout_ms = cfg->db_query_timeout_ms;
+	pc->close_timeout_ms = close_timeout_ms;
+}
+
+/* The sweep finished: log what it did. */
+static void db_boot_swept(void *arg, int result, const char *error)
+{
+	(void)arg;
+	if (result < 0)
+		log_warn("db", "request claims sweep failed", log_str("error", error));
+	else if (result > 0)
+		log_debug("db", "expired request claims deleted", log_int("claims", result));
+}
+
+/* Janitor tick: delete expired claims, then re-arm (not while the pool closes). */
+static void db_boot_sweep(void *arg)
+{
+	struct db_handle *h = arg;
+
+	if (db_store_expire_claims(h->store, DB_CLAIMS_RETENTION_S, db_boot_swept, NULL) == 0)
+		clock_timer_start(h->janitor, DB_CLAIMS_SWEEP_MS);
+}
+
+/* Master key, migrations, pool and store. */
+int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,
+	    const struct config *cfg, const struct env *env, int64_t close_timeout_ms, char *err,
+	    size_t errlen)
+{
+	struct db_master_key mk;
+	struct db_pool_config pc;
+	char host[256] = "keycastd";
+	int applied = 0, rc = -1;
+
+	*h = (struct db_handle){0};
+	if (db_master_key_load(&mk, env, cfg->master_key_path, err, errlen) != 0)
+		return -1;
+	if (db_migrate_url(cfg->database_url, &applied, err, errlen) != 0)
+		goto out;
+	log_info("db", "database schema ready", log_int("version", db_migrate_latest()),
+		 log_int("applied", applied));
+	if (*cfg->instance_id == '\0' && gethostname(host, sizeof(host) - 1) != 0)
+		snprintf(host, sizeof(host), "keycastd");
+	db_boot_pool_config(&pc, cfg, close_timeout_ms);
+	if (db_pool_new(&h->pool, base, clk, &pc, err, errlen) != 0)
+		goto out;
+	if (db_store_new(&h->store, h->pool, &mk,
+			 *cfg->instance_id != '\0' ? cfg->instance_id : host) != 0 ||
+	    (h->janitor = clock_timer_new(clk, db_boot_sweep, h)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		db_handle_free(h);
+		goto out;
+	}
+	clock_timer_start(h->janitor, DB_CLAIMS_SWEEP_MS);
+	rc = 0;
+out:
+	db_master_key_wipe(&mk);
+	return rc;
+}
+
+/* Free the store and the pool. */
+void db_handle_free(struct db_handle *h)
+{
+	clock_timer_free(h->janitor);
+	db_store_free(h->store);
+	db_pool_free(h->pool);
+	*h = (struct db_handle){0};
+}

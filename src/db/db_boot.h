@@ -1,0 +1,58 @@
+/*
+ * db_boot.h - what `serve` does with the database at start.
+ *
+ *     struct db_handle db;
+ *     if (db_boot(&db, base, clk, &cfg, &env, margin_ms, err, sizeof(err)) != 0)
+ *             fail: err says why (no master key, database unreachable,
+ *             schema newer than the binary, a migration failed);
+ *     component_register(reg, desc_db, &db_component_ops, db.pool);
+ *     db_store_load_serving(db.store, on_serving_set, signer);  // async, then on change
+ *     ...
+ *     db_handle_free(&db);   // after the plan's close of "db" completed
+ *
+ * db_boot loads the master key (MASTER_KEY, else master_key_path),
+ * applies pending migrations (blocking, under the advisory lock: it runs
+ * before the event loop starts), then creates the pool (db_pool_size
+ * connections, db_query_timeout_ms per query, close bounded by
+ * close_timeout_ms) and the store (instance_id, else the host name),
+ * and starts the claims janitor: every DB_CLAIMS_SWEEP_MS it deletes
+ * request claims older than DB_CLAIMS_RETENTION_S (NIP-46 requests are
+ * ephemeral events: relays do not replay them, so an hour is plenty).
+ */
+#ifndef KC_DB_BOOT_H
+#define KC_DB_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct clock;
+struct config;
+struct env;
+struct event_base;
+struct clock_timer;
+
+/* How long a request claim is kept, and how often old ones are swept. */
+#define DB_CLAIMS_RETENTION_S 3600
+#define DB_CLAIMS_SWEEP_MS    (5 * 60 * 1000)
+
+/* The database side of a running daemon. */
+struct db_handle {
+	struct db_pool *pool;	     /* the component's self */
+	struct db_store *store;	     /* what the signer uses */
+	struct clock_timer *janitor; /* sweeps expired request claims */
+};
+
+/*
+ * Master key, migrations, pool and store from cfg. close_timeout_ms bounds
+ * the component's close (the plan's teardown margin, less a little).
+ * Returns 0, or -1 with a message in err (h is then empty). h must stay
+ * at the same address until db_handle_free() (the janitor points at it).
+ */
+int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,
+	    const struct config *cfg, const struct env *env, int64_t close_timeout_ms, char *err,
+	    size_t errlen) __attribute__((warn_unused_result));
+
+/* Free the store and the pool (never from a pool callback). */
+void db_handle_free(struct db_handle *h);
+
+#endif /* KC_DB_BOOT_H */

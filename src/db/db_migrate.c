@@ -1,0 +1,166 @@
+/*
+ * db_migrate.c - schema migrations under an advisory lock, behind db_migrate.h.
+ */
+#include "db/db_migrate.h"
+
+#include "core/log.h"
+#include "db/db_sql.h"
+#include "db/db_sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int db_migrate_lock(PGconn *conn, char *err, size_t errlen);
+static void db_migrate_unlock(PGconn *conn);
+static int db_migrate_apply(PGconn *conn, const struct db_migration *m, char *err, size_t errlen);
+static int db_migrate_script(PGconn *conn, const char *sql, char *err, size_t errlen);
+static int db_migrate_refuse_newer(const struct db_schema_status *st, char *err, size_t errlen);
+
+/* The highest embedded version. */
+int db_migrate_latest(void)
+{
+	return db_migrations_count > 0 ? db_migrations[db_migrations_count - 1].version : 0;
+}
+
+/* Read the database's schema version and compare with the embedded ones. */
+int db_migrate_status(PGconn *conn, struct db_schema_status *out, char *err, size_t errlen)
+{
+	PGresult *res = db_sync_exec(conn, DB_SQL_SCHEMA_EXISTS, 0, NULL, err, errlen);
+	bool exists = res != NULL && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+	PQclear(res);
+	if (res == NULL)
+		return -1;
+	*out = (struct db_schema_status){.latest = db_migrate_latest()};
+	if (exists) {
+		res = db_sync_exec(conn, DB_SQL_SCHEMA_VERSION, 0, NULL, err, errlen);
+		if (res == NULL)
+			return -1;
+		out->current = PQgetisnull(res, 0, 0) ? 0 : atoi(PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	for (size_t i = 0; i < db_migrations_count; i++)
+		out->pending += db_migrations[i].version > out->current;
+	out->newer = out->current > out->latest;
+	return 0;
+}
+
+/* Take the migration lock, saying so when another process holds it. */
+static int db_migrate_lock(PGconn *conn, char *err, size_t errlen)
+{
+	PGresult *res = db_sync_exec(conn, DB_SQL_MIGRATE_TRY_LOCK, 0, NULL, err, errlen);
+	int got;
+
+	if (res == NULL)
+		return -1;
+	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	if (got)
+		return 0;
+	log_info("db", "waiting for the migration lock (another replica is migrating)");
+	return db_sync_command(conn, DB_SQL_MIGRATE_LOCK, err, errlen);
+}
+
+/* Release the migration lock (a lost connection releases it too). */
+static void db_migrate_unlock(PGconn *conn)
+{
+	char err[256];
+
+	if (db_sync_command(conn, DB_SQL_MIGRATE_UNLOCK, err, sizeof(err)) != 0)
+		log_warn("db", "could not release the migration lock", log_str("error", err));
+}
+
+/* Run a multi-statement script (PQexec: migrations hold no parameters). */
+static int db_migrate_script(PGconn *conn, const char *sql, char *err, size_t errlen)
+{
+	PGresult *res = PQexec(conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	const char *msg = res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn);
+	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+
+	if (rc != 0)
+		snprintf(err, errlen, "%.*s", (int)strcspn(msg, "\n"), msg);
+	PQclear(res);
+	return rc;
+}
+
+/* Apply one migration in its own transaction and record it. */
+static int db_migrate_apply(PGconn *conn, const struct db_migration *m, char *err, size_t errlen)
+{
+	char ver[16], msg[512];
+	const char *params[2] = {ver, m->name};
+	PGresult *res;
+
+	snprintf(ver, sizeof(ver), "%d", m->version);
+	if (db_sync_command(conn, "BEGIN", err, errlen) != 0)
+		return -1;
+	if (db_migrate_script(conn, m->sql, msg, sizeof(msg)) != 0) {
+		snprintf(err, errlen, "migration %s failed: %s", m->name, msg);
+		goto fail;
+	}
+	res = db_sync_exec(conn, DB_SQL_SCHEMA_RECORD, 2, params, err, errlen);
+	PQclear(res);
+	if (res == NULL || db_sync_command(conn, "COMMIT", err, errlen) != 0)
+		goto fail;
+	log_info("db", "migration applied", log_int("version", m->version),
+		 log_str("name", m->name));
+	return 0;
+fail:
+	if (db_sync_command(conn, "ROLLBACK", msg, sizeof(msg)) != 0)
+		log_warn("db", "rollback failed", log_str("error", msg));
+	return -1;
+}
+
+/* The message refusing a database newer than this binary. */
+static int db_migrate_refuse_newer(const struct db_schema_status *st, char *err, size_t errlen)
+{
+	snprintf(err, errlen,
+		 "database schema is at version %d but this keycastd knows only up to version %d:"
+		 " refusing to use a newer schema (upgrade keycastd)",
+		 st->current, st->latest);
+	return -1;
+}
+
+/* Apply every pending migration under the advisory lock. */
+int db_migrate_run(PGconn *conn, int *applied, char *err, size_t errlen)
+{
+	struct db_schema_status st;
+	int rc = -1;
+
+	*applied = 0;
+	if (db_migrate_lock(conn, err, errlen) != 0)
+		return -1;
+	if (db_sync_command(conn, DB_SQL_SCHEMA_CREATE, err, errlen) != 0 ||
+	    db_migrate_status(conn, &st, err, errlen) != 0)
+		goto out;
+	if (st.newer) {
+		db_migrate_refuse_newer(&st, err, errlen);
+		goto out;
+	}
+	for (size_t i = 0; i < db_migrations_count; i++) {
+		if (db_migrations[i].version <= st.current)
+			continue;
+		if (db_migrate_apply(conn, &db_migrations[i], err, errlen) != 0)
+			goto out;
+		(*applied)++;
+	}
+	rc = 0;
+out:
+	db_migrate_unlock(conn);
+	return rc;
+}
+
+/* Connect and migrate: what `serve` runs before its loop starts. */
+int db_migrate_url(const char *conninfo, int *applied, char *err, size_t errlen)
+{
+	PGconn *conn = db_sync_connect(conninfo, err, errlen);
+	int rc;
+
+	*applied = 0;
+	if (conn == NULL)
+		return -1;
+	rc = db_migrate_run(conn, applied, err, errlen);
+	PQfinish(conn);
+	return rc;
+}

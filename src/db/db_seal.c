@@ -1,0 +1,232 @@
+/*
+ * db_seal.c - AES-256-GCM sealing and the master key, behind db_seal.h.
+ */
+#include "db/db_seal.h"
+
+#include "core/env.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DB_SEAL_FORMAT 0x01
+
+static int db_seal_hexval(int c);
+static int db_seal_crypt(const struct db_master_key *k, const char *aad, int enc,
+			 const unsigned char *nonce, const unsigned char *in, size_t len,
+			 unsigned char *out, unsigned char *tag);
+static int db_seal_read_all(const char *path, unsigned char *buf, size_t cap, size_t *n, char *err,
+			    size_t errlen);
+
+/* The value of a hex digit, or -1. */
+static int db_seal_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* A fresh random master key. */
+int db_master_key_generate(struct db_master_key *out)
+{
+	return RAND_priv_bytes(out->k, sizeof(out->k)) == 1 ? 0 : -1;
+}
+
+/* Parse 64 hex digits with optional surrounding whitespace. */
+int db_master_key_from_hex(struct db_master_key *out, const char *hex)
+{
+	size_t n;
+
+	while (*hex == ' ' || *hex == '\t' || *hex == '\n' || *hex == '\r')
+		hex++;
+	n = strspn(hex, "0123456789abcdefABCDEF");
+	if (n != 2 * DB_MASTER_KEY_LEN || strspn(hex + n, " \t\r\n") != strlen(hex + n))
+		return -1;
+	for (size_t i = 0; i < DB_MASTER_KEY_LEN; i++)
+		out->k[i] = (unsigned char)(db_seal_hexval(hex[2 * i]) << 4 |
+					    db_seal_hexval(hex[2 * i + 1]));
+	return 0;
+}
+
+/* Read up to cap bytes of path into buf; -1 if unreadable or longer. */
+static int db_seal_read_all(const char *path, unsigned char *buf, size_t cap, size_t *n, char *err,
+			    size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	*n = 0;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((r = read(fd, buf + *n, cap - *n)) > 0 && *n + (size_t)r < cap)
+		*n += (size_t)r;
+	close(fd);
+	if (r != 0) {
+		snprintf(err, errlen, "%s: %s", path, r < 0 ? strerror(errno) : "file too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a master key file (hex or 32 raw bytes). */
+int db_master_key_load_file(struct db_master_key *out, const char *path, char *err, size_t errlen)
+{
+	unsigned char buf[160];
+	size_t n;
+	int rc = -1;
+
+	if (db_seal_read_all(path, buf, sizeof(buf) - 1, &n, err, errlen) != 0)
+		goto fail;
+	buf[n] = '\0';
+	if (n == DB_MASTER_KEY_LEN) {
+		memcpy(out->k, buf, DB_MASTER_KEY_LEN);
+		rc = 0;
+	} else {
+		rc = db_master_key_from_hex(out, (const char *)buf);
+	}
+	if (rc != 0)
+		snprintf(err, errlen, "%s: not a master key (64 hex digits or 32 bytes)", path);
+fail:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return rc;
+}
+
+/* The master key from MASTER_KEY (hex) or else the file at path. */
+int db_master_key_load(struct db_master_key *out, const struct env *e, const char *path, char *err,
+		       size_t errlen)
+{
+	const char *hex = e != NULL ? env_get(e, DB_MASTER_KEY_ENV) : NULL;
+
+	if (hex != NULL && *hex != '\0') {
+		if (db_master_key_from_hex(out, hex) == 0)
+			return 0;
+		snprintf(err, errlen, "env %s: not 64 hex digits", DB_MASTER_KEY_ENV);
+		return -1;
+	}
+	if (path == NULL || *path == '\0') {
+		snprintf(err, errlen, "no master key: set master_key_path (MASTER_KEY_PATH) or %s",
+			 DB_MASTER_KEY_ENV);
+		return -1;
+	}
+	return db_master_key_load_file(out, path, err, errlen);
+}
+
+/* Write k as hex to a new 0600 file. */
+int db_master_key_write_file(const struct db_master_key *k, const char *path, char *err,
+			     size_t errlen)
+{
+	static const char digits[] = "0123456789abcdef";
+	char hex[2 * DB_MASTER_KEY_LEN + 1];
+	int fd, rc = -1;
+
+	for (size_t i = 0; i < DB_MASTER_KEY_LEN; i++) {
+		hex[2 * i] = digits[k->k[i] >> 4];
+		hex[2 * i + 1] = digits[k->k[i] & 15];
+	}
+	hex[2 * DB_MASTER_KEY_LEN] = '\n';
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fchmod(fd, 0600) != 0 || write(fd, hex, sizeof(hex)) != (ssize_t)sizeof(hex) ||
+	    fsync(fd) != 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else
+		rc = 0;
+	if (close(fd) != 0 && rc == 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+fail:
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return rc;
+}
+
+/* Wipe the key. */
+void db_master_key_wipe(struct db_master_key *k)
+{
+	OPENSSL_cleanse(k->k, sizeof(k->k));
+}
+
+/* "keycastd:<kind>:<id>:v<version>"; -1 if truncated. */
+int db_seal_aad(char *buf, size_t len, const char *kind, const char *id, int32_t version)
+{
+	int n = snprintf(buf, len, "keycastd:%s:%s:v%d", kind, id, (int)version);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* One AES-256-GCM pass (enc: seal and write tag; else open and check tag). */
+static int db_seal_crypt(const struct db_master_key *k, const char *aad, int enc,
+			 const unsigned char *nonce, const unsigned char *in, size_t len,
+			 unsigned char *out, unsigned char *tag)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int n, ok = ctx != NULL && len <= INT32_MAX;
+
+	ok = ok && EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) == 1;
+	ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, DB_SEAL_NONCE_LEN, NULL) == 1;
+	ok = ok && EVP_CipherInit_ex(ctx, NULL, NULL, k->k, nonce, enc) == 1;
+	ok = ok &&
+	     EVP_CipherUpdate(ctx, NULL, &n, (const unsigned char *)aad, (int)strlen(aad)) == 1;
+	ok = ok && EVP_CipherUpdate(ctx, out, &n, in, (int)len) == 1;
+	if (!enc)
+		ok = ok &&
+		     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, DB_SEAL_TAG_LEN, tag) == 1;
+	ok = ok && EVP_CipherFinal_ex(ctx, out + n, &n) == 1;
+	if (enc)
+		ok = ok &&
+		     EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, DB_SEAL_TAG_LEN, tag) == 1;
+	EVP_CIPHER_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/* Seal pt with aad: format byte, random nonce, ciphertext, tag. */
+int db_seal(const struct db_master_key *k, const char *aad, const unsigned char *pt, size_t ptlen,
+	    unsigned char *out, size_t outcap, size_t *outlen)
+{
+	unsigned char *nonce = out + 1, *ct = out + 1 + DB_SEAL_NONCE_LEN;
+
+	if (outcap < ptlen + DB_SEAL_OVERHEAD || RAND_bytes(nonce, DB_SEAL_NONCE_LEN) != 1)
+		return -1;
+	out[0] = DB_SEAL_FORMAT;
+	if (db_seal_crypt(k, aad, 1, nonce, pt, ptlen, ct, ct + ptlen) != 0) {
+		OPENSSL_cleanse(out, outcap);
+		return -1;
+	}
+	*outlen = ptlen + DB_SEAL_OVERHEAD;
+	return 0;
+}
+
+/* Open a sealed value; -1 (pt wiped) unless it authenticates under k and aad. */
+int db_unseal(const struct db_master_key *k, const char *aad, const unsigned char *sealed,
+	      size_t len, unsigned char *pt, size_t ptcap, size_t *ptlen)
+{
+	size_t n = len >= DB_SEAL_OVERHEAD ? len - DB_SEAL_OVERHEAD : 0;
+	unsigned char tag[DB_SEAL_TAG_LEN];
+
+	if (len < DB_SEAL_OVERHEAD || sealed[0] != DB_SEAL_FORMAT || ptcap < n) {
+		OPENSSL_cleanse(pt, ptcap);
+		return -1;
+	}
+	memcpy(tag, sealed + len - DB_SEAL_TAG_LEN, DB_SEAL_TAG_LEN);
+	if (db_seal_crypt(k, aad, 0, sealed + 1, sealed + 1 + DB_SEAL_NONCE_LEN, n, pt, tag) != 0) {
+		OPENSSL_cleanse(pt, ptcap);
+		return -1;
+	}
+	*ptlen = n;
+	return 0;
+}

@@ -1,0 +1,115 @@
+/*
+ * db_sql.h - every SQL statement of keycastd, defined once.
+ *
+ * The daemon's asynchronous store (db_store.c) and the synchronous admin
+ * commands (db_admin.c, db_migrate.c) run these same texts, always with
+ * bound parameters ($1, $2, ...), never with interpolated values. Binary
+ * values (sealed secrets, hashes) travel as hex text through
+ * decode($n, 'hex') / encode(col, 'hex'); lists as JSON text.
+ */
+#ifndef KC_DB_SQL_H
+#define KC_DB_SQL_H
+
+/* Migrations: the advisory lock key is ("keyc", 1). */
+#define DB_SQL_MIGRATE_TRY_LOCK "SELECT pg_try_advisory_lock(1801812323, 1)"
+#define DB_SQL_MIGRATE_LOCK	"SELECT pg_advisory_lock(1801812323, 1)"
+#define DB_SQL_MIGRATE_UNLOCK	"SELECT pg_advisory_unlock(1801812323, 1)"
+#define DB_SQL_SCHEMA_CREATE                                                                       \
+	"CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY,"                  \
+	" name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+/* Whether the schema_version table exists. */
+#define DB_SQL_SCHEMA_EXISTS "SELECT to_regclass('schema_version') IS NOT NULL"
+/* The highest applied version (NULL if none). */
+#define DB_SQL_SCHEMA_VERSION "SELECT max(version) FROM schema_version"
+#define DB_SQL_SCHEMA_RECORD  "INSERT INTO schema_version (version, name) VALUES ($1::int, $2)"
+
+/* Keys: $1 pubkey hex, $2 name, $3 sealed hex, $4 key version. */
+#define DB_SQL_KEY_INSERT                                                                          \
+	"INSERT INTO keys (pubkey, name, sealed_secret, key_version)"                              \
+	" VALUES ($1, $2, decode($3, 'hex'), $4::int) RETURNING id"
+/* id, pubkey, name, key_version, created_at, live authorizations. */
+#define DB_SQL_KEY_LIST                                                                            \
+	"SELECT k.id, k.pubkey, k.name, k.key_version,"                                            \
+	" to_char(k.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"             \
+	" (SELECT count(*) FROM authorizations a WHERE a.key_id = k.id"                            \
+	" AND a.revoked_at IS NULL) FROM keys k ORDER BY k.id"
+/* $1 name or pubkey hex: id, pubkey, name. */
+#define DB_SQL_KEY_FIND "SELECT id, pubkey, name FROM keys WHERE name = $1 OR pubkey = $1"
+/* $1 name or pubkey hex (its authorizations go with it). */
+#define DB_SQL_KEY_DELETE "DELETE FROM keys WHERE name = $1 OR pubkey = $1 RETURNING id"
+
+/*
+ * Authorizations: $1 key id, $2 bunker pubkey, $3 sealed bunker secret
+ * hex, $4 key version, $5 SHA-256 of the connect secret hex, $6 relays
+ * JSON array, $7 policy JSON, $8 label, $9 lifetime in seconds or NULL.
+ */
+#define DB_SQL_AUTHZ_INSERT                                                                        \
+	"INSERT INTO authorizations (key_id, bunker_pubkey, bunker_sealed_secret,"                 \
+	" bunker_key_version, secret_hash, relays, policy, label, expires_at)"                     \
+	" VALUES ($1::bigint, $2, decode($3, 'hex'), $4::int, decode($5, 'hex'),"                  \
+	" ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7::jsonb, $8,"                      \
+	" now() + make_interval(secs => $9::bigint)) RETURNING id"
+/* id, key name, key pubkey, bunker pubkey, label, client pubkey, secret used,
+ * relays JSON, expires, revoked, created (timestamps as ISO 8601 UTC). */
+#define DB_SQL_AUTHZ_LIST                                                                          \
+	"SELECT a.id, k.name, k.pubkey, a.bunker_pubkey, a.label, a.client_pubkey,"                \
+	" a.secret_used_at IS NOT NULL, array_to_json(a.relays)::text,"                            \
+	" to_char(a.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"             \
+	" to_char(a.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"             \
+	" to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"              \
+	" FROM authorizations a JOIN keys k ON k.id = a.key_id ORDER BY a.id"
+/* $1 id: revoke once. */
+#define DB_SQL_AUTHZ_REVOKE                                                                        \
+	"UPDATE authorizations SET revoked_at = now() WHERE id = $1::bigint"                       \
+	" AND revoked_at IS NULL RETURNING id"
+
+/*
+ * The serving set in one consistent snapshot: every live authorization with
+ * its key. Columns: authorization id, key id, key pubkey, sealed key hex,
+ * key version, bunker pubkey, sealed bunker secret hex, bunker key version,
+ * secret hash hex, secret used, client pubkey, relays JSON, policy JSON,
+ * expiry (Unix seconds or NULL).
+ */
+#define DB_SQL_SERVING                                                                             \
+	"SELECT a.id, k.id, k.pubkey, encode(k.sealed_secret, 'hex'), k.key_version,"              \
+	" a.bunker_pubkey, encode(a.bunker_sealed_secret, 'hex'), a.bunker_key_version,"           \
+	" encode(a.secret_hash, 'hex'), a.secret_used_at IS NOT NULL, a.client_pubkey,"            \
+	" array_to_json(a.relays)::text, a.policy::text,"                                          \
+	" extract(epoch FROM a.expires_at)::bigint"                                                \
+	" FROM authorizations a JOIN keys k ON k.id = a.key_id"                                    \
+	" WHERE a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())"           \
+	" ORDER BY k.id, a.id"
+
+/*
+ * Connect: consume the single-use secret and bind the client, atomically:
+ * $1 authorization id, $2 SHA-256 of the presented secret hex, $3 client
+ * pubkey. One row back for exactly one caller.
+ */
+#define DB_SQL_AUTHZ_CONSUME                                                                       \
+	"UPDATE authorizations SET secret_used_at = now(), client_pubkey = $3"                     \
+	" WHERE id = $1::bigint AND secret_hash = decode($2, 'hex')"                               \
+	" AND secret_used_at IS NULL AND revoked_at IS NULL"                                       \
+	" AND (expires_at IS NULL OR expires_at > now())"                                          \
+	" AND (client_pubkey IS NULL OR client_pubkey = $3) RETURNING id"
+/* Bind a client to a live authorization: $1 id, $2 client pubkey. */
+#define DB_SQL_AUTHZ_BIND                                                                          \
+	"UPDATE authorizations SET client_pubkey = $2 WHERE id = $1::bigint"                       \
+	" AND revoked_at IS NULL AND (client_pubkey IS NULL OR client_pubkey = $2)"                \
+	" RETURNING id"
+
+/* Claim a request: $1 event id hex, $2 instance. One row back for the winner. */
+#define DB_SQL_CLAIM                                                                               \
+	"INSERT INTO request_claims (event_id, instance_id) VALUES ($1, $2)"                       \
+	" ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+/* Drop claims older than $1 seconds. */
+#define DB_SQL_CLAIMS_EXPIRE                                                                       \
+	"DELETE FROM request_claims WHERE claimed_at < now() - make_interval(secs => $1::bigint)"
+
+/* Audit: $1 instance, $2 authorization id, $3 key pubkey, $4 client pubkey,
+ * $5 method, $6 event kind, $7 event id, $8 outcome, $9 detail. */
+#define DB_SQL_AUDIT_APPEND                                                                        \
+	"INSERT INTO audit_log (instance_id, authorization_id, key_pubkey, client_pubkey,"         \
+	" method, event_kind, event_id, outcome, detail)"                                          \
+	" VALUES ($1, $2::bigint, $3, $4, $5, $6::int, $7, $8, $9)"
+
+#endif /* KC_DB_SQL_H */

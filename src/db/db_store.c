@@ -1,0 +1,372 @@
+/*
+ * db_store.c - the signer's asynchronous store, behind db_store.h.
+ */
+#include "db/db_store.h"
+
+#include "core/log.h"
+#include "db/db_hex.h"
+#include "db/db_pool.h"
+#include "db/db_seal.h"
+#include "db/db_sql.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct db_store {
+	struct db_pool *pool;
+	struct db_master_key mk;
+	char *instance_id;
+};
+
+/* One call in flight: whom to tell. */
+struct db_store_call {
+	struct db_store *store;
+	db_store_cb cb;
+	db_serving_cb serving_cb;
+	void *arg;
+	bool count_rows; /* result = rows returned (else rows affected) */
+};
+
+/* Columns of DB_SQL_SERVING. */
+enum db_serving_col {
+	COL_AUTHZ_ID,
+	COL_KEY_ID,
+	COL_KEY_PUBKEY,
+	COL_KEY_SEALED,
+	COL_KEY_VERSION,
+	COL_BUNKER_PUBKEY,
+	COL_BUNKER_SEALED,
+	COL_BUNKER_VERSION,
+	COL_SECRET_HASH,
+	COL_SECRET_USED,
+	COL_CLIENT,
+	COL_RELAYS,
+	COL_POLICY,
+	COL_EXPIRES,
+};
+
+static int db_store_run(struct db_store *s, const char *sql, int n, const char *const *params,
+			bool count_rows, db_store_cb cb, void *arg);
+static void db_store_on_result(void *arg, const struct db_result *r);
+static void db_store_on_serving(void *arg, const struct db_result *r);
+static struct db_serving *db_serving_parse(struct db_store *s, PGresult *res);
+static int db_serving_unseal(const struct db_master_key *mk, const char *kind, const char *id,
+			     const char *hex, const char *version, struct nostr_seckey *out);
+static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresult *res, int row);
+static int db_serving_relays(struct db_serving_authz *a, const char *json);
+static void db_store_copy_hex(char *dst, const char *src);
+
+/* A store on pool with a copy of the master key. */
+int db_store_new(struct db_store **out, struct db_pool *pool, const struct db_master_key *mk,
+		 const char *instance_id)
+{
+	struct db_store *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (s == NULL || (s->instance_id = strdup(instance_id)) == NULL) {
+		free(s);
+		return -1;
+	}
+	s->pool = pool;
+	s->mk = *mk;
+	*out = s;
+	return 0;
+}
+
+/* Free the store, wiping its master key copy. */
+void db_store_free(struct db_store *s)
+{
+	if (s == NULL)
+		return;
+	db_master_key_wipe(&s->mk);
+	free(s->instance_id);
+	free(s);
+}
+
+/* Run one statement; the callback gets a row count. */
+static int db_store_run(struct db_store *s, const char *sql, int n, const char *const *params,
+			bool count_rows, db_store_cb cb, void *arg)
+{
+	struct db_store_call *call = calloc(1, sizeof(*call));
+
+	if (call == NULL)
+		return -1;
+	*call = (struct db_store_call){.store = s, .cb = cb, .arg = arg, .count_rows = count_rows};
+	if (db_pool_query(s->pool, sql, n, params, db_store_on_result, call) != 0) {
+		free(call);
+		return -1;
+	}
+	return 0;
+}
+
+/* A statement finished: report rows (or -1 and the error). */
+static void db_store_on_result(void *arg, const struct db_result *r)
+{
+	struct db_store_call *call = arg;
+	int result = -1;
+
+	if (r->status == DB_OK)
+		result = call->count_rows ? PQntuples(r->res) : atoi(PQcmdTuples(r->res));
+	if (call->cb != NULL)
+		call->cb(call->arg, result, r->error);
+	else if (r->status != DB_OK)
+		log_error("db", "audit append failed", log_str("error", r->error));
+	free(call);
+}
+
+/* Load the serving set. */
+int db_store_load_serving(struct db_store *s, db_serving_cb cb, void *arg)
+{
+	struct db_store_call *call = calloc(1, sizeof(*call));
+
+	if (call == NULL)
+		return -1;
+	*call = (struct db_store_call){.store = s, .serving_cb = cb, .arg = arg};
+	if (db_pool_query(s->pool, DB_SQL_SERVING, 0, NULL, db_store_on_serving, call) != 0) {
+		free(call);
+		return -1;
+	}
+	return 0;
+}
+
+/* The serving query finished: parse, unseal, hand over. */
+static void db_store_on_serving(void *arg, const struct db_result *r)
+{
+	struct db_store_call *call = arg;
+	struct db_serving *set = r->status == DB_OK ? db_serving_parse(call->store, r->res) : NULL;
+
+	call->serving_cb(call->arg, set,
+			 set != NULL	    ? NULL
+			 : r->error != NULL ? r->error
+					    : "out of memory");
+	free(call);
+}
+
+/* Copy a 64-digit hex value (or "" for NULL/odd lengths). */
+static void db_store_copy_hex(char *dst, const char *src)
+{
+	snprintf(dst, DB_PUBKEY_HEX_LEN + 1, "%s",
+		 src != NULL && strlen(src) == DB_PUBKEY_HEX_LEN ? src : "");
+}
+
+/* Unseal one 32-byte secret whose row identity is kind:id:v<version>. */
+static int db_serving_unseal(const struct db_master_key *mk, const char *kind, const char *id,
+			     const char *hex, const char *version, struct nostr_seckey *out)
+{
+	unsigned char sealed[32 + DB_SEAL_OVERHEAD];
+	char aad[128];
+	size_t n, ptlen;
+
+	if (db_hex_decode(sealed, sizeof(sealed), hex, &n) != 0 ||
+	    db_seal_aad(aad, sizeof(aad), kind, id, (int32_t)atoi(version)) != 0)
+		return -1;
+	if (db_unseal(mk, aad, sealed, n, out->b, sizeof(out->b), &ptlen) != 0 ||
+	    ptlen != sizeof(out->b))
+		return -1;
+	return 0;
+}
+
+/* Parse the relays JSON array into a. */
+static int db_serving_relays(struct db_serving_authz *a, const char *json)
+{
+	cJSON *arr = cJSON_Parse(json), *it;
+	int rc = -1;
+
+	if (!cJSON_IsArray(arr))
+		goto out;
+	a->relays = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(char *));
+	if (a->relays == NULL)
+		goto out;
+	cJSON_ArrayForEach(it, arr)
+	{
+		if (!cJSON_IsString(it) ||
+		    (a->relays[a->nrelays] = strdup(it->valuestring)) == NULL)
+			goto out;
+		a->nrelays++;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(arr);
+	return rc;
+}
+
+/* Add one row (an authorization, and its key if new). 0, 1 if skipped, -1 on ENOMEM. */
+static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresult *res, int row)
+{
+	int64_t key_id = strtoll(PQgetvalue(res, row, COL_KEY_ID), NULL, 10);
+	struct db_serving_key *k = set->nkeys > 0 ? &set->keys[set->nkeys - 1] : NULL;
+	struct db_serving_authz *a = &set->authz[set->nauthz];
+	size_t n;
+
+	if (k == NULL || k->id != key_id) {
+		k = &set->keys[set->nkeys];
+		k->id = key_id;
+		db_store_copy_hex(k->pubkey, PQgetvalue(res, row, COL_KEY_PUBKEY));
+		if (db_serving_unseal(&s->mk, "key", k->pubkey,
+				      PQgetvalue(res, row, COL_KEY_SEALED),
+				      PQgetvalue(res, row, COL_KEY_VERSION), &k->secret) != 0) {
+			log_error("db",
+				  "cannot unseal a key: tampered, moved or another master key",
+				  log_str("pubkey", k->pubkey));
+			return 1;
+		}
+		set->nkeys++;
+	}
+	a->id = strtoll(PQgetvalue(res, row, COL_AUTHZ_ID), NULL, 10);
+	a->key = set->nkeys - 1;
+	db_store_copy_hex(a->bunker_pubkey, PQgetvalue(res, row, COL_BUNKER_PUBKEY));
+	db_store_copy_hex(a->client_pubkey, PQgetvalue(res, row, COL_CLIENT));
+	a->secret_used = strcmp(PQgetvalue(res, row, COL_SECRET_USED), "t") == 0;
+	a->expires_at = strtoll(PQgetvalue(res, row, COL_EXPIRES), NULL, 10);
+	if (db_hex_decode(a->secret_hash, sizeof(a->secret_hash),
+			  PQgetvalue(res, row, COL_SECRET_HASH), &n) != 0 ||
+	    db_serving_unseal(&s->mk, "bunker", a->bunker_pubkey,
+			      PQgetvalue(res, row, COL_BUNKER_SEALED),
+			      PQgetvalue(res, row, COL_BUNKER_VERSION), &a->bunker_secret) != 0) {
+		log_error("db", "cannot unseal a bunker key: tampered, moved or another master key",
+			  log_str("bunker_pubkey", a->bunker_pubkey));
+		return 1;
+	}
+	if (db_serving_relays(a, PQgetvalue(res, row, COL_RELAYS)) != 0 ||
+	    (a->policy_json = strdup(PQgetvalue(res, row, COL_POLICY))) == NULL)
+		return -1;
+	set->nauthz++;
+	return 0;
+}
+
+/* Build the serving set from the rows of DB_SQL_SERVING; NULL on ENOMEM. */
+static struct db_serving *db_serving_parse(struct db_store *s, PGresult *res)
+{
+	struct db_serving *set = calloc(1, sizeof(*set));
+	size_t rows = (size_t)PQntuples(res);
+
+	if (set == NULL)
+		return NULL;
+	set->keys = calloc(rows + 1, sizeof(*set->keys));
+	set->authz = calloc(rows + 1, sizeof(*set->authz));
+	if (set->keys == NULL || set->authz == NULL)
+		goto fail;
+	for (size_t i = 0; i < rows; i++) {
+		int rc = db_serving_add_row(s, set, res, (int)i);
+
+		if (rc < 0) {
+			set->nauthz++; /* free the partial row too */
+			goto fail;
+		}
+		set->unseal_failures += rc == 1;
+		if (rc == 1)
+			OPENSSL_cleanse(&set->authz[set->nauthz], sizeof(set->authz[0]));
+	}
+	return set;
+fail:
+	db_serving_free(set);
+	return NULL;
+}
+
+/* Free a serving set, wiping its secrets. */
+void db_serving_free(struct db_serving *set)
+{
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set->nauthz; i++) {
+		for (size_t j = 0; j < set->authz[i].nrelays; j++)
+			free(set->authz[i].relays[j]);
+		free(set->authz[i].relays);
+		free(set->authz[i].policy_json);
+	}
+	if (set->keys != NULL)
+		OPENSSL_cleanse(set->keys, (set->nkeys + 1) * sizeof(*set->keys));
+	if (set->authz != NULL)
+		OPENSSL_cleanse(set->authz, (set->nauthz + 1) * sizeof(*set->authz));
+	free(set->keys);
+	free(set->authz);
+	free(set);
+}
+
+/* SHA-256 of a connect secret. */
+void db_secret_hash(unsigned char out[DB_HASH_LEN], const char *secret)
+{
+	SHA256((const unsigned char *)secret, strlen(secret), out);
+}
+
+/* Whether secret hashes to hash (constant-time comparison). */
+bool db_secret_matches(const unsigned char hash[DB_HASH_LEN], const char *secret)
+{
+	unsigned char h[DB_HASH_LEN];
+	bool ok;
+
+	db_secret_hash(h, secret);
+	ok = CRYPTO_memcmp(h, hash, DB_HASH_LEN) == 0;
+	OPENSSL_cleanse(h, sizeof(h));
+	return ok;
+}
+
+/* Consume a connect secret and bind the client, atomically. */
+int db_store_consume_secret(struct db_store *s, int64_t authz_id, const char *secret,
+			    const char *client_pubkey, db_store_cb cb, void *arg)
+{
+	unsigned char h[DB_HASH_LEN];
+	char id[24], hex[2 * DB_HASH_LEN + 1];
+	const char *params[] = {id, hex, client_pubkey};
+	int rc;
+
+	db_secret_hash(h, secret);
+	snprintf(id, sizeof(id), "%lld", (long long)authz_id);
+	rc = db_hex_encode(hex, sizeof(hex), h, sizeof(h));
+	rc = rc == 0 ? db_store_run(s, DB_SQL_AUTHZ_CONSUME, 3, params, true, cb, arg) : -1;
+	OPENSSL_cleanse(h, sizeof(h));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return rc;
+}
+
+/* Bind a client to a live authorization. */
+int db_store_bind_client(struct db_store *s, int64_t authz_id, const char *client_pubkey,
+			 db_store_cb cb, void *arg)
+{
+	char id[24];
+	const char *params[] = {id, client_pubkey};
+
+	snprintf(id, sizeof(id), "%lld", (long long)authz_id);
+	return db_store_run(s, DB_SQL_AUTHZ_BIND, 2, params, true, cb, arg);
+}
+
+/* Claim a request for this instance. */
+int db_store_claim(struct db_store *s, const char *event_id, db_store_cb cb, void *arg)
+{
+	const char *params[] = {event_id, s->instance_id};
+
+	return db_store_run(s, DB_SQL_CLAIM, 2, params, true, cb, arg);
+}
+
+/* Drop claims older than max_age_s. */
+int db_store_expire_claims(struct db_store *s, int64_t max_age_s, db_store_cb cb, void *arg)
+{
+	char age[24];
+	const char *params[] = {age};
+
+	snprintf(age, sizeof(age), "%lld", (long long)max_age_s);
+	return db_store_run(s, DB_SQL_CLAIMS_EXPIRE, 1, params, false, cb, arg);
+}
+
+/* Append an audit entry. */
+int db_store_audit(struct db_store *s, const struct db_audit_entry *e, db_store_cb cb, void *arg)
+{
+	char id[24], kind[16];
+	const char *params[] = {s->instance_id,
+				e->authorization_id > 0 ? id : NULL,
+				e->key_pubkey,
+				e->client_pubkey,
+				e->method,
+				e->event_kind >= 0 ? kind : NULL,
+				e->event_id,
+				e->outcome,
+				e->detail != NULL ? e->detail : ""};
+
+	snprintf(id, sizeof(id), "%lld", (long long)e->authorization_id);
+	snprintf(kind, sizeof(kind), "%d", e->event_kind);
+	return db_store_run(s, DB_SQL_AUDIT_APPEND, 9, params, false, cb, arg);
+}

@@ -1,0 +1,134 @@
+/*
+ * db_store.h - what the signer asks of the database, asynchronously.
+ *
+ * Every call runs one statement of db_sql.h on the pool and reports
+ * through a callback, with the pool's contract: the call returns 0 and
+ * the callback follows exactly once, later; or it returns -1 (pool
+ * closed or full) and the callback never comes.
+ *
+ *   - load the serving set (live authorizations and their keys, secrets
+ *     unsealed into wiped memory) at boot and whenever it changes;
+ *   - consume a connect secret and bind the client, atomically (exactly
+ *     one caller of many wins);
+ *   - bind a client to an authorization;
+ *   - claim a request (INSERT ... ON CONFLICT DO NOTHING: exactly one
+ *     replica wins);
+ *   - append an audit entry; drop expired claims.
+ *
+ * Connect secrets are stored as SHA-256 hashes; db_secret_matches()
+ * compares a presented secret with a stored hash in constant time.
+ */
+#ifndef KC_DB_STORE_H
+#define KC_DB_STORE_H
+
+#include "nostr/keys.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db_master_key;
+struct db_pool;
+struct db_store;
+
+#define DB_HASH_LEN	  32
+#define DB_PUBKEY_HEX_LEN 64
+
+/* One key of the serving set. */
+struct db_serving_key {
+	int64_t id;
+	char pubkey[DB_PUBKEY_HEX_LEN + 1]; /* x-only public key, hex */
+	struct nostr_seckey secret;	    /* unsealed; wiped by db_serving_free() */
+};
+
+/* One live authorization of the serving set. */
+struct db_serving_authz {
+	int64_t id;
+	size_t key;				   /* index into the set's keys */
+	char bunker_pubkey[DB_PUBKEY_HEX_LEN + 1]; /* the signer pubkey of the bunker URI */
+	struct nostr_seckey bunker_secret;	   /* unsealed; wiped by db_serving_free() */
+	unsigned char secret_hash[DB_HASH_LEN];	   /* SHA-256 of the connect secret */
+	bool secret_used;			   /* the single-use secret is spent */
+	char client_pubkey[DB_PUBKEY_HEX_LEN + 1]; /* bound client, "" if none */
+	char **relays;				   /* owned URLs */
+	size_t nrelays;
+	char *policy_json;  /* owned JSON object */
+	int64_t expires_at; /* Unix seconds, 0 = never */
+};
+
+/* The serving set: every live authorization with its key. */
+struct db_serving {
+	struct db_serving_key *keys;
+	size_t nkeys;
+	struct db_serving_authz *authz;
+	size_t nauthz;
+	size_t unseal_failures; /* rows skipped: tampered, moved, or another master key */
+};
+
+/* One audit entry: what was done for whom (never a secret or a plaintext). */
+struct db_audit_entry {
+	int64_t authorization_id;  /* 0 = none */
+	const char *key_pubkey;	   /* hex */
+	const char *client_pubkey; /* hex or NULL */
+	const char *method;	   /* NIP-46 method */
+	int event_kind;		   /* -1 = none */
+	const char *event_id;	   /* hex or NULL */
+	const char *outcome;	   /* "ok", "refused", "error" */
+	const char *detail;	   /* short reason or NULL */
+};
+
+/* Outcome of a store call: result >= 0 (rows affected or returned), -1 on error. */
+typedef void (*db_store_cb)(void *arg, int result, const char *error);
+
+/* The serving set (owned by the callee: db_serving_free), or NULL and an error. */
+typedef void (*db_serving_cb)(void *arg, struct db_serving *set, const char *error);
+
+/*
+ * A store on pool (borrowed) with a copy of the master key (wiped on free)
+ * and this replica's instance id. Returns 0, or -1 on ENOMEM.
+ */
+int db_store_new(struct db_store **out, struct db_pool *pool, const struct db_master_key *mk,
+		 const char *instance_id) __attribute__((warn_unused_result));
+
+/* Free the store (wipes its master key copy). NULL is ignored. */
+void db_store_free(struct db_store *s);
+
+/* Load the serving set. */
+int db_store_load_serving(struct db_store *s, db_serving_cb cb, void *arg)
+	__attribute__((warn_unused_result));
+
+/* Free a serving set, wiping every secret. NULL is ignored. */
+void db_serving_free(struct db_serving *set);
+
+/*
+ * Connect: consume authorization authz_id's single-use secret if secret
+ * matches its hash and it is live, binding client_pubkey, atomically.
+ * result 1 for exactly one caller, 0 for the others.
+ */
+int db_store_consume_secret(struct db_store *s, int64_t authz_id, const char *secret,
+			    const char *client_pubkey, db_store_cb cb, void *arg)
+	__attribute__((warn_unused_result));
+
+/* Bind client_pubkey to a live authorization with no other client. result 1 or 0. */
+int db_store_bind_client(struct db_store *s, int64_t authz_id, const char *client_pubkey,
+			 db_store_cb cb, void *arg) __attribute__((warn_unused_result));
+
+/* Claim request event_id for this instance. result 1 for exactly one caller, else 0. */
+int db_store_claim(struct db_store *s, const char *event_id, db_store_cb cb, void *arg)
+	__attribute__((warn_unused_result));
+
+/* Drop claims older than max_age_s seconds. result = claims dropped. */
+int db_store_expire_claims(struct db_store *s, int64_t max_age_s, db_store_cb cb, void *arg)
+	__attribute__((warn_unused_result));
+
+/* Append an audit entry; cb may be NULL (a failure is then logged). */
+int db_store_audit(struct db_store *s, const struct db_audit_entry *e, db_store_cb cb, void *arg)
+	__attribute__((warn_unused_result));
+
+/* SHA-256 of a connect secret, as stored. */
+void db_secret_hash(unsigned char out[DB_HASH_LEN], const char *secret);
+
+/* Whether secret hashes to hash, compared in constant time. */
+bool db_secret_matches(const unsigned char hash[DB_HASH_LEN], const char *secret);
+
+#endif /* KC_DB_STORE_H */

@@ -1,0 +1,315 @@
+/*
+ * plan_report.c - the timeline and findings of `keycastd plan check`.
+ */
+#include "plan/plan_report.h"
+
+#include "core/diag.h"
+#include "plan/plan.h"
+#include "plan/plan_manifest.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One printer per format. */
+typedef void (*plan_report_fn)(const struct plan_report *r, FILE *out);
+
+static void report_text(const struct plan_report *r, FILE *out);
+static void report_json(const struct plan_report *r, FILE *out);
+static void report_github(const struct plan_report *r, FILE *out);
+
+static const struct {
+	const char *name;
+	plan_report_fn print;
+} plan_report_formats[] = {
+	[PLAN_REPORT_TEXT] = {"text", report_text},
+	[PLAN_REPORT_JSON] = {"json", report_json},
+	[PLAN_REPORT_GITHUB] = {"github", report_github},
+};
+
+#define NFORMATS (sizeof(plan_report_formats) / sizeof(plan_report_formats[0]))
+
+/* Parse "text|json|github". */
+int plan_report_format_parse(enum plan_report_format *f, const char *s)
+{
+	for (size_t i = 0; s != NULL && i < NFORMATS; i++) {
+		if (strcmp(s, plan_report_formats[i].name) == 0) {
+			*f = (enum plan_report_format)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Print the report in format f. */
+void plan_report_print(const struct plan_report *r, enum plan_report_format f, FILE *out)
+{
+	plan_report_formats[(unsigned)f < NFORMATS ? f : PLAN_REPORT_TEXT].print(r, out);
+}
+
+/* "10s (file)", "3s (env NAME)" for a budget. */
+static const char *report_budget(char *buf, size_t len, const struct plan *p, size_t i)
+{
+	const struct plan_budget *b = &p->phases[i].budget;
+	char d[32];
+
+	plan_duration_format(d, sizeof(d), plan_phase_budget_ms(p, i));
+	if (b->ms == PLAN_BUDGET_MARGIN)
+		snprintf(buf, len, "%s (margin)", d);
+	else
+		snprintf(buf, len, "%s (%s%s%s)", d, plan_origin_name(b->origin),
+			 b->origin == PLAN_ORIGIN_ENV ? " " : "",
+			 b->origin == PLAN_ORIGIN_ENV ? b->env : "");
+	return buf;
+}
+
+/* The steps of a phase as "readiness fail; wait rest-of-budget". */
+static const char *report_steps(char *buf, size_t len, const struct plan_phase *ph)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t j = 0; j < ph->nsteps && off < len; j++) {
+		const struct plan_step *s = &ph->steps[j];
+		char w[32];
+		const char *arg = s->arg;
+
+		if (s->kind == PLAN_STEP_READINESS)
+			arg = s->ready ? "pass" : "fail";
+		else if (s->kind == PLAN_STEP_WAIT)
+			arg = s->wait_ms == PLAN_WAIT_REST
+				      ? "rest-of-budget"
+				      : plan_duration_format(w, sizeof(w), s->wait_ms);
+		off += (size_t)snprintf(buf + off, len - off, "%s%s %s", j ? "; " : "",
+					plan_step_kind_name(s->kind), arg ? arg : "");
+	}
+	return buf;
+}
+
+/* The timeout action as "abort http, db". */
+static const char *report_timeout(char *buf, size_t len, const struct plan_phase *ph)
+{
+	size_t off = (size_t)snprintf(buf, len, "%s", plan_timeout_name(ph->on_timeout));
+
+	for (size_t j = 0; j < ph->nabort && off < len; j++)
+		off += (size_t)snprintf(buf + off, len - off, "%s%s", j ? ", " : " ", ph->abort[j]);
+	return buf;
+}
+
+/* The timeline table. */
+static void report_timeline(const struct plan *p, FILE *out)
+{
+	char a[32], b[64], c[32], m[32], s[512], t[128];
+	int64_t at = 0;
+
+	fprintf(out, "plan %s: version %d, mode %s, second signal: %s\n", p->file, p->version,
+		p->strict ? "strict" : "warn", plan_escalation_name(p->second_signal));
+	fprintf(out, "  %-8s %-34s %-16s %-24s %s\n", "start", "budget", "phase", "on timeout",
+		"steps");
+	for (size_t i = 0; i < p->nphases; i++) {
+		const struct plan_phase *ph = &p->phases[i];
+
+		fprintf(out, "  %-8s %-34s %-16s %-24s %s\n",
+			plan_duration_format(a, sizeof(a), at), report_budget(b, sizeof(b), p, i),
+			ph->name ? ph->name : "?", report_timeout(t, sizeof(t), ph),
+			report_steps(s, sizeof(s), ph));
+		if (ph->budget.ms != PLAN_BUDGET_MARGIN)
+			at = plan_add_ms(at, ph->budget.ms);
+	}
+	fprintf(out, "total: %s of phases + %s teardown margin (%s) = %s; ceiling %s (%s)\n",
+		plan_duration_format(a, sizeof(a), plan_total_ms(p)),
+		plan_duration_format(m, sizeof(m), p->margin.ms),
+		plan_origin_name(p->margin.origin),
+		plan_duration_format(c, sizeof(c), plan_add_ms(plan_total_ms(p), p->margin.ms)),
+		plan_duration_format(b, sizeof(b), p->ceiling.ms),
+		plan_origin_name(p->ceiling.origin));
+}
+
+/* The manifest facts, one line each. */
+static void report_manifests(const struct plan_report *r, FILE *out)
+{
+	for (size_t i = 0; i < r->nmanifests; i++) {
+		const struct plan_manifest *m = &r->manifests[i];
+		char g[32], ps[32];
+
+		if (m->workload == NULL)
+			continue;
+		fprintf(out,
+			"manifest %s: %s, terminationGracePeriodSeconds %s%s, preStop sleep %s, "
+			"readiness detection %" PRId64 "s (%" PRId64 " x %" PRId64 ")%s%s\n",
+			m->file, m->workload, plan_duration_format(g, sizeof(g), m->grace_ms),
+			m->grace_set ? "" : " (default)",
+			plan_duration_format(ps, sizeof(ps), m->prestop_ms),
+			m->probe_period_s * m->probe_threshold, m->probe_period_s,
+			m->probe_threshold, m->plan_name ? ", plan from " : "",
+			m->plan_name ? m->plan_name : "");
+	}
+}
+
+/* The verdict line. */
+static void report_verdict(const struct plan_report *r, FILE *out)
+{
+	fprintf(out, "%s: %zu error(s), %zu warning(s)%s\n", r->ok ? "ok, the plan runs" : "FAILED",
+		diag_count(r->d, DIAG_ERROR), diag_count(r->d, DIAG_WARNING),
+		r->strict ? " (--strict: warnings fail)" : "");
+}
+
+/* Text: timeline, manifests, findings, verdict. */
+static void report_text(const struct plan_report *r, FILE *out)
+{
+	if (r->p != NULL)
+		report_timeline(r->p, out);
+	report_manifests(r, out);
+	if (r->d->n > 0)
+		fprintf(out, "\n");
+	diag_print(r->d, out);
+	report_verdict(r, out);
+}
+
+/* GitHub: timeline, then one workflow annotation per finding. */
+static void report_github(const struct plan_report *r, FILE *out)
+{
+	static const char *const kinds[] = {"notice", "warning", "error"};
+
+	if (r->p != NULL)
+		report_timeline(r->p, out);
+	report_manifests(r, out);
+	for (size_t i = 0; i < r->d->n; i++) {
+		const struct diag_item *it = &r->d->items[i];
+
+		fprintf(out, "::%s file=%s", kinds[it->severity], it->file);
+		if (it->line > 0)
+			fprintf(out, ",line=%u,col=%u", it->line, it->col);
+		fprintf(out, "::");
+		for (const char *c = it->message; *c; c++) /* escape per the workflow syntax */
+			fputs(*c == '%'	   ? "%25"
+			      : *c == '\n' ? "%0A"
+			      : *c == '\r' ? "%0D"
+					   : (char[2]){*c, 0},
+			      out);
+		fputc('\n', out);
+	}
+	report_verdict(r, out);
+}
+
+/* The JSON of one phase. */
+static cJSON *report_json_phase(const struct plan *p, size_t i, int64_t start)
+{
+	const struct plan_phase *ph = &p->phases[i];
+	cJSON *o = cJSON_CreateObject(), *steps, *to, *ab;
+
+	cJSON_AddStringToObject(o, "name", ph->name ? ph->name : "");
+	cJSON_AddNumberToObject(o, "start_ms", (double)start);
+	cJSON_AddNumberToObject(o, "budget_ms", (double)plan_phase_budget_ms(p, i));
+	cJSON_AddBoolToObject(o, "in_margin", ph->budget.ms == PLAN_BUDGET_MARGIN);
+	cJSON_AddStringToObject(o, "origin", plan_origin_name(ph->budget.origin));
+	if (ph->budget.env != NULL)
+		cJSON_AddStringToObject(o, "env", ph->budget.env);
+	steps = cJSON_AddArrayToObject(o, "steps");
+	to = cJSON_AddObjectToObject(o, "on_timeout");
+	cJSON_AddStringToObject(to, "action", plan_timeout_name(ph->on_timeout));
+	ab = cJSON_AddArrayToObject(to, "components");
+	for (size_t j = 0; j < ph->nsteps; j++) {
+		cJSON *s = cJSON_CreateObject();
+		const struct plan_step *st = &ph->steps[j];
+
+		cJSON_AddStringToObject(s, "kind", plan_step_kind_name(st->kind));
+		if (st->arg != NULL)
+			cJSON_AddStringToObject(s, "arg", st->arg);
+		if (st->kind == PLAN_STEP_READINESS)
+			cJSON_AddBoolToObject(s, "ready", st->ready);
+		if (st->kind == PLAN_STEP_WAIT && st->wait_ms == PLAN_WAIT_REST)
+			cJSON_AddBoolToObject(s, "rest_of_budget", true);
+		else if (st->kind == PLAN_STEP_WAIT)
+			cJSON_AddNumberToObject(s, "wait_ms", (double)st->wait_ms);
+		cJSON_AddItemToArray(steps, s);
+	}
+	for (size_t j = 0; j < ph->nabort; j++)
+		cJSON_AddItemToArray(ab, cJSON_CreateString(ph->abort[j]));
+	return o;
+}
+
+/* The JSON of the plan. */
+static void report_json_plan(cJSON *root, const struct plan *p)
+{
+	cJSON *phases;
+	int64_t at = 0;
+
+	cJSON_AddStringToObject(root, "plan", p->file);
+	cJSON_AddStringToObject(root, "mode", p->strict ? "strict" : "warn");
+	cJSON_AddStringToObject(root, "second_signal", plan_escalation_name(p->second_signal));
+	cJSON_AddNumberToObject(root, "ceiling_ms", (double)p->ceiling.ms);
+	cJSON_AddStringToObject(root, "ceiling_origin", plan_origin_name(p->ceiling.origin));
+	cJSON_AddNumberToObject(root, "margin_ms", (double)p->margin.ms);
+	cJSON_AddNumberToObject(root, "phases_ms", (double)plan_total_ms(p));
+	cJSON_AddNumberToObject(root, "total_ms",
+				(double)plan_add_ms(plan_total_ms(p), p->margin.ms));
+	phases = cJSON_AddArrayToObject(root, "phases");
+	for (size_t i = 0; i < p->nphases; i++) {
+		cJSON_AddItemToArray(phases, report_json_phase(p, i, at));
+		if (p->phases[i].budget.ms != PLAN_BUDGET_MARGIN)
+			at = plan_add_ms(at, p->phases[i].budget.ms);
+	}
+}
+
+/* The JSON of the findings. */
+static void report_json_findings(cJSON *root, const struct diag *d)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "findings");
+
+	for (size_t i = 0; i < d->n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "file", d->items[i].file);
+		cJSON_AddNumberToObject(o, "line", d->items[i].line);
+		cJSON_AddNumberToObject(o, "col", d->items[i].col);
+		cJSON_AddStringToObject(o, "severity", diag_severity_name(d->items[i].severity));
+		cJSON_AddStringToObject(o, "message", d->items[i].message);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
+/* The JSON of the manifests. */
+static void report_json_manifests(cJSON *root, const struct plan_report *r)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "manifests");
+
+	for (size_t i = 0; i < r->nmanifests; i++) {
+		const struct plan_manifest *m = &r->manifests[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "file", m->file);
+		if (m->workload != NULL)
+			cJSON_AddStringToObject(o, "workload", m->workload);
+		cJSON_AddNumberToObject(o, "grace_ms", (double)m->grace_ms);
+		cJSON_AddNumberToObject(o, "prestop_ms", (double)m->prestop_ms);
+		cJSON_AddNumberToObject(o, "readiness_detect_ms",
+					(double)(m->probe_period_s * m->probe_threshold * 1000));
+		if (m->plan_name != NULL)
+			cJSON_AddStringToObject(o, "plan_from", m->plan_name);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
+/* JSON: one object (schema keycastd.plan-check/1). */
+static void report_json(const struct plan_report *r, FILE *out)
+{
+	cJSON *root = cJSON_CreateObject();
+	char *text;
+
+	cJSON_AddStringToObject(root, "schema", "keycastd.plan-check/1");
+	cJSON_AddBoolToObject(root, "ok", r->ok);
+	cJSON_AddNumberToObject(root, "errors", (double)diag_count(r->d, DIAG_ERROR));
+	cJSON_AddNumberToObject(root, "warnings", (double)diag_count(r->d, DIAG_WARNING));
+	cJSON_AddBoolToObject(root, "strict", r->strict);
+	if (r->p != NULL)
+		report_json_plan(root, r->p);
+	report_json_manifests(root, r);
+	report_json_findings(root, r->d);
+	text = cJSON_Print(root);
+	if (text != NULL)
+		fprintf(out, "%s\n", text);
+	free(text);
+	cJSON_Delete(root);
+}

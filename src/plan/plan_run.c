@@ -1,0 +1,496 @@
+/*
+ * plan_run.c - the plan interpreter, a state machine on a clock.
+ *
+ * States: idle -> in a phase (running a step, waiting on a timer, a
+ * component, or an abort confirmation) -> done. One budget timer per
+ * phase; steps dispatch through plan_step_table.
+ */
+#include "plan/plan_run.h"
+
+#include "core/clock.h"
+#include "core/component.h"
+#include "core/log.h"
+#include "plan/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the runner is waiting for. */
+enum plan_wait {
+	PLAN_WAIT_NONE,	     /* running steps */
+	PLAN_WAIT_TIMER,     /* a 'wait: DURATION' step */
+	PLAN_WAIT_BUDGET,    /* a 'wait: rest-of-budget' step */
+	PLAN_WAIT_COMPONENT, /* a drain or close completion */
+	PLAN_WAIT_ABORT,     /* abort confirmations */
+};
+
+/* Pending escalation. */
+enum plan_esc {
+	PLAN_ESC_NONE, /* none */
+	PLAN_ESC_LAST, /* go to the last phase */
+	PLAN_ESC_EXIT, /* skip everything left */
+};
+
+struct plan_run {
+	const struct plan *p;
+	struct component_registry *reg;
+	struct clock *clk;
+	struct plan_hooks hooks;
+	struct clock_timer *budget, *wait, *abort_timer;
+	size_t phase, step;
+	int64_t start_ms, phase_start_ms;
+	enum plan_wait waiting;
+	struct component *pending;
+	enum component_op pending_op;
+	size_t aborts;
+	enum plan_esc esc;
+	bool started, done, warning;
+	enum plan_outcome *outcomes;
+	int64_t *durations;
+};
+
+/* A step handler: true when the step is finished, false when it waits. */
+typedef bool (*plan_step_fn)(struct plan_run *r, const struct plan_step *s);
+
+static bool step_readiness(struct plan_run *r, const struct plan_step *s);
+static bool step_wait(struct plan_run *r, const struct plan_step *s);
+static bool step_stop(struct plan_run *r, const struct plan_step *s);
+static bool step_async(struct plan_run *r, const struct plan_step *s);
+static bool step_log(struct plan_run *r, const struct plan_step *s);
+static void plan_phase_begin(struct plan_run *r, size_t i);
+static void plan_phase_end(struct plan_run *r, enum plan_outcome o);
+static void plan_advance(struct plan_run *r);
+static void plan_finish(struct plan_run *r);
+static void plan_on_budget(void *arg);
+static void plan_on_wait(void *arg);
+static void plan_on_abort_timer(void *arg);
+static void plan_on_done(void *arg, struct component *c, enum component_op op);
+static void plan_on_aborted(void *arg, struct component *c, enum component_op op);
+
+static const plan_step_fn plan_step_table[PLAN_STEP_KIND_COUNT_] = {
+	[PLAN_STEP_READINESS] = step_readiness, [PLAN_STEP_WAIT] = step_wait,
+	[PLAN_STEP_STOP_ACCEPTING] = step_stop, [PLAN_STEP_DRAIN] = step_async,
+	[PLAN_STEP_CLOSE] = step_async,		[PLAN_STEP_LOG] = step_log,
+};
+
+/* The lower-case name of an outcome. */
+const char *plan_outcome_name(enum plan_outcome o)
+{
+	static const char *const names[] = {
+		[PLAN_OUTCOME_PENDING] = "pending",
+		[PLAN_OUTCOME_COMPLETED] = "completed",
+		[PLAN_OUTCOME_TIMED_OUT] = "timed_out",
+		[PLAN_OUTCOME_TIMED_OUT_ABORTED] = "timed_out_aborted",
+		[PLAN_OUTCOME_ABORT_UNCONFIRMED] = "timed_out_abort_unconfirmed",
+		[PLAN_OUTCOME_ESCALATED] = "escalated",
+		[PLAN_OUTCOME_SKIPPED] = "skipped",
+	};
+	return (unsigned)o <= PLAN_OUTCOME_SKIPPED ? names[o] : "?";
+}
+
+/* A runner for p. NULL on ENOMEM. */
+struct plan_run *plan_run_new(const struct plan *p, struct component_registry *reg,
+			      struct clock *clk, const struct plan_hooks *hooks)
+{
+	struct plan_run *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->p = p;
+	r->reg = reg;
+	r->clk = clk;
+	if (hooks != NULL)
+		r->hooks = *hooks;
+	r->outcomes = calloc(p->nphases + 1, sizeof(*r->outcomes));
+	r->durations = calloc(p->nphases + 1, sizeof(*r->durations));
+	r->budget = clock_timer_new(clk, plan_on_budget, r);
+	r->wait = clock_timer_new(clk, plan_on_wait, r);
+	r->abort_timer = clock_timer_new(clk, plan_on_abort_timer, r);
+	if (r->outcomes == NULL || r->durations == NULL || r->budget == NULL || r->wait == NULL ||
+	    r->abort_timer == NULL)
+		goto fail;
+	return r;
+fail:
+	plan_run_free(r);
+	return NULL;
+}
+
+/* Free the runner. */
+void plan_run_free(struct plan_run *r)
+{
+	if (r == NULL)
+		return;
+	clock_timer_free(r->budget);
+	clock_timer_free(r->wait);
+	clock_timer_free(r->abort_timer);
+	free(r->outcomes);
+	free(r->durations);
+	free(r);
+}
+
+/* Log the effective budgets and their origins. */
+static void plan_log_start(struct plan_run *r)
+{
+	char budgets[1024];
+	size_t off = 0;
+
+	budgets[0] = '\0';
+	for (size_t i = 0; i < r->p->nphases && off < sizeof(budgets); i++) {
+		const struct plan_budget *b = &r->p->phases[i].budget;
+
+		off += (size_t)snprintf(
+			budgets + off, sizeof(budgets) - off, "%s%s=%lldms(%s%s%s)", i ? " " : "",
+			r->p->phases[i].name, (long long)plan_phase_budget_ms(r->p, i),
+			b->ms == PLAN_BUDGET_MARGIN ? "margin" : plan_origin_name(b->origin),
+			b->origin == PLAN_ORIGIN_ENV ? " " : "",
+			b->origin == PLAN_ORIGIN_ENV ? b->env : "");
+	}
+	log_info("plan", "plan started", log_str("file", r->p->file),
+		 log_str("mode", r->p->strict ? "strict" : "warn"), log_str("budgets", budgets),
+		 log_ms("ceiling_ms", r->p->ceiling.ms),
+		 log_str("ceiling_origin", plan_origin_name(r->p->ceiling.origin)),
+		 log_ms("margin_ms", r->p->margin.ms),
+		 log_str("margin_origin", plan_origin_name(r->p->margin.origin)),
+		 log_ms("total_ms", plan_add_ms(plan_total_ms(r->p), r->p->margin.ms)));
+}
+
+/* Start the plan. */
+void plan_run_start(struct plan_run *r)
+{
+	if (r->started)
+		return;
+	r->started = true;
+	r->start_ms = clock_now_ms(r->clk);
+	plan_log_start(r);
+	plan_phase_begin(r, 0);
+}
+
+/* Begin phase i (or finish past the last). */
+static void plan_phase_begin(struct plan_run *r, size_t i)
+{
+	const struct plan_phase *ph;
+
+	if (i >= r->p->nphases) {
+		plan_finish(r);
+		return;
+	}
+	ph = &r->p->phases[i];
+	r->phase = i;
+	r->step = 0;
+	r->waiting = PLAN_WAIT_NONE;
+	r->phase_start_ms = clock_now_ms(r->clk);
+	log_info("plan", "phase started", log_str("phase", ph->name),
+		 log_ms("budget_ms", plan_phase_budget_ms(r->p, i)),
+		 log_str("on_timeout", plan_timeout_name(ph->on_timeout)));
+	clock_timer_start(r->budget, plan_phase_budget_ms(r->p, i));
+	plan_advance(r);
+}
+
+/* Run steps until one waits or the phase completes. */
+static void plan_advance(struct plan_run *r)
+{
+	const struct plan_phase *ph = &r->p->phases[r->phase];
+
+	while (r->step < ph->nsteps) {
+		const struct plan_step *s = &ph->steps[r->step];
+
+		r->waiting = PLAN_WAIT_NONE;
+		if (!plan_step_table[s->kind](r, s))
+			return;
+		r->step++;
+	}
+	plan_phase_end(r, PLAN_OUTCOME_COMPLETED);
+}
+
+/* The component a step names, or NULL (logged as skipped). */
+static struct component *plan_component(struct plan_run *r, const char *name, const char *what)
+{
+	struct component *c = component_find(r->reg, name);
+
+	if (c == NULL)
+		log_info("plan", "component not registered; step skipped",
+			 log_str("phase", r->p->phases[r->phase].name), log_str("target", name),
+			 log_str("step", what));
+	return c;
+}
+
+/* readiness: tell the daemon through its hook. */
+static bool step_readiness(struct plan_run *r, const struct plan_step *s)
+{
+	log_info("plan", "readiness set", log_str("phase", r->p->phases[r->phase].name),
+		 log_bool("ready", s->ready));
+	if (r->hooks.set_ready != NULL)
+		r->hooks.set_ready(r->hooks.arg, s->ready);
+	return true;
+}
+
+/* wait: a timer, or the rest of the budget (none left: go on at once). */
+static bool step_wait(struct plan_run *r, const struct plan_step *s)
+{
+	int64_t left =
+		plan_phase_budget_ms(r->p, r->phase) - (clock_now_ms(r->clk) - r->phase_start_ms);
+
+	if (s->wait_ms == PLAN_WAIT_REST) {
+		if (left <= 0)
+			return true;
+		r->waiting = PLAN_WAIT_BUDGET;
+		return false;
+	}
+	if (s->wait_ms <= 0)
+		return true;
+	r->waiting = PLAN_WAIT_TIMER;
+	clock_timer_start(r->wait, s->wait_ms);
+	return false;
+}
+
+/* stop-accepting: synchronous. */
+static bool step_stop(struct plan_run *r, const struct plan_step *s)
+{
+	struct component *c = plan_component(r, s->arg, "stop-accepting");
+
+	if (c != NULL && component_stop_accepting(c) != 0)
+		log_warn("plan", "stop-accepting refused", log_str("target", s->arg));
+	return true;
+}
+
+/* drain / close: start the operation and await its completion. */
+static bool step_async(struct plan_run *r, const struct plan_step *s)
+{
+	struct component *c = plan_component(r, s->arg, plan_step_kind_name(s->kind));
+	int rc;
+
+	if (c == NULL)
+		return true;
+	r->pending = c;
+	r->pending_op = s->kind == PLAN_STEP_DRAIN ? COMPONENT_OP_DRAIN : COMPONENT_OP_CLOSE;
+	r->waiting = PLAN_WAIT_COMPONENT;
+	rc = s->kind == PLAN_STEP_DRAIN ? component_drain(c, plan_on_done, r)
+					: component_close(c, plan_on_done, r);
+	if (rc == 0)
+		return false;
+	log_warn("plan", "step refused by the component", log_str("target", s->arg),
+		 log_str("step", plan_step_kind_name(s->kind)));
+	r->pending = NULL;
+	r->waiting = PLAN_WAIT_NONE;
+	return true;
+}
+
+/* log: one info line with the plan's text. */
+static bool step_log(struct plan_run *r, const struct plan_step *s)
+{
+	log_info("plan", s->arg, log_str("phase", r->p->phases[r->phase].name));
+	return true;
+}
+
+/* A drain or close completed. */
+static void plan_on_done(void *arg, struct component *c, enum component_op op)
+{
+	struct plan_run *r = arg;
+
+	if (r->waiting != PLAN_WAIT_COMPONENT || c != r->pending || op != r->pending_op)
+		return; /* late completion of a step that timed out */
+	r->pending = NULL;
+	r->step++;
+	plan_advance(r);
+}
+
+/* A 'wait: DURATION' step elapsed. */
+static void plan_on_wait(void *arg)
+{
+	struct plan_run *r = arg;
+
+	if (r->waiting != PLAN_WAIT_TIMER)
+		return;
+	r->step++;
+	plan_advance(r);
+}
+
+/* Abort the phase's components; true if confirmations are awaited. */
+static bool plan_abort_components(struct plan_run *r)
+{
+	const struct plan_phase *ph = &r->p->phases[r->phase];
+
+	r->aborts = 0;
+	if (ph->on_timeout != PLAN_TIMEOUT_ABORT)
+		return false;
+	for (size_t i = 0; i < ph->nabort; i++) {
+		struct component *c = plan_component(r, ph->abort[i], "abort");
+
+		if (c != NULL && component_abort(c, plan_on_aborted, r) == 0)
+			r->aborts++;
+	}
+	if (r->aborts == 0)
+		return false;
+	r->waiting = PLAN_WAIT_ABORT;
+	clock_timer_start(r->abort_timer, r->p->abort_wait_ms);
+	return true;
+}
+
+/* Stop what the phase waits on, then run its abort; end it unless awaiting. */
+static void plan_cut_phase(struct plan_run *r, enum plan_outcome o)
+{
+	clock_timer_stop(r->wait);
+	r->pending = NULL;
+	r->waiting = PLAN_WAIT_NONE;
+	if (!plan_abort_components(r))
+		plan_phase_end(r, o);
+}
+
+/* The phase budget ran out. */
+static void plan_on_budget(void *arg)
+{
+	struct plan_run *r = arg;
+	const struct plan_phase *ph = &r->p->phases[r->phase];
+
+	if (r->waiting == PLAN_WAIT_BUDGET) { /* wait: rest-of-budget is done */
+		plan_phase_end(r, PLAN_OUTCOME_COMPLETED);
+		return;
+	}
+	if (r->waiting == PLAN_WAIT_ABORT)
+		return;
+	log_warn("plan", "phase budget exhausted", log_str("phase", ph->name),
+		 log_str("action", plan_timeout_name(ph->on_timeout)),
+		 log_uint("step", (uint64_t)r->step + 1));
+	if (ph->on_timeout == PLAN_TIMEOUT_EXIT_NOW)
+		r->esc = PLAN_ESC_EXIT;
+	plan_cut_phase(r, PLAN_OUTCOME_TIMED_OUT);
+}
+
+/* The outcome once every abort is settled. */
+static enum plan_outcome plan_abort_outcome(const struct plan_run *r, bool confirmed)
+{
+	if (!confirmed)
+		return PLAN_OUTCOME_ABORT_UNCONFIRMED;
+	return r->esc != PLAN_ESC_NONE ? PLAN_OUTCOME_ESCALATED : PLAN_OUTCOME_TIMED_OUT_ABORTED;
+}
+
+/* An abort was confirmed. */
+static void plan_on_aborted(void *arg, struct component *c, enum component_op op)
+{
+	struct plan_run *r = arg;
+
+	(void)op;
+	if (r->waiting != PLAN_WAIT_ABORT || r->aborts == 0)
+		return;
+	log_info("plan", "abort confirmed", log_str("target", component_name(c)));
+	if (--r->aborts == 0) {
+		clock_timer_stop(r->abort_timer);
+		plan_phase_end(r, plan_abort_outcome(r, true));
+	}
+}
+
+/* Abort confirmations did not all arrive within abort_wait. */
+static void plan_on_abort_timer(void *arg)
+{
+	struct plan_run *r = arg;
+
+	if (r->waiting != PLAN_WAIT_ABORT)
+		return;
+	log_warn("plan", "abort not confirmed in time",
+		 log_str("phase", r->p->phases[r->phase].name),
+		 log_ms("abort_wait_ms", r->p->abort_wait_ms));
+	plan_phase_end(r, plan_abort_outcome(r, false));
+}
+
+/* Mark phases [from, to) skipped. */
+static void plan_skip(struct plan_run *r, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i++) {
+		r->outcomes[i] = PLAN_OUTCOME_SKIPPED;
+		log_warn("plan", "phase skipped", log_str("phase", r->p->phases[i].name));
+	}
+}
+
+/* End the current phase with outcome o and move on. */
+static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
+{
+	const struct plan_phase *ph = &r->p->phases[r->phase];
+	int64_t dur = clock_now_ms(r->clk) - r->phase_start_ms;
+	size_t next = r->phase + 1;
+
+	clock_timer_stop(r->budget);
+	clock_timer_stop(r->wait);
+	clock_timer_stop(r->abort_timer);
+	r->waiting = PLAN_WAIT_NONE;
+	r->outcomes[r->phase] = o;
+	r->durations[r->phase] = dur;
+	log_at(o == PLAN_OUTCOME_COMPLETED ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "plan",
+	       "phase finished", log_str("phase", ph->name),
+	       log_str("outcome", plan_outcome_name(o)), log_ms("duration_ms", dur));
+	if (r->hooks.on_phase_end != NULL)
+		r->hooks.on_phase_end(r->hooks.arg, ph->name, o, dur);
+	if (r->esc == PLAN_ESC_EXIT)
+		next = r->p->nphases;
+	else if (r->esc == PLAN_ESC_LAST && next < r->p->nphases)
+		next = r->p->nphases - 1;
+	plan_skip(r, r->phase + 1, next);
+	r->esc = r->esc == PLAN_ESC_LAST ? PLAN_ESC_NONE : r->esc;
+	plan_phase_begin(r, next);
+}
+
+/* Write the final line and tell the daemon. */
+static void plan_finish(struct plan_run *r)
+{
+	char sum[1024], warn[1100];
+	size_t off = 0;
+
+	sum[0] = '\0';
+	for (size_t i = 0; i < r->p->nphases && off < sizeof(sum); i++) {
+		if (r->outcomes[i] != PLAN_OUTCOME_COMPLETED)
+			r->warning = true;
+		off += (size_t)snprintf(sum + off, sizeof(sum) - off, "%s%s=%s(%lldms)",
+					i ? ", " : "", r->p->phases[i].name,
+					plan_outcome_name(r->outcomes[i]),
+					(long long)r->durations[i]);
+	}
+	r->done = true;
+	snprintf(warn, sizeof(warn), "shutdown complete with warning: %s", sum);
+	log_at(r->warning ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "plan",
+	       r->warning ? warn : "shutdown complete", log_str("phases", sum),
+	       log_ms("duration_ms", clock_now_ms(r->clk) - r->start_ms));
+	if (r->hooks.on_done != NULL)
+		r->hooks.on_done(r->hooks.arg, r->warning);
+}
+
+/* A further shutdown signal: escalate as the plan says. */
+void plan_run_signal(struct plan_run *r)
+{
+	enum plan_escalation e = r->p->second_signal;
+	bool last = r->phase + 1 >= r->p->nphases;
+
+	if (!r->started || r->done)
+		return;
+	log_warn("plan", "second shutdown signal", log_str("action", plan_escalation_name(e)),
+		 log_str("phase", r->p->phases[r->phase].name));
+	if (e == PLAN_ESCALATE_IGNORE || (e == PLAN_ESCALATE_SKIP_TO_LAST && last))
+		return;
+	r->esc = e == PLAN_ESCALATE_EXIT_NOW ? PLAN_ESC_EXIT : PLAN_ESC_LAST;
+	if (r->waiting == PLAN_WAIT_ABORT)
+		return; /* the abort under way ends the phase */
+	plan_cut_phase(r, PLAN_OUTCOME_ESCALATED);
+}
+
+/* Whether the plan has finished. */
+bool plan_run_done(const struct plan_run *r)
+{
+	return r->done;
+}
+
+/* Whether it finished with a warning. */
+bool plan_run_warning(const struct plan_run *r)
+{
+	return r->warning;
+}
+
+/* The outcome of phase i. */
+enum plan_outcome plan_run_outcome(const struct plan_run *r, size_t i)
+{
+	return i < r->p->nphases ? r->outcomes[i] : PLAN_OUTCOME_PENDING;
+}
+
+/* The duration of phase i in ms. */
+int64_t plan_run_duration_ms(const struct plan_run *r, size_t i)
+{
+	return i < r->p->nphases ? r->durations[i] : 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * plan_run.h - the plan interpreter: runs a validated plan against a
+ * component registry on a clock.
+ *
+ * Each phase runs its steps in order under one budget timer; on expiry the
+ * phase's timeout action runs and an abort is awaited (at most the plan's
+ * abort_wait) before the next phase starts. Components the plan names but
+ * the registry lacks are skipped with a log line. The interpreter knows
+ * nothing of HTTP: readiness and observation go through struct plan_hooks.
+ * It always ends with one final log line, "shutdown complete" or
+ * "shutdown complete with warning: ...".
+ */
+#ifndef KC_PLAN_RUN_H
+#define KC_PLAN_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct clock;
+struct component_registry;
+struct plan;
+struct plan_run;
+
+/* How a phase ended. */
+enum plan_outcome {
+	PLAN_OUTCOME_PENDING,		/* not finished (yet) */
+	PLAN_OUTCOME_COMPLETED,		/* every step finished inside the budget */
+	PLAN_OUTCOME_TIMED_OUT,		/* budget ran out; on_timeout: continue / exit-now */
+	PLAN_OUTCOME_TIMED_OUT_ABORTED, /* budget ran out; the abort was confirmed */
+	PLAN_OUTCOME_ABORT_UNCONFIRMED, /* budget ran out; the abort did not confirm in time */
+	PLAN_OUTCOME_ESCALATED,		/* cut short by a second signal */
+	PLAN_OUTCOME_SKIPPED,		/* never started (escalation or exit-now) */
+};
+
+/* What the daemon supplies: readiness, and observers. Any entry may be NULL. */
+struct plan_hooks {
+	/* Set the readiness the probes report. */
+	void (*set_ready)(void *arg, bool ready);
+	/* A phase ended (for metrics). */
+	void (*on_phase_end)(void *arg, const char *phase, enum plan_outcome outcome,
+			     int64_t duration_ms);
+	/* The plan finished; warning is true unless every phase completed. */
+	void (*on_done)(void *arg, bool warning);
+	void *arg;
+};
+
+/* A runner for p (borrowed, like reg and clk, for its lifetime). NULL on ENOMEM. */
+struct plan_run *plan_run_new(const struct plan *p, struct component_registry *reg,
+			      struct clock *clk, const struct plan_hooks *hooks);
+
+/* Start the plan (the first shutdown signal). */
+void plan_run_start(struct plan_run *r);
+
+/* A further shutdown signal: escalate as the plan says. */
+void plan_run_signal(struct plan_run *r);
+
+/* Whether the plan has finished (the final line is written). */
+bool plan_run_done(const struct plan_run *r);
+
+/* Whether it finished with a warning. */
+bool plan_run_warning(const struct plan_run *r);
+
+/* The outcome of phase i. */
+enum plan_outcome plan_run_outcome(const struct plan_run *r, size_t i);
+
+/* The duration of phase i in ms (0 if it did not run). */
+int64_t plan_run_duration_ms(const struct plan_run *r, size_t i);
+
+/* The lower-case name of an outcome. */
+const char *plan_outcome_name(enum plan_outcome o);
+
+/* Free the runner (timers stopped; nothing is delivered later). NULL ignored. */
+void plan_run_free(struct plan_run *r);
+
+#endif /* KC_PLAN_RUN_H */

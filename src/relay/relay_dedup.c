@@ -1,0 +1,115 @@
+/*
+ * relay_dedup.c - bounded id set: a ring of slots, chained by hash.
+ */
+#include "relay/relay_dedup.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RELAY_DEDUP_NONE UINT32_MAX
+
+/* One remembered id. */
+struct relay_dedup_slot {
+	char id[64];
+	uint32_t next; /* next slot in the same bucket */
+	bool used;
+};
+
+struct relay_dedup {
+	struct relay_dedup_slot *slots;
+	uint32_t *buckets;
+	size_t capacity;
+	size_t nbuckets; /* a power of two */
+	size_t head;	 /* the slot to reuse next (the oldest) */
+	size_t count;
+};
+
+static size_t relay_dedup_bucket(const struct relay_dedup *d, const char *id);
+static void relay_dedup_unlink(struct relay_dedup *d, uint32_t slot);
+
+/* A set remembering up to capacity ids. */
+struct relay_dedup *relay_dedup_new(size_t capacity)
+{
+	struct relay_dedup *d = calloc(1, sizeof(*d));
+	if (!d || capacity == 0 || capacity >= RELAY_DEDUP_NONE / 2)
+		goto fail;
+	d->capacity = capacity;
+	d->nbuckets = 1;
+	while (d->nbuckets < capacity * 2)
+		d->nbuckets <<= 1;
+	d->slots = calloc(capacity, sizeof(*d->slots));
+	d->buckets = malloc(d->nbuckets * sizeof(*d->buckets));
+	if (!d->slots || !d->buckets)
+		goto fail;
+	memset(d->buckets, 0xff, d->nbuckets * sizeof(*d->buckets));
+	return d;
+fail:
+	relay_dedup_free(d);
+	return NULL;
+}
+
+/* Free the set. */
+void relay_dedup_free(struct relay_dedup *d)
+{
+	if (!d)
+		return;
+	free(d->slots);
+	free(d->buckets);
+	free(d);
+}
+
+/* FNV-1a over the id, masked to a bucket. */
+static size_t relay_dedup_bucket(const struct relay_dedup *d, const char *id)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (int i = 0; i < 64; i++)
+		h = (h ^ (unsigned char)id[i]) * 1099511628211ULL;
+	return (size_t)(h & (d->nbuckets - 1));
+}
+
+/* Whether id is remembered. */
+bool relay_dedup_has(const struct relay_dedup *d, const char *id)
+{
+	uint32_t s = d->buckets[relay_dedup_bucket(d, id)];
+	for (; s != RELAY_DEDUP_NONE; s = d->slots[s].next)
+		if (memcmp(d->slots[s].id, id, 64) == 0)
+			return true;
+	return false;
+}
+
+/* Take a slot out of its bucket chain. */
+static void relay_dedup_unlink(struct relay_dedup *d, uint32_t slot)
+{
+	uint32_t *pp = &d->buckets[relay_dedup_bucket(d, d->slots[slot].id)];
+	while (*pp != RELAY_DEDUP_NONE && *pp != slot)
+		pp = &d->slots[*pp].next;
+	if (*pp == slot)
+		*pp = d->slots[slot].next;
+	d->slots[slot].used = false;
+	d->count--;
+}
+
+/* Remember id; true if new. */
+bool relay_dedup_add(struct relay_dedup *d, const char *id)
+{
+	if (strnlen(id, 64) < 64 || relay_dedup_has(d, id))
+		return false;
+	uint32_t s = (uint32_t)d->head;
+	if (d->slots[s].used)
+		relay_dedup_unlink(d, s);
+	memcpy(d->slots[s].id, id, 64);
+	size_t b = relay_dedup_bucket(d, id);
+	d->slots[s].next = d->buckets[b];
+	d->slots[s].used = true;
+	d->buckets[b] = s;
+	d->head = (d->head + 1) % d->capacity;
+	d->count++;
+	return true;
+}
+
+/* The number of ids remembered. */
+size_t relay_dedup_count(const struct relay_dedup *d)
+{
+	return d->count;
+}

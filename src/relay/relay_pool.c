@@ -1,0 +1,594 @@
+/*
+ * relay_pool.c - the relay pool: relays, subscriptions described once,
+ * acknowledged publishing, and the shutdown operations. One relay's
+ * connection lives in relay_conn.c.
+ */
+#include "relay/relay_pool.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "relay/relay_dedup.h"
+#include "relay/relay_pool_int.h"
+
+static void relay_pool_defaults(struct relay_pool_config *c);
+static void relay_pool_on_notify(void *arg);
+static void relay_pool_sub_free(struct relay_sub *s);
+static int relay_pool_sub_copy(struct relay_sub *s, const struct relay_filter *f);
+static char **relay_pool_strv_dup(const char *const *v, size_t n);
+static bool relay_pool_name_ok(const char *name);
+static void relay_pub_on_timer(void *arg);
+static void relay_pub_answer(struct relay_pub *pub, size_t slot, enum relay_outcome o,
+			     const char *reason);
+static void relay_pub_report(const struct relay_pub *pub, struct relay_pub_report *r);
+static void relay_pub_check(struct relay_pub *pub);
+static void relay_pub_finish(struct relay_pub *pub);
+static void relay_pub_free(struct relay_pub *pub);
+static bool relay_pool_all_closed(const struct relay_pool *p);
+
+/* Fill in the defaults for zero fields. */
+static void relay_pool_defaults(struct relay_pool_config *c)
+{
+	if (c->publish_timeout_ms <= 0)
+		c->publish_timeout_ms = 5000;
+	if (c->backoff_min_ms <= 0)
+		c->backoff_min_ms = 500;
+	if (c->backoff_max_ms <= 0)
+		c->backoff_max_ms = 60000;
+	if (c->max_p_per_filter == 0)
+		c->max_p_per_filter = 256;
+	if (c->max_subs_per_relay == 0)
+		c->max_subs_per_relay = 20;
+	if (c->dedup_capacity == 0)
+		c->dedup_capacity = 16384;
+	if (c->since_overlap_s <= 0)
+		c->since_overlap_s = 10;
+}
+
+/* A new pool with no relays. */
+int relay_pool_new(struct relay_pool **out, const struct relay_pool_config *cfg,
+		   const struct relay_pool_handlers *h, void *arg, char *err, size_t errlen)
+{
+	*out = NULL;
+	struct relay_pool *p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->cfg = *cfg;
+	p->cfg.ca_file = NULL; /* only used here */
+	relay_pool_defaults(&p->cfg);
+	p->h = *h;
+	p->arg = arg;
+	p->subscribing = true;
+	p->ssl = ws_tls_ctx_new(cfg->ca_file, err, errlen);
+	if (!p->ssl)
+		goto fail;
+	p->dedup = relay_dedup_new(p->cfg.dedup_capacity);
+	p->notify = clock_timer_new(p->cfg.clock, relay_pool_on_notify, p);
+	if (!p->dedup || !p->notify) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	*out = p;
+	return 0;
+fail:
+	relay_pool_free(p);
+	return -1;
+}
+
+/* Add a relay and start connecting. */
+int relay_pool_add(struct relay_pool *p, const char *url, char *err, size_t errlen)
+{
+	struct ws_url u;
+	if (ws_url_parse(&u, url, err, errlen) != 0)
+		return -1;
+	struct relay_conn **v = realloc(p->conns, (p->nconns + 1) * sizeof(*v));
+	if (!v)
+		goto oom;
+	p->conns = v;
+	struct relay_conn *c = relay_conn_new(p, url, p->nconns);
+	if (!c)
+		goto oom;
+	p->conns[p->nconns++] = c;
+	relay_conn_start(c);
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* Free the pool. */
+void relay_pool_free(struct relay_pool *p)
+{
+	if (!p)
+		return;
+	while (p->pubs) {
+		struct relay_pub *next = p->pubs->next;
+		relay_pub_free(p->pubs);
+		p->pubs = next;
+	}
+	for (size_t i = 0; i < p->nconns; i++)
+		relay_conn_free(p->conns[i]);
+	free(p->conns);
+	while (p->subs) {
+		struct relay_sub *next = p->subs->next;
+		relay_pool_sub_free(p->subs);
+		p->subs = next;
+	}
+	relay_dedup_free(p->dedup);
+	clock_timer_free(p->notify);
+	SSL_CTX_free(p->ssl);
+	free(p);
+}
+
+/* Whether a subscription name is short and of [A-Za-z0-9_-]. */
+static bool relay_pool_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > RELAY_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '-' && name[i] != '_')
+			return false;
+	return true;
+}
+
+/* A copy of n strings; NULL on ENOMEM (or n == 0). */
+static char **relay_pool_strv_dup(const char *const *v, size_t n)
+{
+	if (n == 0)
+		return NULL;
+	char **out = calloc(n, sizeof(*out));
+	for (size_t i = 0; out && i < n; i++) {
+		out[i] = strdup(v[i]);
+		if (!out[i]) {
+			for (size_t j = 0; j < i; j++)
+				free(out[j]);
+			free(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* Copy a filter's arrays into s; 0 or -1. */
+static int relay_pool_sub_copy(struct relay_sub *s, const struct relay_filter *f)
+{
+	if (f->nkinds) {
+		s->kinds = malloc(f->nkinds * sizeof(int));
+		if (!s->kinds)
+			return -1;
+		memcpy(s->kinds, f->kinds, f->nkinds * sizeof(int));
+		s->nkinds = f->nkinds;
+	}
+	s->authors = relay_pool_strv_dup(f->authors, f->nauthors);
+	s->nauthors = s->authors ? f->nauthors : 0;
+	s->p_tags = relay_pool_strv_dup(f->p_tags, f->np_tags);
+	s->np_tags = s->p_tags ? f->np_tags : 0;
+	s->since = f->since;
+	s->limit = f->limit;
+	return (s->nauthors == f->nauthors && s->np_tags == f->np_tags) ? 0 : -1;
+}
+
+/* Free a subscription. */
+static void relay_pool_sub_free(struct relay_sub *s)
+{
+	for (size_t i = 0; i < s->nauthors; i++)
+		free(s->authors[i]);
+	for (size_t i = 0; i < s->np_tags; i++)
+		free(s->p_tags[i]);
+	free(s->authors);
+	free(s->p_tags);
+	free(s->kinds);
+	free(s);
+}
+
+/* The sub id of chunk k of s. */
+void relay_pool_sub_id(const struct relay_sub *s, size_t k, char *buf, size_t len)
+{
+	if (s->nchunks <= 1)
+		snprintf(buf, len, "%s", s->name);
+	else
+		snprintf(buf, len, "%s.%zu", s->name, k);
+}
+
+/* Describe a subscription once; it is kept on every relay. */
+int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct relay_filter *f)
+{
+	size_t total = 0;
+	if (!relay_pool_name_ok(name) || p->closing)
+		return -1;
+	for (struct relay_sub *s = p->subs; s; s = s->next) {
+		if (strcmp(s->name, name) == 0)
+			return -1;
+		total += s->nchunks;
+	}
+	struct relay_sub *s = calloc(1, sizeof(*s));
+	if (!s || relay_pool_sub_copy(s, f) != 0)
+		goto fail;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->nchunks = (f->np_tags + p->cfg.max_p_per_filter - 1) / p->cfg.max_p_per_filter;
+	if (s->nchunks == 0)
+		s->nchunks = 1;
+	if (total + s->nchunks > p->cfg.max_subs_per_relay) {
+		log_error("relay", "too many subscriptions for one relay", log_str("sub", name),
+			  log_uint("chunks", total + s->nchunks));
+		goto fail;
+	}
+	s->next = p->subs;
+	p->subs = s;
+	for (size_t i = 0; i < p->nconns && p->subscribing; i++)
+		if (p->conns[i]->state == RELAY_CONNECTED)
+			relay_conn_send_sub(p->conns[i], s);
+	return 0;
+fail:
+	if (s)
+		relay_pool_sub_free(s);
+	return -1;
+}
+
+/* Send CLOSE for every chunk of s to every open relay. */
+static void relay_pool_send_close(struct relay_pool *p, const struct relay_sub *s)
+{
+	for (size_t k = 0; k < s->nchunks; k++) {
+		char id[RELAY_SUB_ID_MAX + 1];
+		relay_pool_sub_id(s, k, id, sizeof(id));
+		char *msg = relay_msg_close(id);
+		for (size_t i = 0; msg && i < p->nconns; i++)
+			(void)relay_conn_send(p->conns[i], msg, strlen(msg));
+		free(msg);
+	}
+}
+
+/* Close a subscription everywhere and forget it. */
+void relay_pool_unsubscribe(struct relay_pool *p, const char *name)
+{
+	for (struct relay_sub **pp = &p->subs; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->name, name) != 0)
+			continue;
+		struct relay_sub *s = *pp;
+		*pp = s->next;
+		relay_pool_send_close(p, s);
+		relay_pool_sub_free(s);
+		return;
+	}
+}
+
+/* Shutdown: close every subscription, stop resubscribing. */
+void relay_pool_stop_subscribing(struct relay_pool *p)
+{
+	if (!p->subscribing)
+		return;
+	p->subscribing = false;
+	for (struct relay_sub *s = p->subs; s; s = s->next)
+		relay_pool_send_close(p, s);
+	log_info("relay", "subscriptions closed");
+}
+
+/* Publish a signed event to every connected relay. */
+int relay_pool_publish(struct relay_pool *p, const char *json, size_t len, const char *id,
+		       const struct relay_pub_handlers *h, void *arg)
+{
+	if (p->closing || strlen(id) != 64)
+		return -1;
+	struct relay_pub *pub = calloc(1, sizeof(*pub));
+	if (!pub)
+		return -1;
+	pub->pool = p;
+	memcpy(pub->id, id, 65);
+	pub->msg = relay_msg_wrap_event("EVENT", json, len);
+	pub->answers = calloc(p->nconns ? p->nconns : 1, sizeof(*pub->answers));
+	pub->await_auth = calloc(p->nconns ? p->nconns : 1, sizeof(*pub->await_auth));
+	pub->timer = clock_timer_new(p->cfg.clock, relay_pub_on_timer, pub);
+	if (!pub->msg || !pub->answers || !pub->await_auth || !pub->timer) {
+		relay_pub_free(pub);
+		return -1;
+	}
+	pub->msglen = strlen(pub->msg);
+	pub->h = *h;
+	pub->arg = arg;
+	pub->nslots = p->nconns;
+	pub->next = p->pubs;
+	p->pubs = pub;
+	for (size_t i = 0; i < p->nconns; i++) {
+		pub->answers[i].url = p->conns[i]->url;
+		if (relay_conn_send(p->conns[i], pub->msg, pub->msglen) != 0)
+			relay_pub_answer(pub, i, RELAY_PUB_FAILED, "not connected");
+	}
+	clock_timer_start(pub->timer, p->cfg.publish_timeout_ms);
+	relay_pub_check(pub);
+	return 0;
+}
+
+/* Record one relay's answer (first answer wins). */
+static void relay_pub_answer(struct relay_pub *pub, size_t slot, enum relay_outcome o,
+			     const char *reason)
+{
+	struct relay_pub_answer *a = &pub->answers[slot];
+	if (a->outcome != RELAY_PUB_PENDING)
+		return;
+	a->outcome = o;
+	a->reason = reason ? strdup(reason) : NULL;
+	pub->await_auth[slot] = false;
+	struct relay_stats *st = &pub->pool->conns[slot]->stats;
+	if (o == RELAY_PUB_ACCEPTED)
+		st->published_ok++;
+	else if (o == RELAY_PUB_REJECTED)
+		st->published_rejected++;
+	else if (o == RELAY_PUB_TIMEOUT)
+		st->published_timeout++;
+}
+
+/* Summarise a publish. */
+static void relay_pub_report(const struct relay_pub *pub, struct relay_pub_report *r)
+{
+	static struct relay_pub_answer none;
+	memset(r, 0, sizeof(*r));
+	r->event_id = pub->id;
+	r->nanswers = pub->nslots;
+	r->answers = pub->nslots ? pub->answers : &none;
+	for (size_t i = 0; i < pub->nslots; i++) {
+		enum relay_outcome o = pub->answers[i].outcome;
+		r->accepted += o == RELAY_PUB_ACCEPTED;
+		r->rejected += o == RELAY_PUB_REJECTED;
+		r->timed_out += o == RELAY_PUB_TIMEOUT;
+		r->failed += o == RELAY_PUB_FAILED;
+	}
+}
+
+/* If every relay answered, report on the next turn (the timer at 0). */
+static void relay_pub_check(struct relay_pub *pub)
+{
+	for (size_t i = 0; i < pub->nslots; i++)
+		if (pub->answers[i].outcome == RELAY_PUB_PENDING)
+			return;
+	clock_timer_start(pub->timer, 0);
+}
+
+/* Timeout (or done): time out what is pending, report, free. */
+static void relay_pub_on_timer(void *arg)
+{
+	struct relay_pub *pub = arg;
+	for (size_t i = 0; i < pub->nslots; i++)
+		if (pub->await_auth[i])
+			relay_pub_answer(pub, i, RELAY_PUB_REJECTED,
+					 "auth-required: AUTH not accepted");
+		else
+			relay_pub_answer(pub, i, RELAY_PUB_TIMEOUT, "no OK before the timeout");
+	relay_pub_finish(pub);
+}
+
+/* Report the end of a publish, unlink and free it; completes a drain. */
+static void relay_pub_finish(struct relay_pub *pub)
+{
+	struct relay_pool *p = pub->pool;
+	struct relay_pub_report r;
+	for (struct relay_pub **pp = &p->pubs; *pp; pp = &(*pp)->next)
+		if (*pp == pub) {
+			*pp = pub->next;
+			break;
+		}
+	relay_pub_report(pub, &r);
+	if (!pub->out_reported && r.accepted > 0 && pub->h.on_out)
+		pub->h.on_out(pub->arg, &r);
+	if (r.accepted == 0)
+		log_warn("relay", "publish failed", log_str("id", pub->id),
+			 log_uint("rejected", r.rejected), log_uint("timed_out", r.timed_out),
+			 log_uint("failed", r.failed));
+	if (pub->h.on_done)
+		pub->h.on_done(pub->arg, &r);
+	relay_pub_free(pub);
+	if (!p->pubs && p->drain_cb)
+		clock_timer_start(p->notify, 0);
+}
+
+/* Free a publish. */
+static void relay_pub_free(struct relay_pub *pub)
+{
+	for (size_t i = 0; pub->answers && i < pub->nslots; i++)
+		free((char *)pub->answers[i].reason);
+	free(pub->answers);
+	free(pub->await_auth);
+	free(pub->msg);
+	clock_timer_free(pub->timer);
+	free(pub);
+}
+
+/* A relay answered OK for id. */
+void relay_pool_on_ok(struct relay_pool *p, struct relay_conn *c, const char *id, bool accepted,
+		      const char *reason)
+{
+	struct relay_pub *pub = p->pubs;
+	while (pub && strcmp(pub->id, id) != 0)
+		pub = pub->next;
+	if (!pub || c->index >= pub->nslots)
+		return;
+	if (!accepted && strncmp(reason, "auth-required:", 14) == 0 && p->h.auth) {
+		pub->await_auth[c->index] = true;
+		log_info("relay", "publish waits for AUTH", log_str("relay", c->url),
+			 log_str("id", id));
+		return;
+	}
+	relay_pub_answer(pub, c->index, accepted ? RELAY_PUB_ACCEPTED : RELAY_PUB_REJECTED, reason);
+	if (accepted && !pub->out_reported && pub->h.on_out) {
+		struct relay_pub_report r;
+		relay_pub_report(pub, &r);
+		pub->out_reported = true;
+		pub->h.on_out(pub->arg, &r);
+	}
+	relay_pub_check(pub);
+}
+
+/* A relay opened: resend every publish still waiting for it. */
+void relay_pool_on_open(struct relay_pool *p, struct relay_conn *c)
+{
+	for (struct relay_pub *pub = p->pubs; pub; pub = pub->next)
+		if (c->index < pub->nslots && pub->answers[c->index].outcome == RELAY_PUB_PENDING)
+			(void)relay_conn_send(c, pub->msg, pub->msglen);
+}
+
+/* A relay accepted AUTH: resend refused publishes and the subscriptions. */
+void relay_pool_on_authed(struct relay_pool *p, struct relay_conn *c)
+{
+	for (struct relay_pub *pub = p->pubs; pub; pub = pub->next)
+		if (c->index < pub->nslots && pub->await_auth[c->index]) {
+			pub->await_auth[c->index] = false;
+			(void)relay_conn_send(c, pub->msg, pub->msglen);
+		}
+	relay_conn_send_subs(c);
+}
+
+/* A relay was lost: when closing, its pending publishes fail; completes a close. */
+void relay_pool_on_lost(struct relay_pool *p, struct relay_conn *c)
+{
+	if (!p->closing)
+		return;
+	for (struct relay_pub *pub = p->pubs, *next; pub; pub = next) {
+		next = pub->next;
+		if (c->index < pub->nslots) {
+			relay_pub_answer(pub, c->index, RELAY_PUB_FAILED, "connection closed");
+			relay_pub_check(pub);
+		}
+	}
+	if (p->close_cb && relay_pool_all_closed(p))
+		clock_timer_start(p->notify, 0);
+}
+
+/* Whether every relay is closed for good. */
+static bool relay_pool_all_closed(const struct relay_pool *p)
+{
+	for (size_t i = 0; i < p->nconns; i++)
+		if (p->conns[i]->state != RELAY_CLOSED)
+			return false;
+	return true;
+}
+
+/* Shutdown: done once no publish is in flight. */
+void relay_pool_drain(struct relay_pool *p, relay_pool_done_cb done, void *arg)
+{
+	p->drain_cb = done;
+	p->drain_arg = arg;
+	if (!p->pubs)
+		clock_timer_start(p->notify, 0);
+}
+
+/* Shutdown: close every connection with 1001, done once all are closed. */
+void relay_pool_close(struct relay_pool *p, relay_pool_done_cb done, void *arg)
+{
+	p->closing = true;
+	p->close_cb = done;
+	p->close_arg = arg;
+	log_info("relay", "closing relay connections", log_uint("relays", p->nconns));
+	for (size_t i = 0; i < p->nconns; i++)
+		relay_conn_close(p->conns[i]);
+	for (size_t i = 0; i < p->nconns; i++)
+		if (p->conns[i]->state == RELAY_CLOSED)
+			relay_pool_on_lost(p, p->conns[i]);
+	if (relay_pool_all_closed(p))
+		clock_timer_start(p->notify, 0);
+}
+
+/* Shutdown: drop everything at once, fail in-flight publishes, then done. */
+void relay_pool_abort(struct relay_pool *p, relay_pool_done_cb done, void *arg)
+{
+	p->closing = true;
+	p->abort_cb = done;
+	p->abort_arg = arg;
+	log_warn("relay", "aborting relay connections", log_uint("relays", p->nconns),
+		 log_uint("inflight", relay_pool_inflight(p)));
+	for (size_t i = 0; i < p->nconns; i++)
+		relay_conn_drop(p->conns[i]);
+	while (p->pubs) {
+		struct relay_pub *pub = p->pubs;
+		for (size_t i = 0; i < pub->nslots; i++)
+			relay_pub_answer(pub, i, RELAY_PUB_FAILED, "aborted");
+		relay_pub_finish(pub);
+	}
+	clock_timer_start(p->notify, 0);
+}
+
+/* A later loop turn: complete the drain, close or abort that is due. */
+static void relay_pool_on_notify(void *arg)
+{
+	struct relay_pool *p = arg;
+	relay_pool_done_cb cb;
+	if (p->abort_cb) {
+		cb = p->abort_cb;
+		p->abort_cb = NULL;
+		p->close_cb = NULL;
+		cb(p->abort_arg);
+		return;
+	}
+	if (p->drain_cb && !p->pubs) {
+		cb = p->drain_cb;
+		p->drain_cb = NULL;
+		cb(p->drain_arg);
+	}
+	if (p->close_cb && relay_pool_all_closed(p)) {
+		cb = p->close_cb;
+		p->close_cb = NULL;
+		cb(p->close_arg);
+	}
+}
+
+/* Publishes not yet done. */
+size_t relay_pool_inflight(const struct relay_pool *p)
+{
+	size_t n = 0;
+	for (const struct relay_pub *pub = p->pubs; pub; pub = pub->next)
+		n++;
+	return n;
+}
+
+/* Relays currently connected. */
+size_t relay_pool_connected(const struct relay_pool *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->nconns; i++)
+		n += p->conns[i]->state == RELAY_CONNECTED;
+	return n;
+}
+
+/* Number of relays. */
+size_t relay_pool_count(const struct relay_pool *p)
+{
+	return p->nconns;
+}
+
+/* The counters of relay i. */
+void relay_pool_stats(const struct relay_pool *p, size_t i, struct relay_stats *out)
+{
+	*out = p->conns[i]->stats;
+	out->state = p->conns[i]->state;
+}
+
+/* The name of a relay state. */
+const char *relay_state_name(enum relay_state s)
+{
+	static const char *const names[] = {
+		[RELAY_DISCONNECTED] = "disconnected",
+		[RELAY_CONNECTING] = "connecting",
+		[RELAY_CONNECTED] = "connected",
+		[RELAY_CLOSING] = "closing",
+		[RELAY_CLOSED] = "closed",
+	};
+	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
+}
+
+/* The name of a publish outcome. */
+const char *relay_outcome_name(enum relay_outcome o)
+{
+	static const char *const names[] = {
+		[RELAY_PUB_PENDING] = "pending",   [RELAY_PUB_ACCEPTED] = "accepted",
+		[RELAY_PUB_REJECTED] = "rejected", [RELAY_PUB_TIMEOUT] = "timeout",
+		[RELAY_PUB_FAILED] = "failed",
+	};
+	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "?";
+}

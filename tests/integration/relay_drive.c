@@ -1,0 +1,632 @@
+/*
+ * relay_drive.c - drives the relay layer against a real relay for
+ * relay.test. One scenario per run: `relay_drive SCENARIO URL [ARG]`;
+ * prints "ok - ..." / "not ok - ..." lines and "# key=value" facts, and
+ * exits 0 only if every check passed. A watchdog ends a stuck run.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "nostr/event.h"
+#include "nostr/hex.h"
+#include "nostr/keys.h"
+#include "relay/relay_pool.h"
+#include "relay/ws.h"
+
+/* Everything one scenario run shares with its callbacks. */
+struct drive {
+	struct event_base *base;
+	struct clock *clock;
+	struct relay_pool *pool;
+	struct relay_pool *pub_pool; /* a second client, for reconnect tests */
+	const char *url;
+	const char *arg;
+	struct nostr_keypair a, b; /* two users */
+	char a_hex[65], b_hex[65];
+	int failed;
+	/* observations */
+	int eose, events_a, events_b, events_fence, events_stored;
+	char want_id[65], fence_id[65], stored_id[65];
+	int done_pubs, accepted, rejected, failed_pubs, drained, closed, aborted;
+	char reason[256];
+	int64_t lost_ms, back_ms;
+	int step;
+};
+
+/* A scenario: sets things up; callbacks move it on. */
+typedef int (*drive_fn)(struct drive *d);
+
+static void check(struct drive *d, int cond, const char *what);
+static int sign_event(struct drive *d, const struct nostr_keypair *kp, int kind, const char *p_hex,
+		      const char *content, char **json, char id[65]);
+static int publish(struct drive *d, struct relay_pool *p, const struct nostr_keypair *kp, int kind,
+		   const char *p_hex, const char *content, char id[65]);
+static void stop_loop(struct drive *d);
+
+/* Record one check. */
+static void check(struct drive *d, int cond, const char *what)
+{
+	printf("%s - %s\n", cond ? "ok" : "not ok", what);
+	if (!cond)
+		d->failed++;
+	fflush(stdout);
+}
+
+/* Stop the event loop. */
+static void stop_loop(struct drive *d)
+{
+	event_base_loopexit(d->base, NULL);
+}
+
+/* Sign an event of kind, p-tagging p_hex (or not), into *json (caller frees). */
+static int sign_event(struct drive *d, const struct nostr_keypair *kp, int kind, const char *p_hex,
+		      const char *content, char **json, char id[65])
+{
+	(void)d;
+	struct nostr_event ev;
+	size_t len;
+	char err[128];
+	int rc = -1;
+	nostr_event_init(&ev);
+	ev.kind = (uint32_t)kind;
+	ev.created_at = (int64_t)time(NULL);
+	ev.has_created_at = 1;
+	const char *tag[2] = {"p", p_hex};
+	if (nostr_event_set_content(&ev, content, strlen(content)) != 0 ||
+	    (p_hex && nostr_event_add_tag(&ev, tag, 2) != 0) ||
+	    nostr_event_sign(&ev, kp, err, sizeof(err)) != 0 ||
+	    nostr_event_to_json(json, &len, &ev) != 0)
+		goto fail;
+	hex_encode(id, ev.id, 32);
+	rc = 0;
+fail:
+	nostr_event_clear(&ev);
+	return rc;
+}
+
+/* Publish report. */
+static void on_pub_done(void *arg, const struct relay_pub_report *r)
+{
+	struct drive *d = arg;
+	d->done_pubs++;
+	d->accepted += r->accepted > 0;
+	d->rejected += r->rejected > 0;
+	d->failed_pubs += r->failed > 0;
+	for (size_t i = 0; i < r->nanswers; i++)
+		if (r->answers[i].reason && *r->answers[i].reason)
+			snprintf(d->reason, sizeof(d->reason), "%s", r->answers[i].reason);
+	printf("# publish %.8s: accepted=%zu rejected=%zu timeout=%zu failed=%zu reason=%s\n",
+	       r->event_id, r->accepted, r->rejected, r->timed_out, r->failed, d->reason);
+}
+
+/* Sign and publish. */
+static int publish(struct drive *d, struct relay_pool *p, const struct nostr_keypair *kp, int kind,
+		   const char *p_hex, const char *content, char id[65])
+{
+	static const struct relay_pub_handlers h = {.on_done = on_pub_done};
+	char *json = NULL;
+	int rc = -1;
+	if (sign_event(d, kp, kind, p_hex, content, &json, id) == 0)
+		rc = relay_pool_publish(p, json, strlen(json), id, &h, d);
+	free(json);
+	return rc;
+}
+
+/* ---- pubsub: #p filtering, OK true, OK false, stored events before EOSE. ---- */
+
+/* Events for the pubsub scenario. */
+static void pubsub_on_event(struct drive *d, const char *id, const struct nostr_event *ev)
+{
+	(void)ev;
+	if (strcmp(id, d->stored_id) == 0)
+		d->events_stored++;
+	else if (strcmp(id, d->want_id) == 0)
+		d->events_a++;
+	else if (strcmp(id, d->fence_id) == 0)
+		d->events_fence++;
+	else
+		d->events_b++;
+	if (d->events_fence) {
+		check(d, d->events_a == 1, "live kind-24133 event tagged for A received");
+		check(d, d->events_b == 0, "event tagged for B filtered out by the relay");
+		d->step = 2;
+	}
+}
+
+/* Callback: a verified event arrived. */
+static void on_event(void *arg, const char *sub, const struct nostr_event *ev, const char *json,
+		     size_t len, const char *url)
+{
+	(void)json;
+	(void)len;
+	(void)url;
+	struct drive *d = arg;
+	char id[65];
+	hex_encode(id, ev->id, 32);
+	printf("# event %.8s kind=%u sub=%s\n", id, ev->kind, sub);
+	if (strcmp(d->arg ? d->arg : "", "reconnect") == 0 || d->step >= 10) {
+		if (strcmp(id, d->want_id) == 0)
+			d->events_a++;
+		return;
+	}
+	pubsub_on_event(d, id, ev);
+}
+
+/* Callback: EOSE. */
+static void on_eose(void *arg, const char *sub, const char *url)
+{
+	(void)url;
+	struct drive *d = arg;
+	printf("# eose %s (stored events so far %d)\n", sub, d->events_stored);
+	d->eose++;
+}
+
+/* Callback: state changes (time of loss and return). */
+static void on_state(void *arg, const char *url, enum relay_state s)
+{
+	(void)url;
+	struct drive *d = arg;
+	printf("# state %s\n", relay_state_name(s));
+	if (s == RELAY_DISCONNECTED && d->lost_ms == 0)
+		d->lost_ms = clock_now_ms(d->clock);
+	if (s == RELAY_CONNECTED && d->lost_ms && !d->back_ms)
+		d->back_ms = clock_now_ms(d->clock);
+	if (s == RELAY_CONNECTED && strcmp(d->arg, "auth") == 0 && d->step == 0) {
+		/* before the relay's AUTH challenge is read: refused auth-required: */
+		char id[65];
+		check(d, publish(d, d->pool, &d->a, 1, NULL, "before auth", id) == 0,
+		      "publish before authenticating");
+		d->step = 1;
+	}
+}
+
+/* Callback: NIP-42, sign one kind-22242 event with key A. */
+static size_t on_auth(void *arg, const char *url, const char *challenge,
+		      struct relay_auth_event *out, size_t max)
+{
+	struct drive *d = arg;
+	struct nostr_event ev;
+	char err[128];
+	size_t len, n = 0;
+	const char *t1[2] = {"relay", url}, *t2[2] = {"challenge", challenge};
+	nostr_event_init(&ev);
+	ev.kind = 22242;
+	ev.created_at = (int64_t)time(NULL);
+	ev.has_created_at = 1;
+	if (max > 0 && nostr_event_add_tag(&ev, t1, 2) == 0 &&
+	    nostr_event_add_tag(&ev, t2, 2) == 0 &&
+	    nostr_event_sign(&ev, &d->a, err, sizeof(err)) == 0 &&
+	    nostr_event_to_json(&out[0].json, &len, &ev) == 0) {
+		hex_encode(out[0].id, ev.id, 32);
+		n = 1;
+	}
+	nostr_event_clear(&ev);
+	return n;
+}
+
+static const struct relay_pool_handlers drive_handlers = {
+	.on_event = on_event,
+	.on_eose = on_eose,
+	.on_state = on_state,
+	.auth = on_auth,
+};
+
+/* The second client of the reconnect test only publishes. */
+static const struct relay_pool_handlers publisher_handlers = {0};
+
+/* A pool on url with quick timers. */
+static struct relay_pool *new_pool(struct drive *d, int64_t backoff_min,
+				   const struct relay_pool_handlers *h)
+{
+	struct relay_pool_config cfg = {
+		.base = d->base,
+		.clock = d->clock,
+		.publish_timeout_ms = 3000,
+		.backoff_min_ms = backoff_min,
+		.backoff_max_ms = backoff_min * 4,
+		.connect_timeout_ms = 3000,
+		.close_timeout_ms = 1000,
+	};
+	struct relay_pool *p;
+	char err[256];
+	if (relay_pool_new(&p, &cfg, h, d, err, sizeof(err)) != 0 ||
+	    relay_pool_add(p, d->url, err, sizeof(err)) != 0) {
+		printf("# pool: %s\n", err);
+		return NULL;
+	}
+	return p;
+}
+
+/* Poll step machine, every 20 ms (real time). */
+static void tick(evutil_socket_t fd, short what, void *arg);
+
+/* pubsub steps. */
+static void pubsub_step(struct drive *d)
+{
+	char id[65];
+	int kinds[] = {24133, 1};
+	const char *p[] = {d->a_hex};
+	struct relay_filter f = {
+		.kinds = kinds, .nkinds = 2, .p_tags = p, .np_tags = 1, .limit = -1};
+	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
+		check(d, publish(d, d->pool, &d->b, 1, d->a_hex, "stored", d->stored_id) == 0,
+		      "publish stored kind-1 event");
+		d->step = 1;
+	} else if (d->step == 1 && d->done_pubs == 1) {
+		check(d, d->accepted == 1, "publish gets OK true");
+		check(d, relay_pool_subscribe(d->pool, "bunker", &f) == 0, "subscribe #p A");
+		d->step = 3;
+	} else if (d->step == 3 && d->eose == 1) {
+		check(d, d->events_stored == 1, "stored event delivered before EOSE");
+		check(d,
+		      publish(d, d->pool, &d->b, 24133, d->a_hex, "for A", d->want_id) == 0 &&
+			      publish(d, d->pool, &d->a, 24133, d->b_hex, "for B", id) == 0 &&
+			      publish(d, d->pool, &d->b, 24133, d->a_hex, "fence", d->fence_id) ==
+				      0,
+		      "publish live events for A, B, A");
+		d->step = 4;
+	} else if (d->step == 2 && d->done_pubs == 4) {
+		check(d, d->accepted == 4, "every live publish accepted (OK true)");
+		char *json = NULL;
+		check(d, sign_event(d, &d->a, 1, NULL, "genuine", &json, id) == 0, "sign");
+		char *c = json ? strstr(json, "genuine") : NULL;
+		if (c)
+			c[0] = 'G'; /* breaks the id */
+		static const struct relay_pub_handlers h = {.on_done = on_pub_done};
+		check(d, json && relay_pool_publish(d->pool, json, strlen(json), id, &h, d) == 0,
+		      "publish tampered event");
+		free(json);
+		d->step = 5;
+	} else if (d->step == 5 && d->done_pubs == 5) {
+		check(d, d->rejected == 1 && *d->reason, "tampered event reported as rejected");
+		stop_loop(d);
+	}
+}
+
+/* ---- reconnect: dropped mid-subscription; stored events of the gap arrive. ---- */
+static void reconnect_step(struct drive *d)
+{
+	int kinds[] = {1};
+	const char *p[] = {d->a_hex};
+	struct relay_filter f = {
+		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 1, .limit = 0};
+	pid_t pid = (pid_t)atoi(getenv("RELAY_PID") ? getenv("RELAY_PID") : "0");
+	struct relay_stats st;
+	if (d->step == 0 && relay_pool_connected(d->pool) && relay_pool_connected(d->pub_pool)) {
+		check(d, relay_pool_subscribe(d->pool, "live", &f) == 0, "subscribe (limit 0)");
+		d->step = 1;
+	} else if (d->step == 1 && d->eose == 1) {
+		check(d, pid > 0 && kill(pid, SIGUSR1) == 0, "relay told to drop every client");
+		d->step = 2;
+	} else if (d->step == 2 && relay_pool_connected(d->pool) == 0 &&
+		   relay_pool_connected(d->pub_pool) == 1) {
+		check(d, publish(d, d->pub_pool, &d->b, 1, d->a_hex, "in the gap", d->want_id) == 0,
+		      "publish a stored event while the subscriber is away");
+		d->step = 3;
+	} else if (d->step == 3 && d->done_pubs == 1) {
+		check(d, d->accepted == 1, "gap event accepted by the relay");
+		check(d, relay_pool_connected(d->pool) == 0,
+		      "subscriber still away when it was stored");
+		d->step = 4;
+	} else if (d->step == 4 && d->events_a == 1) {
+		relay_pool_stats(d->pool, 0, &st);
+		check(d, st.connects == 2, "subscriber reconnected once");
+		check(d, 1, "gap event delivered after resubscribe with since");
+		printf("# gap_ms=%lld\n", (long long)(d->back_ms - d->lost_ms));
+		stop_loop(d);
+	}
+}
+
+/* ---- down: relay down at start; backoff; connect when it comes up. ---- */
+static void down_step(struct drive *d)
+{
+	struct relay_stats st;
+	relay_pool_stats(d->pool, 0, &st);
+	if (d->step == 0 && st.disconnects >= 1) {
+		printf("# ready\n");
+		fflush(stdout);
+		d->step = 1;
+	} else if (d->step == 1 && relay_pool_connected(d->pool) == 1) {
+		check(d, st.disconnects >= 1, "failed connects while the relay was down");
+		check(d, st.connects == 1, "connected once the relay came up");
+		stop_loop(d);
+	}
+}
+
+/* Shutdown callbacks. */
+static void on_drained(void *arg)
+{
+	((struct drive *)arg)->drained++;
+}
+
+/* Close done. */
+static void on_closed(void *arg)
+{
+	((struct drive *)arg)->closed++;
+}
+
+/* Abort done. */
+static void on_aborted(void *arg)
+{
+	((struct drive *)arg)->aborted++;
+}
+
+/* ---- close: drain a publish, close with 1001. ---- */
+static void close_step(struct drive *d)
+{
+	char id[65];
+	int kinds[] = {1};
+	struct relay_filter f = {.kinds = kinds, .nkinds = 1, .limit = 0};
+	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
+		check(d, relay_pool_subscribe(d->pool, "s", &f) == 0, "subscribe");
+		check(d, publish(d, d->pool, &d->a, 1, NULL, "last words", id) == 0, "publish");
+		relay_pool_stop_subscribing(d->pool);
+		relay_pool_drain(d->pool, on_drained, d);
+		check(d, relay_pool_inflight(d->pool) == 1, "one publish in flight while draining");
+		d->step = 1;
+	} else if (d->step == 1 && d->drained) {
+		check(d, d->done_pubs == 1 && d->accepted == 1, "drain waited for the OK");
+		relay_pool_close(d->pool, on_closed, d);
+		d->step = 2;
+	} else if (d->step == 2 && d->closed) {
+		struct relay_stats st;
+		relay_pool_stats(d->pool, 0, &st);
+		check(d, st.state == RELAY_CLOSED, "connection closed");
+		stop_loop(d);
+	}
+}
+
+/* ---- abort: drop at once with a publish in flight, confirmed. ---- */
+static void abort_step(struct drive *d)
+{
+	char id[65];
+	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
+		check(d, publish(d, d->pool, &d->a, 1, NULL, "never mind", id) == 0, "publish");
+		relay_pool_abort(d->pool, on_aborted, d);
+		check(d, d->done_pubs == 1 && d->failed_pubs == 1,
+		      "in-flight publish failed by abort");
+		check(d, relay_pool_connected(d->pool) == 0, "no connection left");
+		d->step = 1;
+	} else if (d->step == 1 && d->aborted) {
+		check(d, d->aborted == 1, "abort confirmed");
+		check(d,
+		      relay_pool_publish(d->pool, "{}", 2, id, &(struct relay_pub_handlers){0},
+					 d) != 0,
+		      "no publish after abort");
+		stop_loop(d);
+	}
+}
+
+/* ---- auth: NIP-42 relay refuses with auth-required:, we AUTH and retry. ---- */
+static void auth_step(struct drive *d)
+{
+	struct relay_stats st;
+	if (d->step == 1 && d->done_pubs == 1) {
+		relay_pool_stats(d->pool, 0, &st);
+		check(d, st.auths == 1, "authenticated to the relay (NIP-42)");
+		check(d, d->accepted == 1, "refused publish retried after AUTH and accepted");
+		stop_loop(d);
+	}
+}
+
+/* ---- chunks: 300 #p values (relay limit 256) are split over two REQs. ---- */
+static void chunks_step(struct drive *d)
+{
+	static char hex[300][65];
+	static const char *p[300];
+	int kinds[] = {24133};
+	struct relay_filter f = {
+		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 300, .limit = 0};
+	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
+		for (int i = 0; i < 299; i++) {
+			snprintf(hex[i], sizeof(hex[i]), "%064x", i + 1);
+			p[i] = hex[i];
+		}
+		p[299] = d->a_hex; /* in the second chunk */
+		check(d, relay_pool_subscribe(d->pool, "many", &f) == 0, "subscribe 300 #p values");
+		d->step = 1;
+	} else if (d->step == 1 && d->eose == 2) {
+		check(d, 1, "both chunks answered EOSE (none refused)");
+		check(d, publish(d, d->pool, &d->b, 24133, d->a_hex, "late p", d->want_id) == 0,
+		      "publish for the 300th value");
+		d->step = 10;
+	} else if (d->step == 10 && d->events_a == 1) {
+		check(d, 1, "event for a #p value of the second chunk received");
+		stop_loop(d);
+	}
+}
+
+/* ---- dedup: the same relay twice; each event is handed on once. ---- */
+static void dedup_step(struct drive *d)
+{
+	int kinds[] = {1};
+	const char *p[] = {d->a_hex};
+	struct relay_filter f = {
+		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 1, .limit = 0};
+	struct relay_stats s0, s1;
+	char err[128];
+	if (d->step == 0) {
+		check(d, relay_pool_add(d->pool, d->url, err, sizeof(err)) == 0, "second relay");
+		d->step = 1;
+	} else if (d->step == 1 && relay_pool_connected(d->pool) == 2) {
+		check(d, relay_pool_subscribe(d->pool, "both", &f) == 0, "subscribe on both");
+		d->step = 2;
+	} else if (d->step == 2 && d->eose == 2) {
+		check(d, publish(d, d->pool, &d->b, 1, d->a_hex, "twice", d->want_id) == 0,
+		      "publish");
+		d->step = 10;
+	} else if (d->step == 10 && d->done_pubs == 1) {
+		relay_pool_stats(d->pool, 0, &s0);
+		relay_pool_stats(d->pool, 1, &s1);
+		if (s0.events_in + s1.events_in < 2)
+			return; /* both copies not in yet */
+		check(d, d->accepted == 1, "publish accepted");
+		check(d, s0.published_ok == 1 && s1.published_ok == 1, "OK true from each relay");
+		check(d, s0.events_in == 1 && s1.events_in == 1, "each relay delivered the event");
+		check(d, d->events_a == 1, "handed on once (deduplicated by id)");
+		stop_loop(d);
+	}
+}
+
+/* ---- keepalive: pings keep a live connection; a stopped peer is detected. ---- */
+static void keepalive_step(struct drive *d)
+{
+	pid_t pid = (pid_t)atoi(getenv("RELAY_PID") ? getenv("RELAY_PID") : "0");
+	struct relay_stats st;
+	relay_pool_stats(d->pool, 0, &st);
+	if (d->step == 0 && st.connects == 1) {
+		d->lost_ms = clock_now_ms(d->clock);
+		d->step = 1;
+	} else if (d->step == 1 && clock_now_ms(d->clock) - d->lost_ms > 1000) {
+		check(d, st.disconnects == 0, "connection alive across several pings");
+		check(d, pid > 0 && kill(pid, SIGSTOP) == 0, "relay frozen (SIGSTOP)");
+		d->step = 2;
+	} else if (d->step == 2 && st.disconnects == 1) {
+		check(d, kill(pid, SIGCONT) == 0, "relay thawed");
+		check(d, 1, "dead peer detected by keepalive");
+		stop_loop(d);
+	}
+}
+
+/* One table row per scenario. */
+struct scenario {
+	const char *name;
+	void (*step)(struct drive *d);
+	int64_t ping_ms;
+};
+
+static const struct scenario scenarios[] = {
+	{.name = "pubsub", .step = pubsub_step},
+	{.name = "reconnect", .step = reconnect_step},
+	{.name = "down", .step = down_step},
+	{.name = "close", .step = close_step},
+	{.name = "abort", .step = abort_step},
+	{.name = "auth", .step = auth_step},
+	{.name = "keepalive", .step = keepalive_step, .ping_ms = 150},
+	{.name = "chunks", .step = chunks_step},
+	{.name = "dedup", .step = dedup_step},
+};
+static const struct scenario *current;
+
+/* Drive the current scenario. */
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	current->step(arg);
+}
+
+/* The watchdog: a stuck scenario fails. */
+static void watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct drive *d = arg;
+	check(d, 0, "scenario finished before the watchdog (step stuck)");
+	printf("# stuck at step %d\n", d->step);
+	stop_loop(d);
+}
+
+/* Run a WebSocket-only TLS check: print "open" or "closed: reason". */
+static void tls_open(void *arg)
+{
+	struct drive *d = arg;
+	printf("result: open\n");
+	stop_loop(d);
+}
+
+/* TLS: closed before open. */
+static void tls_closed(void *arg, int code, const char *reason)
+{
+	(void)code;
+	struct drive *d = arg;
+	printf("result: closed: %s\n", reason);
+	stop_loop(d);
+}
+
+/* tls URL CAFILE: connect a bare WebSocket. */
+static int run_tls(struct drive *d, const char *ca)
+{
+	static const struct ws_callbacks cb = {.on_open = tls_open, .on_closed = tls_closed};
+	char err[256];
+	struct ws_client *ws = NULL;
+	SSL_CTX *ctx = ws_tls_ctx_new(ca, err, sizeof(err));
+	struct ws_config wc = {.base = d->base, .clock = d->clock, .ssl_ctx = ctx};
+	if (!ctx || ws_client_new(&ws, &wc, d->url, &cb, d, err, sizeof(err)) != 0) {
+		printf("result: error: %s\n", err);
+	} else {
+		event_base_dispatch(d->base);
+		ws_client_free(ws);
+	}
+	SSL_CTX_free(ctx);
+	return 0;
+}
+
+/* Run one scenario against url. */
+int main(int argc, char **argv)
+{
+	struct drive d = {0};
+	int rc = 2;
+	if (argc < 3)
+		return 2;
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	d.url = argv[2];
+	d.arg = argv[1];
+	d.base = event_base_new();
+	d.clock = clock_new_libevent(d.base);
+	if (nostr_keypair_generate(&d.a) != 0 || nostr_keypair_generate(&d.b) != 0)
+		return 2;
+	nostr_pubkey_to_hex(d.a_hex, &d.a.pub);
+	nostr_pubkey_to_hex(d.b_hex, &d.b.pub);
+	if (strcmp(argv[1], "tls") == 0) {
+		rc = run_tls(&d, argc > 3 ? argv[3] : NULL);
+		goto out;
+	}
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+		if (strcmp(scenarios[i].name, argv[1]) == 0)
+			current = &scenarios[i];
+	if (!current)
+		goto out;
+	d.pool = new_pool(&d, strcmp(argv[1], "reconnect") == 0 ? 1500 : 100, &drive_handlers);
+	if (current->ping_ms) {
+		relay_pool_free(d.pool);
+		struct relay_pool_config c = {.base = d.base,
+					      .clock = d.clock,
+					      .ping_interval_ms = current->ping_ms,
+					      .pong_timeout_ms = 300,
+					      .backoff_min_ms = 5000};
+		char err[256];
+		if (relay_pool_new(&d.pool, &c, &drive_handlers, &d, err, sizeof(err)) != 0 ||
+		    relay_pool_add(d.pool, d.url, err, sizeof(err)) != 0)
+			d.pool = NULL;
+	}
+	if (strcmp(argv[1], "reconnect") == 0)
+		d.pub_pool = new_pool(&d, 50, &publisher_handlers);
+	if (!d.pool)
+		goto out;
+	struct event *t = event_new(d.base, -1, EV_PERSIST, tick, &d);
+	struct event *w = evtimer_new(d.base, watchdog, &d);
+	event_add(t, &(struct timeval){0, 20000});
+	event_add(w, &(struct timeval){20, 0});
+	event_base_dispatch(d.base);
+	event_free(t);
+	event_free(w);
+	rc = d.failed ? 1 : 0;
+out:
+	relay_pool_free(d.pool);
+	relay_pool_free(d.pub_pool);
+	nostr_keypair_wipe(&d.a);
+	nostr_keypair_wipe(&d.b);
+	clock_free(d.clock);
+	event_base_free(d.base);
+	return rc;
+}

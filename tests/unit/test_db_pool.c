@@ -1,0 +1,368 @@
+/*
+ * test_db_pool.c - the async libpq pool against a real PostgreSQL server.
+ *
+ * Run by tests/integration/db_pool.test, which starts a throwaway server
+ * (pg.sh) and passes its URL in KC_PG_URL; without it every test skips.
+ * Covers: bound parameters, server errors, concurrency beyond the pool
+ * size, the waiter bound, acquire and query timeouts (server-side cancel),
+ * a server killed with -m immediate and restarted mid-test (errors, then
+ * recovery, no hang), and close with a stuck query bounded by its timeout,
+ * through the component contract.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/component.h"
+#include "core/log.h"
+#include "db/db_component.h"
+#include "db/db_pool.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Everything a test needs: a loop, a clock, a pool. */
+struct fx {
+	struct event_base *base;
+	struct clock *clk;
+	struct db_pool *pool;
+	struct event *tick; /* keeps the loop turning while we wait */
+	const char *url;
+};
+
+/* One query's outcome, as a test sees it. */
+struct outcome {
+	bool done;
+	enum db_status status;
+	char value[128];
+	char error[256];
+	size_t *max_busy; /* when set: record the pool's peak busy count */
+	struct db_pool *pool;
+};
+
+/* Ticker callback: nothing, it only wakes the loop. */
+static void fx_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Record a query's outcome. */
+static void on_result(void *arg, const struct db_result *r)
+{
+	struct outcome *o = arg;
+	struct db_pool_stats st;
+
+	o->done = true;
+	o->status = r->status;
+	if (r->status == DB_OK && PQntuples(r->res) > 0)
+		snprintf(o->value, sizeof(o->value), "%s", PQgetvalue(r->res, 0, 0));
+	if (r->error != NULL)
+		snprintf(o->error, sizeof(o->error), "%s", r->error);
+	if (o->max_busy != NULL) {
+		db_pool_stats(o->pool, &st);
+		if (st.busy > *o->max_busy)
+			*o->max_busy = st.busy;
+	}
+}
+
+/* Turn the loop until *flag or secs of wall time pass; returns *flag. */
+static bool run_until(struct fx *f, const bool *flag, int secs)
+{
+	time_t end = time(NULL) + secs;
+
+	while (!*flag && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	return *flag;
+}
+
+/* Turn the loop until every connection is up or secs pass. */
+static bool run_until_ready(struct fx *f, int secs)
+{
+	time_t end = time(NULL) + secs;
+	struct db_pool_stats st;
+
+	db_pool_stats(f->pool, &st);
+	while (st.connected < st.size && time(NULL) <= end) {
+		event_base_loop(f->base, EVLOOP_ONCE);
+		db_pool_stats(f->pool, &st);
+	}
+	return st.connected == st.size;
+}
+
+/* A pool of size n with the given timeouts; waits until it is connected. */
+static void fx_pool(struct fx *f, size_t n, size_t waiters, int64_t acquire_ms, int64_t query_ms)
+{
+	struct db_pool_config cfg;
+	char err[256];
+
+	db_pool_config_default(&cfg);
+	cfg.conninfo = f->url;
+	cfg.size = n;
+	cfg.max_waiters = waiters;
+	cfg.acquire_timeout_ms = acquire_ms;
+	cfg.query_timeout_ms = query_ms;
+	cfg.backoff_min_ms = 50;
+	cfg.backoff_max_ms = 400;
+	cfg.close_timeout_ms = 300;
+	assert_int_equal(db_pool_new(&f->pool, f->base, f->clk, &cfg, err, sizeof(err)), 0);
+	assert_true(run_until_ready(f, 10));
+}
+
+/* Group setup: skip without a server. */
+static int setup(void **state)
+{
+	static struct fx f;
+	struct timeval tv = {0, 50000};
+
+	f.url = getenv("KC_PG_URL");
+	f.base = event_base_new();
+	f.clk = clock_new_libevent(f.base);
+	f.tick = event_new(f.base, -1, EV_PERSIST, fx_tick, NULL);
+	if (f.base == NULL || f.clk == NULL || f.tick == NULL || event_add(f.tick, &tv) != 0)
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+/* Group teardown. */
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	event_free(f->tick);
+	clock_free(f->clk);
+	event_base_free(f->base);
+	return 0;
+}
+
+/* Per-test: skip when there is no server. */
+static int need_pg(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->url == NULL || *f->url == '\0')
+		skip();
+	return 0;
+}
+
+/* Per-test teardown: free the test's pool. */
+static int free_pool(void **state)
+{
+	struct fx *f = *state;
+
+	db_pool_free(f->pool);
+	f->pool = NULL;
+	return 0;
+}
+
+/* Parameters are bound, results come back; server errors are DB_ERR_QUERY. */
+static void test_query_params_and_errors(void **state)
+{
+	struct fx *f = *state;
+	struct outcome a = {0}, b = {0}, c = {0};
+	const char *p[] = {"41", "x'); DROP TABLE t; --"};
+
+	need_pg(state);
+	fx_pool(f, 2, 16, 5000, 5000);
+	assert_int_equal(db_pool_query(f->pool, "SELECT $1::int + 1", 1, p, on_result, &a), 0);
+	assert_int_equal(db_pool_query(f->pool, "SELECT $1::text", 1, p + 1, on_result, &b), 0);
+	assert_int_equal(db_pool_query(f->pool, "SELEKT 1", 0, NULL, on_result, &c), 0);
+	assert_false(a.done); /* never inside db_pool_query */
+	assert_true(run_until(f, &c.done, 10) && run_until(f, &a.done, 10) &&
+		    run_until(f, &b.done, 10));
+	assert_int_equal(a.status, DB_OK);
+	assert_string_equal(a.value, "42");
+	assert_string_equal(b.value, p[1]);
+	assert_int_equal(c.status, DB_ERR_QUERY);
+	assert_non_null(strstr(c.error, "syntax error"));
+}
+
+/* 40 queries on 3 connections: all succeed, never more than 3 busy. */
+static void test_concurrency_beyond_size(void **state)
+{
+	struct fx *f = *state;
+	struct outcome o[40];
+	char v[40][8];
+	size_t max_busy = 0;
+
+	need_pg(state);
+	fx_pool(f, 3, 64, 20000, 20000);
+	for (int i = 0; i < 40; i++) {
+		const char *p[] = {v[i]};
+
+		o[i] = (struct outcome){.max_busy = &max_busy, .pool = f->pool};
+		snprintf(v[i], sizeof(v[i]), "%d", i);
+		assert_int_equal(db_pool_query(f->pool, "SELECT $1::text FROM pg_sleep(0.01)", 1, p,
+					       on_result, &o[i]),
+				 0);
+	}
+	assert_true(db_pool_inflight(f->pool) == 40);
+	for (int i = 0; i < 40; i++) {
+		assert_true(run_until(f, &o[i].done, 30));
+		assert_int_equal(o[i].status, DB_OK);
+		assert_string_equal(o[i].value, v[i]);
+	}
+	assert_true(max_busy <= 3);
+	assert_int_equal(db_pool_inflight(f->pool), 0);
+}
+
+/* The waiter bound refuses the excess; a waiter past its acquire timeout fails. */
+static void test_waiter_bound_and_acquire_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct outcome slow = {0}, w1 = {0}, w2 = {0}, w3 = {0};
+
+	need_pg(state);
+	fx_pool(f, 1, 2, 200, 20000);
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(1)", 0, NULL, on_result, &slow),
+			 0);
+	assert_int_equal(db_pool_query(f->pool, "SELECT 1", 0, NULL, on_result, &w1), 0);
+	assert_int_equal(db_pool_query(f->pool, "SELECT 2", 0, NULL, on_result, &w2), 0);
+	assert_int_equal(db_pool_query(f->pool, "SELECT 3", 0, NULL, on_result, &w3), -1);
+	assert_true(run_until(f, &w1.done, 10) && run_until(f, &w2.done, 10));
+	assert_int_equal(w1.status, DB_ERR_ACQUIRE);
+	assert_int_equal(w2.status, DB_ERR_ACQUIRE);
+	assert_true(run_until(f, &slow.done, 10));
+	assert_int_equal(slow.status, DB_OK);
+	assert_false(w3.done);
+}
+
+/* A query past its timeout is cancelled on the server; the connection is reused. */
+static void test_query_timeout_cancels(void **state)
+{
+	struct fx *f = *state;
+	struct outcome slow = {0}, next = {0};
+	struct db_pool_stats st;
+
+	need_pg(state);
+	fx_pool(f, 1, 4, 20000, 300);
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(30)", 0, NULL, on_result, &slow),
+			 0);
+	assert_true(run_until(f, &slow.done, 10));
+	assert_int_equal(slow.status, DB_ERR_TIMEOUT);
+	assert_int_equal(db_pool_query(f->pool, "SELECT 'after'", 0, NULL, on_result, &next), 0);
+	assert_true(run_until(f, &next.done, 10));
+	assert_int_equal(next.status, DB_OK);
+	assert_string_equal(next.value, "after");
+	db_pool_stats(f->pool, &st);
+	assert_int_equal(st.timeouts, 1);
+	assert_int_equal(st.reconnects, 0); /* the cancel worked: same connection */
+}
+
+/* Run a pg.sh function (pg_kill, pg_restart) on the test's server. */
+static int pg_sh(const char *fn)
+{
+	char cmd[512];
+	const char *src = getenv("KC_SRCDIR");
+	int n = snprintf(cmd, sizeof(cmd), "sh -c '. \"%s/tests/integration/pg.sh\" && %s'",
+			 src != NULL ? src : ".", fn);
+
+	return n > 0 && (size_t)n < sizeof(cmd) ? system(cmd) : -1;
+}
+
+/* Server killed mid-query: the query fails cleanly, then the pool recovers. */
+static void test_server_restart(void **state)
+{
+	struct fx *f = *state;
+	struct outcome inflight = {0}, down = {0}, after = {0};
+	struct db_pool_stats st;
+	const char *why;
+
+	need_pg(state);
+	fx_pool(f, 2, 16, 500, 60000);
+	assert_int_equal(
+		db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &inflight), 0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(pg_sh("pg_kill"), 0);
+	assert_true(run_until(f, &inflight.done, 20));
+	assert_int_equal(inflight.status, DB_ERR_CONN);
+	/* while it is down: a query fails (never hangs), readiness says why */
+	if (db_pool_query(f->pool, "SELECT 1", 0, NULL, on_result, &down) == 0) {
+		assert_true(run_until(f, &down.done, 20));
+		assert_int_not_equal(down.status, DB_OK);
+	}
+	assert_false(db_pool_ready(f->pool, &why));
+	assert_string_equal(why, "database not connected");
+	assert_int_equal(pg_sh("pg_restart"), 0);
+	assert_true(run_until_ready(f, 30));
+	assert_int_equal(db_pool_query(f->pool, "SELECT 'back'", 0, NULL, on_result, &after), 0);
+	assert_true(run_until(f, &after.done, 20));
+	assert_int_equal(after.status, DB_OK);
+	assert_string_equal(after.value, "back");
+	db_pool_stats(f->pool, &st);
+	assert_int_equal(st.reconnects, 2);
+}
+
+/* Component completion: record that it came. */
+static void on_component_done(void *arg, struct component *c, enum component_op op)
+{
+	(void)c;
+	if (op == COMPONENT_OP_CLOSE)
+		*(bool *)arg = true;
+}
+
+/* Close with a stuck query: cancelled and dropped at the timeout, close completes. */
+static void test_close_with_stuck_query(void **state)
+{
+	struct fx *f = *state;
+	struct component_registry *reg = component_registry_new(f->clk);
+	static const struct component_desc desc = {.name = "db", .summary = "database"};
+	struct outcome stuck = {0}, late = {0}, check = {0};
+	struct component *c;
+	bool closed = false;
+
+	need_pg(state);
+	fx_pool(f, 2, 16, 5000, 60000);
+	c = component_register(reg, &desc, &db_component_ops, f->pool);
+	assert_non_null(c);
+	assert_int_equal(
+		db_pool_query(f->pool, "SELECT pg_sleep(60) -- stuck", 0, NULL, on_result, &stuck),
+		0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(component_inflight(c), 1);
+	assert_int_equal(component_close(c, on_component_done, &closed), 0);
+	assert_int_equal(db_pool_query(f->pool, "SELECT 1", 0, NULL, on_result, &late), -1);
+	assert_true(run_until(f, &closed, 20));
+	assert_true(stuck.done);
+	assert_int_equal(stuck.status, DB_ERR_CLOSED);
+	assert_int_equal(component_state(c), COMPONENT_CLOSED);
+	component_registry_free(reg);
+	db_pool_free(f->pool);
+	/* the server really cancelled it: no stuck backend remains */
+	fx_pool(f, 1, 4, 5000, 5000);
+	for (int i = 0; i < 50 && strcmp(check.value, "0") != 0; i++) {
+		check = (struct outcome){0};
+		assert_int_equal(
+			db_pool_query(f->pool,
+				      "SELECT count(*) FROM pg_stat_activity WHERE query"
+				      " LIKE 'SELECT pg_sleep(60) -- stuck%' AND state = 'active'",
+				      0, NULL, on_result, &check),
+			0);
+		assert_true(run_until(f, &check.done, 10));
+	}
+	assert_string_equal(check.value, "0");
+}
+
+/* Run the group. */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_query_params_and_errors, free_pool),
+		cmocka_unit_test_teardown(test_concurrency_beyond_size, free_pool),
+		cmocka_unit_test_teardown(test_waiter_bound_and_acquire_timeout, free_pool),
+		cmocka_unit_test_teardown(test_query_timeout_cancels, free_pool),
+		cmocka_unit_test_teardown(test_server_restart, free_pool),
+		cmocka_unit_test_teardown(test_close_with_stuck_query, free_pool),
+	};
+
+	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);
+	return cmocka_run_group_tests_name("db_pool", tests, setup, teardown);
+}

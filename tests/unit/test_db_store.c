@@ -1,0 +1,514 @@
+/*
+ * test_db_store.c - migrations, the admin store and the signer's store
+ * against a real PostgreSQL (KC_PG_URL, set by tests/integration/db_store.test;
+ * without it every test skips): migrations twice and the newer-schema
+ * refusal; keys and authorizations round trip through sealing; the serving
+ * set; a connect secret consumed by exactly one of many racing callers; a
+ * request claimed by exactly one of many racing callers on two replicas;
+ * tampered rows (swapped, flipped byte) and a wrong master key refused;
+ * audit entries.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/diag.h"
+#include "core/env.h"
+#include "core/log.h"
+#include "db/db_admin.h"
+#include "db/db_boot.h"
+#include "db/db_hex.h"
+#include "db/db_migrate.h"
+#include "db/db_pool.h"
+#include "db/db_seal.h"
+#include "db/db_store.h"
+#include "db/db_sync.h"
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The test's loop, pool, store, admin connection and keys. */
+struct fx {
+	struct event_base *base;
+	struct clock *clk;
+	struct event *tick;
+	struct db_pool *pool;
+	struct db_store *store, *store2;
+	PGconn *conn;
+	struct db_master_key mk;
+	struct nostr_seckey sk_a, sk_b, bunker_a, bunker_b;
+	char pk_a[65], pk_b[65], bpk_a[65], bpk_b[65];
+	int64_t authz_a;
+};
+
+/* Counts of store callback outcomes. */
+struct tally {
+	int calls, ones, zeros, errors;
+};
+
+/* Ticker: only wakes the loop. */
+static void fx_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Count one store outcome. */
+static void on_store(void *arg, int result, const char *error)
+{
+	struct tally *t = arg;
+
+	(void)error;
+	t->calls++;
+	t->ones += result == 1;
+	t->zeros += result == 0;
+	t->errors += result < 0;
+}
+
+/* Receive a serving set. */
+static void on_serving(void *arg, struct db_serving *set, const char *error)
+{
+	struct db_serving **out = arg;
+
+	assert_null(error);
+	*out = set;
+}
+
+/* Turn the loop until *calls reaches n or 20 s pass. */
+static void run_calls(struct fx *f, const int *calls, int n)
+{
+	time_t end = time(NULL) + 20;
+
+	while (*calls < n && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(*calls, n);
+}
+
+/* Load the serving set with store s (waits for it). */
+static struct db_serving *load(struct fx *f, struct db_store *s)
+{
+	struct db_serving *set = NULL;
+	time_t end = time(NULL) + 20;
+
+	assert_int_equal(db_store_load_serving(s, on_serving, &set), 0);
+	while (set == NULL && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_non_null(set);
+	return set;
+}
+
+/* Run SQL on the admin connection. */
+static void sql(struct fx *f, const char *text)
+{
+	char err[256];
+
+	if (db_sync_command(f->conn, text, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", text, err);
+}
+
+/* A random secret and a made-up (unique) pubkey hex for it. */
+static void random_key(struct nostr_seckey *sk, char *pk)
+{
+	unsigned char b[32];
+
+	assert_int_equal(RAND_bytes(sk->b, 32), 1);
+	assert_int_equal(RAND_bytes(b, 32), 1);
+	assert_int_equal(db_hex_encode(pk, 65, b, 32), 0);
+}
+
+/* Group setup: loop, pool, stores, admin connection; skips without a server. */
+static int setup(void **state)
+{
+	static struct fx f;
+	struct timeval tv = {0, 50000};
+	struct db_pool_config cfg;
+	const char *url = getenv("KC_PG_URL");
+	char err[256];
+
+	*state = &f;
+	if (url == NULL || *url == '\0')
+		return 0;
+	f.base = event_base_new();
+	f.clk = clock_new_libevent(f.base);
+	f.tick = event_new(f.base, -1, EV_PERSIST, fx_tick, NULL);
+	if (f.tick == NULL || event_add(f.tick, &tv) != 0)
+		return -1;
+	db_pool_config_default(&cfg);
+	cfg.conninfo = url;
+	cfg.size = 4;
+	f.conn = db_sync_connect(url, err, sizeof(err));
+	if (f.conn == NULL || db_master_key_generate(&f.mk) != 0 ||
+	    db_pool_new(&f.pool, f.base, f.clk, &cfg, err, sizeof(err)) != 0 ||
+	    db_store_new(&f.store, f.pool, &f.mk, "replica-a") != 0 ||
+	    db_store_new(&f.store2, f.pool, &f.mk, "replica-b") != 0)
+		return -1;
+	return 0;
+}
+
+/* Group teardown. */
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->base == NULL)
+		return 0;
+	db_store_free(f->store);
+	db_store_free(f->store2);
+	db_pool_free(f->pool);
+	PQfinish(f->conn);
+	event_free(f->tick);
+	clock_free(f->clk);
+	event_base_free(f->base);
+	db_master_key_wipe(&f->mk);
+	return 0;
+}
+
+/* Skip when there is no server. */
+static void need_pg(struct fx *f)
+{
+	if (f->conn == NULL)
+		skip();
+}
+
+/* Migrations apply once; a second run finds nothing; status agrees. */
+static void test_migrate_twice(void **state)
+{
+	struct fx *f = *state;
+	struct db_schema_status st;
+	int applied = -1;
+	char err[256];
+
+	need_pg(f);
+	assert_int_equal(db_migrate_status(f->conn, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.current, 0);
+	assert_int_equal(st.pending, (int)db_migrations_count);
+	assert_int_equal(db_migrate_run(f->conn, &applied, err, sizeof(err)), 0);
+	assert_int_equal(applied, (int)db_migrations_count);
+	assert_int_equal(db_migrate_run(f->conn, &applied, err, sizeof(err)), 0);
+	assert_int_equal(applied, 0);
+	assert_int_equal(db_migrate_status(f->conn, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.current, db_migrate_latest());
+	assert_int_equal(st.pending, 0);
+	assert_false(st.newer);
+}
+
+/* A database newer than the binary is refused with a clear message. */
+static void test_newer_schema_refused(void **state)
+{
+	struct fx *f = *state;
+	struct db_schema_status st;
+	int applied = -1;
+	char err[256];
+
+	need_pg(f);
+	sql(f, "INSERT INTO schema_version (version, name) VALUES (9999, '9999_future')");
+	assert_int_equal(db_migrate_status(f->conn, &st, err, sizeof(err)), 0);
+	assert_true(st.newer);
+	assert_int_equal(db_migrate_run(f->conn, &applied, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "version 9999"));
+	assert_non_null(strstr(err, "newer schema"));
+	sql(f, "DELETE FROM schema_version WHERE version = 9999");
+	assert_int_equal(db_migrate_run(f->conn, &applied, err, sizeof(err)), 0);
+}
+
+/* Keys and an authorization go in sealed and come back in the serving set. */
+static void test_serving_round_trip(void **state)
+{
+	struct fx *f = *state;
+	const char *relays[] = {"ws://127.0.0.1:7777", "wss://relay.example/\"q\""};
+	struct db_admin_authz a = {.key = "alice",
+				   .connect_secret = "s3cret",
+				   .relays = relays,
+				   .nrelays = 2,
+				   .label = "phone"};
+	struct db_serving *set;
+	char err[256], pk[65];
+
+	need_pg(f);
+	random_key(&f->sk_a, f->pk_a);
+	random_key(&f->sk_b, f->pk_b);
+	random_key(&f->bunker_a, f->bpk_a);
+	assert_true(db_admin_key_add(f->conn, &f->mk, "alice", f->pk_a, &f->sk_a, err, 256) > 0);
+	assert_true(db_admin_key_add(f->conn, &f->mk, "bob", f->pk_b, &f->sk_b, err, 256) > 0);
+	assert_int_equal(db_admin_key_add(f->conn, &f->mk, "alice", f->pk_b, &f->sk_b, err, 256),
+			 -1);
+	a.bunker_pubkey = f->bpk_a;
+	a.bunker_secret = &f->bunker_a;
+	f->authz_a = db_admin_authz_create(f->conn, &f->mk, &a, pk, err, sizeof(err));
+	assert_true(f->authz_a > 0);
+	assert_string_equal(pk, f->pk_a);
+	a.key = "nobody";
+	assert_int_equal(db_admin_authz_create(f->conn, &f->mk, &a, pk, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no key named"));
+	set = load(f, f->store);
+	assert_int_equal(set->nkeys, 1); /* bob has no authorization */
+	assert_int_equal(set->nauthz, 1);
+	assert_int_equal(set->unseal_failures, 0);
+	assert_string_equal(set->keys[0].pubkey, f->pk_a);
+	assert_memory_equal(set->keys[0].secret.b, f->sk_a.b, 32);
+	assert_memory_equal(set->authz[0].bunker_secret.b, f->bunker_a.b, 32);
+	assert_string_equal(set->authz[0].bunker_pubkey, f->bpk_a);
+	assert_int_equal(set->authz[0].nrelays, 2);
+	assert_string_equal(set->authz[0].relays[1], relays[1]);
+	assert_false(set->authz[0].secret_used);
+	assert_true(db_secret_matches(set->authz[0].secret_hash, "s3cret"));
+	assert_false(db_secret_matches(set->authz[0].secret_hash, "s3cres"));
+	db_serving_free(set);
+}
+
+/* Of many callers presenting the right secret, exactly one consumes it. */
+static void test_consume_secret_race(void **state)
+{
+	struct fx *f = *state;
+	char client[65];
+	struct nostr_seckey dummy;
+	struct tally wrong = {0}, race = {0};
+	struct db_serving *set;
+
+	need_pg(f);
+	random_key(&dummy, client);
+	assert_int_equal(
+		db_store_consume_secret(f->store, f->authz_a, "guess", client, on_store, &wrong),
+		0);
+	run_calls(f, &wrong.calls, 1);
+	assert_int_equal(wrong.zeros, 1);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(db_store_consume_secret(i % 2 ? f->store2 : f->store, f->authz_a,
+							 "s3cret", client, on_store, &race),
+				 0);
+	run_calls(f, &race.calls, 20);
+	assert_int_equal(race.ones, 1);
+	assert_int_equal(race.zeros, 19);
+	set = load(f, f->store);
+	assert_true(set->authz[0].secret_used);
+	assert_string_equal(set->authz[0].client_pubkey, client);
+	db_serving_free(set);
+}
+
+/* Of many replicas claiming one request, exactly one wins; expiry drops claims. */
+static void test_claim_race(void **state)
+{
+	struct fx *f = *state;
+	const char *ev1 = "1111111111111111111111111111111111111111111111111111111111111111";
+	const char *ev2 = "2222222222222222222222222222222222222222222222222222222222222222";
+	struct tally race = {0}, other = {0}, expired = {0};
+
+	need_pg(f);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(db_store_claim(i % 2 ? f->store2 : f->store, ev1, on_store, &race),
+				 0);
+	assert_int_equal(db_store_claim(f->store, ev2, on_store, &other), 0);
+	run_calls(f, &race.calls, 50);
+	run_calls(f, &other.calls, 1);
+	assert_int_equal(race.ones, 1);
+	assert_int_equal(race.zeros, 49);
+	assert_int_equal(other.ones, 1);
+	assert_int_equal(db_store_expire_claims(f->store, 3600, on_store, &expired), 0);
+	run_calls(f, &expired.calls, 1);
+	assert_int_equal(expired.zeros, 1); /* nothing is an hour old */
+	sql(f, "UPDATE request_claims SET claimed_at = now() - interval '2 hours'");
+	assert_int_equal(db_store_expire_claims(f->store, 3600, on_store, &expired), 0);
+	run_calls(f, &expired.calls, 2);
+	assert_int_equal(expired.errors, 0);
+}
+
+/* Swapped sealed values, a flipped byte and a wrong master key are all refused. */
+static void test_tamper_detected(void **state)
+{
+	struct fx *f = *state;
+	const char *relays[] = {"ws://127.0.0.1:7777"};
+	struct db_admin_authz a = {
+		.key = "bob", .connect_secret = "x", .relays = relays, .nrelays = 1};
+	struct db_master_key other;
+	struct db_store *wrong;
+	struct db_serving *set;
+	char err[256], pk[65];
+
+	need_pg(f);
+	random_key(&f->bunker_b, f->bpk_b);
+	a.bunker_pubkey = f->bpk_b;
+	a.bunker_secret = &f->bunker_b;
+	assert_true(db_admin_authz_create(f->conn, &f->mk, &a, pk, err, sizeof(err)) > 0);
+	set = load(f, f->store);
+	assert_int_equal(set->nkeys, 2);
+	assert_int_equal(set->unseal_failures, 0);
+	db_serving_free(set);
+	assert_int_equal(db_master_key_generate(&other), 0);
+	assert_int_equal(db_store_new(&wrong, f->pool, &other, "x"), 0);
+	set = load(f, wrong);
+	assert_int_equal(set->nkeys, 0);
+	assert_int_equal(set->unseal_failures, 2);
+	db_serving_free(set);
+	db_store_free(wrong);
+	sql(f,
+	    "UPDATE keys SET sealed_secret = s.v FROM (SELECT name, sealed_secret AS v FROM keys)"
+	    " s WHERE s.name <> keys.name");
+	set = load(f, f->store);
+	assert_int_equal(set->nkeys, 0);
+	assert_int_equal(set->unseal_failures, 2);
+	db_serving_free(set);
+	sql(f,
+	    "UPDATE keys SET sealed_secret = s.v FROM (SELECT name, sealed_secret AS v FROM keys)"
+	    " s WHERE s.name <> keys.name");
+	sql(f, "UPDATE keys SET sealed_secret = set_byte(sealed_secret, 20,"
+	       " get_byte(sealed_secret, 20) # 1) WHERE name = 'bob'");
+	set = load(f, f->store);
+	assert_int_equal(set->nkeys, 1);
+	assert_string_equal(set->keys[0].pubkey, f->pk_a);
+	assert_int_equal(set->unseal_failures, 1);
+	db_serving_free(set);
+}
+
+/* Audit entries are appended with no secret in them. */
+static void test_audit(void **state)
+{
+	struct fx *f = *state;
+	struct db_audit_entry e = {.authorization_id = f->authz_a,
+				   .key_pubkey = f->pk_a,
+				   .method = "sign_event",
+				   .event_kind = 1,
+				   .outcome = "ok"};
+	struct tally t = {0};
+	char err[256];
+	PGresult *res;
+
+	need_pg(f);
+	assert_int_equal(db_store_audit(f->store, &e, on_store, &t), 0);
+	e.outcome = "refused";
+	e.event_kind = -1;
+	e.detail = "method not allowed";
+	assert_int_equal(db_store_audit(f->store2, &e, on_store, &t), 0);
+	run_calls(f, &t.calls, 2);
+	assert_int_equal(t.ones, 2);
+	res = db_sync_exec(f->conn,
+			   "SELECT count(*), count(event_kind), string_agg(instance_id, ','"
+			   " ORDER BY instance_id) FROM audit_log",
+			   0, NULL, err, sizeof(err));
+	assert_non_null(res);
+	assert_string_equal(PQgetvalue(res, 0, 0), "2");
+	assert_string_equal(PQgetvalue(res, 0, 1), "1");
+	assert_string_equal(PQgetvalue(res, 0, 2), "replica-a,replica-b");
+	PQclear(res);
+}
+
+/* db_boot: master key from MASTER_KEY, migrations, pool and store from the config. */
+static void test_boot(void **state)
+{
+	struct fx *f = *state;
+	struct config cfg;
+	struct diag d = {0};
+	struct env e;
+	struct db_handle h;
+	struct db_serving *set;
+	char err[256];
+
+	need_pg(f);
+	assert_int_equal(config_init(&cfg), 0);
+	assert_int_equal(config_set(&cfg, "database_url", getenv("KC_PG_URL"), "test", 0, 0, &d),
+			 0);
+	assert_int_equal(config_set(&cfg, "db_pool_size", "2", "test", 0, 0, &d), 0);
+	env_init(&e, 0);
+	assert_int_equal(db_boot(&h, f->base, f->clk, &cfg, &e, 1000, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "no master key"));
+	assert_null(h.pool);
+	assert_int_equal(env_put(&e, "MASTER_KEY=00000000000000000000000000000000"
+				     "000000000000000000000000000000ff"),
+			 0);
+	assert_int_equal(db_boot(&h, f->base, f->clk, &cfg, &e, 1000, err, sizeof(err)), 0);
+	assert_int_equal(db_pool_close_timeout(h.pool), 1000);
+	set = load(f, h.store);
+	assert_int_equal(set->nkeys, 0); /* sealed under another master key */
+	assert_true(set->unseal_failures > 0);
+	db_serving_free(set);
+	db_handle_free(&h);
+	env_clear(&e);
+	diag_clear(&d);
+	config_free(&cfg);
+}
+
+/* Count request claims of an instance. */
+static int claims_of(struct fx *f, const char *instance)
+{
+	const char *params[] = {instance};
+	char err[256];
+	PGresult *res =
+		db_sync_exec(f->conn, "SELECT count(*) FROM request_claims WHERE instance_id = $1",
+			     1, params, err, sizeof(err));
+	int n = res != NULL ? atoi(PQgetvalue(res, 0, 0)) : -1;
+
+	PQclear(res);
+	return n;
+}
+
+/* The janitor started by db_boot sweeps expired claims on its (virtual) timer. */
+static void test_boot_janitor(void **state)
+{
+	struct fx *f = *state;
+	struct clock *vclk = clock_new_virtual(0);
+	struct config cfg;
+	struct diag d = {0};
+	struct env e;
+	struct db_handle h;
+	char err[256];
+	const char *why;
+	time_t end = time(NULL) + 20;
+
+	need_pg(f);
+	assert_int_equal(config_init(&cfg), 0);
+	assert_int_equal(config_set(&cfg, "database_url", getenv("KC_PG_URL"), "test", 0, 0, &d),
+			 0);
+	assert_int_equal(config_set(&cfg, "db_pool_size", "1", "test", 0, 0, &d), 0);
+	env_init(&e, 0);
+	assert_int_equal(env_put(&e, "MASTER_KEY=00000000000000000000000000000000"
+				     "000000000000000000000000000000ff"),
+			 0);
+	assert_int_equal(db_boot(&h, f->base, vclk, &cfg, &e, 1000, err, sizeof(err)), 0);
+	while (!db_pool_ready(h.pool, &why) && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(db_pool_inflight(h.pool), 0);
+	assert_int_equal(clock_virtual_pending(vclk), 1); /* only the janitor */
+	sql(f, "INSERT INTO request_claims VALUES (repeat('3', 64), 'old', now() - interval '2 "
+	       "hours'),"
+	       " (repeat('4', 64), 'new', now())");
+	assert_int_equal(clock_virtual_advance(vclk, DB_CLAIMS_SWEEP_MS - 1), 0);
+	assert_int_equal(claims_of(f, "old"), 1);
+	assert_true(clock_virtual_advance(vclk, 1) >= 1);
+	while (claims_of(f, "old") != 0 && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(claims_of(f, "old"), 0);
+	assert_int_equal(claims_of(f, "new"), 1);
+	db_handle_free(&h);
+	assert_int_equal(clock_virtual_pending(vclk), 0);
+	clock_free(vclk);
+	env_clear(&e);
+	diag_clear(&d);
+	config_free(&cfg);
+}
+
+/* Run the group (in order: each test builds on the previous one's rows). */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_migrate_twice),
+		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_serving_round_trip),
+		cmocka_unit_test(test_consume_secret_race),
+		cmocka_unit_test(test_claim_race),
+		cmocka_unit_test(test_tamper_detected),
+		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_boot),
+		cmocka_unit_test(test_boot_janitor),
+	};
+
+	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);
+	return cmocka_run_group_tests_name("db_store", tests, setup, teardown);
+}

@@ -1,0 +1,203 @@
+/*
+ * test_plan_load.c - the plan loader and validator: the shipped plans load
+ * clean, the embedded default equals plans/default.yaml, and every broken
+ * plan under tests/plans/ yields exactly the findings its trailing
+ * "# expect: LINE:COL: SEVERITY: MESSAGE" comments list.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/diag.h"
+#include "core/env.h"
+#include "plan/plan.h"
+#include "test_plan_fake.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PLANS_DIR KC_SRCDIR "/tests/plans"
+
+/* Load, layer an empty env, validate (even after load errors); findings in d. */
+static int check_file(struct plan *p, const char *path, struct diag *d)
+{
+	size_t n;
+	const struct component_desc *const *descs = fake_descs(&n);
+	struct env e;
+	int rc = plan_load_file(p, path, d);
+
+	env_init(&e, 0);
+	plan_apply_env(p, &e, d);
+	(void)plan_validate(p, descs, n, d);
+	env_clear(&e);
+	return rc;
+}
+
+/* Whether d holds a finding "line:col: sev: msg" (msg exact). */
+static bool has_exact(const struct diag *d, const char *expect)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char buf[1024];
+
+		snprintf(buf, sizeof(buf), "%u:%u: %s: %s", d->items[i].line, d->items[i].col,
+			 diag_severity_name(d->items[i].severity), d->items[i].message);
+		if (strcmp(buf, expect) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Check one broken plan against its expectations. */
+static void check_broken(const char *name)
+{
+	char path[512], line[1024];
+	struct plan p;
+	struct diag d = {0};
+	size_t expected = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", PLANS_DIR, name);
+	(void)check_file(&p, path, &d);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "# expect: ", 10) != 0)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		expected++;
+		if (!has_exact(&d, line + 10)) {
+			diag_print(&d, stderr);
+			fail_msg("%s: no finding '%s'", name, line + 10);
+		}
+	}
+	fclose(f);
+	if (expected == 0 || d.n != expected) {
+		diag_print(&d, stderr);
+		fail_msg("%s: %zu findings, %zu expected", name, d.n, expected);
+	}
+	plan_free(&p);
+	diag_clear(&d);
+}
+
+/* Every broken plan under tests/plans/ gives exactly its expected findings. */
+static void test_broken_plans(void **state)
+{
+	DIR *dir = opendir(PLANS_DIR);
+	struct dirent *e;
+	size_t n = 0;
+
+	(void)state;
+	assert_non_null(dir);
+	while ((e = readdir(dir)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+			continue;
+		check_broken(e->d_name);
+		n++;
+	}
+	closedir(dir);
+	assert_true(n >= 12);
+}
+
+/* The shipped plans load and validate without a finding. */
+static void test_shipped_plans_clean(void **state)
+{
+	static const char *const files[] = {KC_SRCDIR "/plans/default.yaml",
+					    KC_SRCDIR "/plans/dev.yaml"};
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct plan p;
+		struct diag d = {0};
+
+		assert_int_equal(check_file(&p, files[i], &d), 0);
+		if (d.n != 0)
+			diag_print(&d, stderr);
+		assert_int_equal(d.n, 0);
+		assert_int_equal(p.nphases, 4);
+		plan_free(&p);
+	}
+}
+
+/* The embedded default plan is plans/default.yaml, byte for byte. */
+static void test_default_embedded(void **state)
+{
+	FILE *f = fopen(KC_SRCDIR "/plans/default.yaml", "rb");
+	static char buf[65536];
+	size_t n;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_int_equal(n, plan_default_yaml_len);
+	assert_memory_equal(buf, plan_default_yaml, n);
+}
+
+/* The default plan's model: the seed system, 65 s + 10 s margin in 120 s. */
+static void test_default_model(void **state)
+{
+	struct plan p;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(plan_load_default(&p, &d), 0);
+	assert_int_equal(p.nphases, 4);
+	assert_string_equal(p.phases[0].name, "pre-drain");
+	assert_string_equal(p.phases[0].budget.env, "SHUTDOWN_PRE_DRAIN_SECS");
+	assert_string_equal(p.phases[1].budget.env, "SHUTDOWN_HTTP_DRAIN_SECS");
+	assert_string_equal(p.phases[2].budget.env, "SHUTDOWN_SIGNER_DRAIN_SECS");
+	assert_string_equal(p.ceiling.env, "SHUTDOWN_GRACE_PERIOD_CEILING_SECS");
+	assert_int_equal(p.phases[3].budget.ms, PLAN_BUDGET_MARGIN);
+	assert_int_equal(plan_phase_budget_ms(&p, 3), 10000);
+	assert_int_equal(plan_total_ms(&p), 65000);
+	assert_false(p.strict);
+	assert_int_equal(p.second_signal, PLAN_ESCALATE_SKIP_TO_LAST);
+	assert_int_equal(p.phases[1].on_timeout, PLAN_TIMEOUT_ABORT);
+	assert_string_equal(p.phases[1].abort[0], "http");
+	assert_int_equal(p.phases[0].steps[0].kind, PLAN_STEP_READINESS);
+	assert_int_equal(p.phases[0].steps[1].wait_ms, PLAN_WAIT_REST);
+	plan_free(&p);
+}
+
+/* A missing file is one error naming it. */
+static void test_missing_file(void **state)
+{
+	struct plan p;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(plan_load_file(&p, "/nonexistent/plan.yaml", &d), -1);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.items[0].file, "/nonexistent/plan.yaml");
+	plan_free(&p);
+	diag_clear(&d);
+}
+
+/* Names of the vocabulary are stable. */
+static void test_names(void **state)
+{
+	(void)state;
+	assert_string_equal(plan_step_kind_name(PLAN_STEP_STOP_ACCEPTING), "stop-accepting");
+	assert_string_equal(plan_timeout_name(PLAN_TIMEOUT_EXIT_NOW), "exit-now");
+	assert_string_equal(plan_escalation_name(PLAN_ESCALATE_SKIP_TO_LAST), "skip-to-last-phase");
+	assert_string_equal(plan_origin_name(PLAN_ORIGIN_ENV), "env");
+}
+
+/* Run every test. */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_broken_plans),	 cmocka_unit_test(test_shipped_plans_clean),
+		cmocka_unit_test(test_default_embedded), cmocka_unit_test(test_default_model),
+		cmocka_unit_test(test_missing_file),	 cmocka_unit_test(test_names),
+	};
+
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);
+	return cmocka_run_group_tests_name("plan_load", tests, NULL, NULL);
+}

@@ -1,0 +1,155 @@
+/*
+ * test_plan_manifest.c - what a Kubernetes manifest tells `plan check`:
+ * grace period (30 s when absent), readiness probe (10 s x 3 when absent),
+ * preStop sleep, container env and the ConfigMap the plan is mounted from;
+ * and the checks of the default plan against them.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/diag.h"
+#include "core/log.h"
+#include "plan/plan.h"
+#include "plan/plan_manifest.h"
+
+#include <string.h>
+
+#define MDIR KC_SRCDIR "/tests/manifests/"
+
+/* Load manifest name and check the default plan against it; findings in d. */
+static void check(struct plan_manifest *m, const char *name, struct diag *d)
+{
+	struct plan p;
+
+	assert_int_equal(plan_manifest_load(m, name, d), 0);
+	assert_int_equal(plan_load_default(&p, d), 0);
+	plan_manifest_check(m, &p, d);
+	plan_free(&p);
+}
+
+/* Whether d has one finding of sev at line:col containing needle. */
+static bool has(const struct diag *d, enum diag_severity sev, unsigned line, unsigned col,
+		const char *needle)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->items[i].severity == sev && d->items[i].line == line &&
+		    d->items[i].col == col && strstr(d->items[i].message, needle) != NULL)
+			return true;
+	return false;
+}
+
+/* A 60 s grace period cannot hold the default plan's 75 s. */
+static void test_grace60(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	check(&m, MDIR "grace60.yaml", &d);
+	assert_string_equal(m.workload, "Deployment/keycastd");
+	assert_int_equal(m.grace_ms, 60000);
+	assert_int_equal(d.n, 1);
+	assert_true(has(&d, DIAG_ERROR, 9, 38, "needs 75s"));
+	assert_true(has(&d, DIAG_ERROR, 9, 38, "terminationGracePeriodSeconds is 60s"));
+	plan_manifest_free(&m);
+	diag_clear(&d);
+}
+
+/* The keycastd container is picked over a sidecar; its env is read. */
+static void test_ok_picks_container(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	check(&m, MDIR "ok.yaml", &d);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(m.nenv, 1);
+	assert_string_equal(m.env[0], "SHUTDOWN_HTTP_DRAIN_SECS=40");
+	assert_int_equal(m.probe_period_s * m.probe_threshold, 9);
+	plan_manifest_free(&m);
+}
+
+/* Absent fields take the Kubernetes defaults. */
+static void test_defaults(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	check(&m, MDIR "defaults.yaml", &d);
+	assert_string_equal(m.workload, "StatefulSet/keycastd");
+	assert_false(m.grace_set);
+	assert_int_equal(m.grace_ms, 30000);
+	assert_int_equal(m.probe_period_s, 10);
+	assert_int_equal(m.probe_threshold, 3);
+	assert_true(has(&d, DIAG_ERROR, 2, 1, "is 30s (the default)"));
+	assert_true(has(&d, DIAG_WARNING, 13, 13, "needs 30s"));
+	plan_manifest_free(&m);
+	diag_clear(&d);
+}
+
+/* A preStop sleep counts into the grace period. */
+static void test_prestop(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	check(&m, MDIR "prestop.yaml", &d);
+	assert_int_equal(m.prestop_ms, 5000);
+	assert_true(has(&d, DIAG_ERROR, 9, 38, "needs 80s (preStop sleep 5s"));
+	plan_manifest_free(&m);
+	diag_clear(&d);
+}
+
+/* The plan path resolves through the mount to the ConfigMap in the same file. */
+static void test_configmap(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+	struct plan p;
+
+	(void)state;
+	assert_int_equal(plan_manifest_load(&m, MDIR "configmap.yaml", &d), 0);
+	assert_string_equal(m.plan_path, "/etc/keycastd/plan.yaml");
+	assert_non_null(m.plan_text);
+	assert_non_null(strstr(m.plan_name, "[ConfigMap/keycastd-plan:plan.yaml]"));
+	assert_int_equal(m.plan_line, 8); /* the '|' line; the plan starts on the next */
+	assert_int_equal(m.plan_col, 4);
+	assert_int_equal(plan_load_string(&p, m.plan_name, m.plan_text, strlen(m.plan_text), &d),
+			 0);
+	assert_int_equal(p.nphases, 3);
+	assert_int_equal(p.phases[1].budget.ms, 200000);
+	plan_free(&p);
+	plan_manifest_free(&m);
+}
+
+/* A file without a workload is one error. */
+static void test_no_workload(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(plan_manifest_load(&m, KC_SRCDIR "/plans/default.yaml", &d), -1);
+	assert_int_equal(diag_count(&d, DIAG_ERROR), 1);
+	plan_manifest_free(&m);
+	diag_clear(&d);
+}
+
+/* Run every test. */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_grace60),	  cmocka_unit_test(test_ok_picks_container),
+		cmocka_unit_test(test_defaults),  cmocka_unit_test(test_prestop),
+		cmocka_unit_test(test_configmap), cmocka_unit_test(test_no_workload),
+	};
+
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);
+	return cmocka_run_group_tests_name("plan_manifest", tests, NULL, NULL);
+}

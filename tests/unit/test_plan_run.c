@@ -1,0 +1,490 @@
+/*
+ * test_plan_run.c - the plan interpreter on a virtual clock with fake
+ * components: the seed system's drain behaviours (pre-drain, http drain,
+ * signer drain under one shared budget, db close in the margin), the
+ * final line, second-signal escalation and skipped components.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/clock.h"
+#include "core/component.h"
+#include "core/diag.h"
+#include "core/env.h"
+#include "plan/plan.h"
+#include "plan/plan_run.h"
+#include "test_plan_fake.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HOUR_MS (3600LL * 1000)
+
+/* Everything one run needs. */
+struct rig {
+	struct clock *clk;
+	struct component_registry *reg;
+	struct plan p;
+	struct plan_run *r;
+	struct fake http, signer, db;
+	int ready_calls;
+	bool ready;
+	int64_t ready_at, done_at;
+	bool done, warning;
+	int phase_ends;
+};
+
+/* Hook: readiness. */
+static void rig_set_ready(void *arg, bool ready)
+{
+	struct rig *g = arg;
+
+	g->ready_calls++;
+	g->ready = ready;
+	g->ready_at = clock_now_ms(g->clk);
+}
+
+/* Hook: a phase ended. */
+static void rig_phase_end(void *arg, const char *phase, enum plan_outcome o, int64_t ms)
+{
+	(void)phase;
+	(void)o;
+	(void)ms;
+	((struct rig *)arg)->phase_ends++;
+}
+
+/* Hook: the plan finished. */
+static void rig_done(void *arg, bool warning)
+{
+	struct rig *g = arg;
+
+	g->done = true;
+	g->warning = warning;
+	g->done_at = clock_now_ms(g->clk);
+}
+
+/* Load yaml (NULL: the default plan) with env pairs, register fakes, build the runner. */
+static void rig_init(struct rig *g, const char *yaml, const char *const *envs, bool fakes)
+{
+	struct diag d = {0};
+	struct env e;
+	size_t n;
+	const struct component_desc *const *descs = fake_descs(&n);
+	const struct plan_hooks hooks = {rig_set_ready, rig_phase_end, rig_done, g};
+
+	memset(g, 0, sizeof(*g));
+	rec_start();
+	env_init(&e, 0);
+	for (; envs != NULL && *envs != NULL; envs++)
+		assert_int_equal(env_put(&e, *envs), 0);
+	g->clk = clock_new_virtual(0);
+	g->reg = component_registry_new(g->clk);
+	if (yaml == NULL)
+		assert_int_equal(plan_load_default(&g->p, &d), 0);
+	else
+		assert_int_equal(plan_load_string(&g->p, "t.yaml", yaml, strlen(yaml), &d), 0);
+	plan_apply_env(&g->p, &e, &d);
+	assert_int_equal(plan_validate(&g->p, descs, n, &d), 0);
+	if (fakes) {
+		fake_register(&g->http, g->reg, g->clk, "http");
+		fake_register(&g->signer, g->reg, g->clk, "relay-signer");
+		fake_register(&g->db, g->reg, g->clk, "db");
+	}
+	g->r = plan_run_new(&g->p, g->reg, g->clk, &hooks);
+	assert_non_null(g->r);
+	diag_clear(&d);
+	env_clear(&e);
+}
+
+/* Free everything. */
+static void rig_free(struct rig *g)
+{
+	plan_run_free(g->r);
+	component_registry_free(g->reg);
+	fake_release(&g->http);
+	fake_release(&g->signer);
+	fake_release(&g->db);
+	plan_free(&g->p);
+	clock_free(g->clk);
+	rec_stop();
+}
+
+/* Start and run until the plan is done (at most limit_ms of virtual time). */
+static void rig_run(struct rig *g, int64_t limit_ms)
+{
+	plan_run_start(g->r);
+	clock_virtual_advance(g->clk, limit_ms);
+	assert_true(g->done);
+}
+
+/* Outcome of phase i. */
+static enum plan_outcome rig_outcome(struct rig *g, size_t i)
+{
+	return plan_run_outcome(g->r, i);
+}
+
+/* The default plan, every component quick: all completed, 10 s (the pre-drain). */
+static void test_default_all_complete(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	rig_run(&g, 10 * HOUR_MS);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(rig_outcome(&g, i), PLAN_OUTCOME_COMPLETED);
+	assert_false(g.warning);
+	assert_int_equal(g.done_at, 10000);
+	assert_string_equal(rec_find("shutdown complete")->msg, "shutdown complete");
+	assert_int_equal(rec_find("shutdown complete")->level, LOG_LEVEL_INFO);
+	assert_int_equal(g.phase_ends, 4);
+	assert_false(g.signer.alive);
+	assert_false(g.db.alive);
+	rig_free(&g);
+}
+
+/* Pre-drain flips readiness first, then waits the whole budget. */
+static void test_predrain_flips_before_wait(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	plan_run_start(g.r);
+	assert_int_equal(g.ready_calls, 1); /* at once, before any time passes */
+	assert_false(g.ready);
+	assert_int_equal(g.ready_at, 0);
+	clock_virtual_advance(g.clk, 9999);
+	assert_int_equal(g.http.stops, 0); /* still waiting */
+	clock_virtual_advance(g.clk, 1);
+	assert_int_equal(g.http.stop_at, 10000);
+	assert_int_equal(plan_run_duration_ms(g.r, 0), 10000);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	rig_free(&g);
+}
+
+/* A zero pre-drain returns at once. */
+static void test_predrain_zero(void **state)
+{
+	static const char *const env[] = {"SHUTDOWN_PRE_DRAIN_SECS=0", NULL};
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, env, true);
+	plan_run_start(g.r);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(plan_run_duration_ms(g.r, 0), 0);
+	assert_false(g.ready);
+	assert_int_equal(g.http.stop_at, 0);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(g.done_at, 0);
+	rig_free(&g);
+}
+
+/* HTTP drain inside its budget: completed, no abort. */
+static void test_http_drain_completes(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.http.drain_ms = 44999;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(plan_run_duration_ms(g.r, 1), 44999);
+	assert_int_equal(g.http.aborts, 0);
+	rig_free(&g);
+}
+
+/* HTTP drain past its budget: aborted, really stopped before the next phase. */
+static void test_http_drain_aborted(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.http.drain_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_TIMED_OUT_ABORTED);
+	assert_int_equal(plan_run_duration_ms(g.r, 1), 45000);
+	assert_int_equal(g.http.aborts, 1);
+	assert_false(g.http.alive);
+	assert_int_equal(component_state(g.http.c), COMPONENT_ABORTED);
+	assert_true(g.signer.stop_at >= g.http.abort_at);
+	assert_true(g.warning);
+	assert_non_null(rec_find("shutdown complete with warning: "));
+	rig_free(&g);
+}
+
+/* Signer: both steps inside the budget: completed, abort never called. */
+static void test_signer_both_inside(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.signer.drain_ms = 4000;
+	g.signer.close_ms = 5000;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(plan_run_duration_ms(g.r, 2), 9000);
+	assert_int_equal(g.signer.aborts, 0);
+	rig_free(&g);
+}
+
+/* Signer: the drain hangs: aborted at the budget. */
+static void test_signer_first_hangs(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.signer.drain_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_TIMED_OUT_ABORTED);
+	assert_int_equal(plan_run_duration_ms(g.r, 2), 10000);
+	assert_int_equal(g.signer.aborts, 1);
+	assert_int_equal(g.signer.closes, 0);
+	rig_free(&g);
+}
+
+/* Signer: the close hangs: aborted at the budget. */
+static void test_signer_second_hangs(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.signer.drain_ms = 1000;
+	g.signer.close_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_TIMED_OUT_ABORTED);
+	assert_int_equal(plan_run_duration_ms(g.r, 2), 10000);
+	assert_int_equal(g.signer.closes, 1);
+	assert_int_equal(g.signer.aborts, 1);
+	rig_free(&g);
+}
+
+/* Signer: both steps take an hour: the phase returns at its budget. */
+static void test_signer_both_hour(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.signer.drain_ms = HOUR_MS;
+	g.signer.close_ms = HOUR_MS;
+	rig_run(&g, 3 * HOUR_MS);
+	assert_int_equal(plan_run_duration_ms(g.r, 2), 10000);
+	assert_int_equal(g.done_at, 10000 + 0 + 10000);
+	rig_free(&g);
+}
+
+/* Signer: 8 s + 8 s under one 10 s budget times out at 10 s, not 16 s. */
+static void test_signer_shared_budget(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.signer.drain_ms = 8000;
+	g.signer.close_ms = 8000;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(g.signer.drain_done_at, 18000); /* the drain did finish */
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_TIMED_OUT_ABORTED);
+	assert_int_equal(plan_run_duration_ms(g.r, 2), 10000);
+	rig_free(&g);
+}
+
+/* DB close inside the margin: completed. */
+static void test_db_close_inside(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.db.close_ms = 9999;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
+	assert_false(g.warning);
+	rig_free(&g);
+}
+
+/* DB close hangs: timed out at the margin; the final line is still written, as a warning. */
+static void test_db_close_hangs(void **state)
+{
+	struct rig g;
+	const struct rec_line *l;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.db.close_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_TIMED_OUT);
+	assert_int_equal(plan_run_duration_ms(g.r, 3), 10000);
+	assert_int_equal(g.done_at, 20000); /* 10 s pre-drain + 10 s margin, no more */
+	l = rec_find("shutdown complete");
+	assert_non_null(l);
+	assert_int_equal(l->level, LOG_LEVEL_WARN);
+	assert_non_null(strstr(l->msg, "cleanup=timed_out(10000ms)"));
+	rig_free(&g);
+}
+
+/* A second signal aborts the current phase and skips to the last one. */
+static void test_second_signal_skip_to_last(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.http.drain_ms = FAKE_HANG;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 12000); /* 2 s into http-drain */
+	plan_run_signal(g.r);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_ESCALATED);
+	assert_int_equal(plan_run_duration_ms(g.r, 1), 2000);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_SKIPPED);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(g.http.aborts, 1);
+	assert_int_equal(g.signer.stops, 0);
+	assert_int_equal(g.done_at, 12000);
+	assert_true(g.warning);
+	rig_free(&g);
+}
+
+static const char plan_exit_now[] =
+	"version: 1\nceiling: 60s\nteardown_margin: 5s\non_second_signal: exit-now\n"
+	"phases:\n"
+	"  - {name: pre, budget: 10s, steps: [{readiness: fail}, {wait: rest-of-budget}]}\n"
+	"  - {name: drain, budget: 20s, steps: [{drain: http}], on_timeout: exit-now}\n"
+	"  - {name: cleanup, budget: teardown-margin, steps: [{close: relay-signer}, {close: "
+	"db}]}\n";
+
+/* on_second_signal: exit-now skips everything left. */
+static void test_second_signal_exit_now(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, plan_exit_now, NULL, true);
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 3000);
+	plan_run_signal(g.r);
+	assert_true(g.done);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_ESCALATED);
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_SKIPPED);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_SKIPPED);
+	assert_int_equal(g.db.closes, 0);
+	rig_free(&g);
+}
+
+/* on_timeout: exit-now ends the plan at the budget. */
+static void test_timeout_exit_now(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, plan_exit_now, NULL, true);
+	g.http.drain_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_TIMED_OUT);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_SKIPPED);
+	assert_int_equal(g.done_at, 30000);
+	rig_free(&g);
+}
+
+/* on_second_signal: ignore keeps running; a signal before start does nothing. */
+static void test_second_signal_ignore(void **state)
+{
+	static const char yaml[] =
+		"version: 1\nceiling: 60s\nteardown_margin: 5s\non_second_signal: ignore\n"
+		"phases:\n"
+		"  - {name: pre, budget: 10s, steps: [{readiness: fail}, {wait: 3s}, {log: hi}]}\n";
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, yaml, NULL, false);
+	plan_run_signal(g.r);
+	plan_run_start(g.r);
+	plan_run_signal(g.r);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(g.done_at, 3000);
+	assert_non_null(rec_find("hi"));
+	rig_free(&g);
+}
+
+/* An abort that never confirms is bounded by abort_wait; the plan goes on. */
+static void test_abort_unconfirmed(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.http.drain_ms = FAKE_HANG;
+	g.http.abort_hangs = true;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_ABORT_UNCONFIRMED);
+	assert_int_equal(plan_run_duration_ms(g.r, 1), 45000 + 5000);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
+	rig_free(&g);
+}
+
+/* No components registered: every step is skipped, the plan ends at once. */
+static void test_missing_components(void **state)
+{
+	static const char *const env[] = {"SHUTDOWN_PRE_DRAIN_SECS=0", NULL};
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, env, false);
+	plan_run_start(g.r);
+	assert_true(g.done);
+	assert_false(g.warning);
+	assert_int_equal(g.done_at, 0);
+	assert_non_null(rec_find("component not registered; step skipped"));
+	rig_free(&g);
+}
+
+/* Outcome names are stable (logs and metrics depend on them). */
+static void test_outcome_names(void **state)
+{
+	(void)state;
+	assert_string_equal(plan_outcome_name(PLAN_OUTCOME_COMPLETED), "completed");
+	assert_string_equal(plan_outcome_name(PLAN_OUTCOME_TIMED_OUT_ABORTED), "timed_out_aborted");
+	assert_string_equal(plan_outcome_name(PLAN_OUTCOME_SKIPPED), "skipped");
+}
+
+/* Run every test. */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_all_complete),
+		cmocka_unit_test(test_predrain_flips_before_wait),
+		cmocka_unit_test(test_predrain_zero),
+		cmocka_unit_test(test_http_drain_completes),
+		cmocka_unit_test(test_http_drain_aborted),
+		cmocka_unit_test(test_signer_both_inside),
+		cmocka_unit_test(test_signer_first_hangs),
+		cmocka_unit_test(test_signer_second_hangs),
+		cmocka_unit_test(test_signer_both_hour),
+		cmocka_unit_test(test_signer_shared_budget),
+		cmocka_unit_test(test_db_close_inside),
+		cmocka_unit_test(test_db_close_hangs),
+		cmocka_unit_test(test_second_signal_skip_to_last),
+		cmocka_unit_test(test_second_signal_exit_now),
+		cmocka_unit_test(test_timeout_exit_now),
+		cmocka_unit_test(test_second_signal_ignore),
+		cmocka_unit_test(test_abort_unconfirmed),
+		cmocka_unit_test(test_missing_components),
+		cmocka_unit_test(test_outcome_names),
+	};
+
+	return cmocka_run_group_tests_name("plan_run", tests, NULL, NULL);
+}

@@ -1,0 +1,291 @@
+/*
+ * test_relay_pool.c - the relay pool's logic on a virtual clock: backoff
+ * delays and reconnect timing against a refused port, the bounded dedup
+ * set, subscription naming and chunk limits, publish reports that never
+ * fire inside the call, drain and abort confirmations.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
+#include "relay/relay_backoff.h"
+#include "relay/relay_dedup.h"
+#include "relay/relay_metrics.h"
+#include "relay/relay_pool.h"
+
+/* A pool on a virtual clock and a real (idle) event base. */
+struct fx {
+	struct event_base *base;
+	struct clock *clk;
+	struct relay_pool *pool;
+	int done, out, drained, aborted;
+	struct relay_pub_report last; /* answers not kept: valid only in the callback */
+	enum relay_outcome first;
+};
+
+static const struct relay_pool_handlers no_handlers = {0};
+
+/* A 64-hex id made of one repeated digit. */
+static void id_of(char id[65], char c)
+{
+	memset(id, c, 64);
+	id[64] = '\0';
+}
+
+/* Build the fixture. */
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char err[128];
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
+	f->base = event_base_new();
+	f->clk = clock_new_virtual(0);
+	struct relay_pool_config cfg = {.base = f->base,
+					.clock = f->clk,
+					.backoff_min_ms = 1000,
+					.backoff_max_ms = 8000,
+					.max_p_per_filter = 2,
+					.max_subs_per_relay = 4,
+					.publish_timeout_ms = 5000};
+	if (relay_pool_new(&f->pool, &cfg, &no_handlers, f, err, sizeof(err)) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+/* Tear the fixture down. */
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	relay_pool_free(f->pool);
+	clock_free(f->clk);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+/* Run the event base until relay 0 has failed `n` connects. */
+static void wait_disconnects(struct fx *f, uint64_t n)
+{
+	struct relay_stats st;
+	for (int i = 0; i < 200; i++) {
+		relay_pool_stats(f->pool, 0, &st);
+		if (st.disconnects >= n)
+			return;
+		event_base_loop(f->base, EVLOOP_ONCE);
+	}
+	fail_msg("connect to a refused port never failed");
+}
+
+/* Backoff: exponential, capped, jittered within [base/2, base]. */
+static void test_backoff(void **state)
+{
+	(void)state;
+	assert_int_equal(relay_backoff_delay(0, 500, 60000, 0), 250);
+	assert_int_equal(relay_backoff_delay(0, 500, 60000, 250), 500);
+	assert_int_equal(relay_backoff_delay(3, 500, 60000, 0), 2000);
+	assert_int_equal(relay_backoff_delay(30, 500, 60000, 0), 30000);
+	assert_int_equal(relay_backoff_delay(30, 500, 60000, 30000), 60000);
+	int64_t lo = INT64_MAX, hi = 0;
+	for (uint64_t r = 0; r < 1000; r++) {
+		int64_t d = relay_backoff_delay(2, 500, 60000, r * 7919);
+		lo = d < lo ? d : lo;
+		hi = d > hi ? d : hi;
+	}
+	assert_true(lo >= 1000 && hi <= 2000 && hi - lo > 500); /* spread: no storm */
+}
+
+/* Dedup: remembers the last capacity ids, forgets the oldest. */
+static void test_dedup(void **state)
+{
+	(void)state;
+	struct relay_dedup *d = relay_dedup_new(4);
+	char id[65];
+	assert_non_null(d);
+	for (char c = 'a'; c <= 'd'; c++) {
+		id_of(id, c);
+		assert_true(relay_dedup_add(d, id));
+		assert_false(relay_dedup_add(d, id));
+	}
+	id_of(id, 'e');
+	assert_true(relay_dedup_add(d, id));
+	assert_int_equal(relay_dedup_count(d), 4);
+	id_of(id, 'a');
+	assert_false(relay_dedup_has(d, id));
+	id_of(id, 'b');
+	assert_true(relay_dedup_has(d, id));
+	assert_false(relay_dedup_add(d, "short"));
+	relay_dedup_free(d);
+}
+
+/* A refused relay: reconnects are paced by the virtual clock with backoff. */
+static void test_reconnect_backoff(void **state)
+{
+	struct fx *f = *state;
+	struct relay_stats st;
+	char err[128];
+	assert_int_equal(relay_pool_add(f->pool, "ws://127.0.0.1:1", err, sizeof(err)), 0);
+	wait_disconnects(f, 1);
+	relay_pool_stats(f->pool, 0, &st);
+	assert_int_equal(st.state, RELAY_DISCONNECTED);
+	clock_virtual_advance(f->clk, 499); /* first delay is in [500, 1000] */
+	relay_pool_stats(f->pool, 0, &st);
+	assert_int_equal(st.state, RELAY_DISCONNECTED);
+	clock_virtual_advance(f->clk, 501);
+	relay_pool_stats(f->pool, 0, &st);
+	assert_int_equal(st.state, RELAY_CONNECTING);
+	wait_disconnects(f, 2);
+	clock_virtual_advance(f->clk, 999); /* second delay is in [1000, 2000] */
+	relay_pool_stats(f->pool, 0, &st);
+	assert_int_equal(st.state, RELAY_DISCONNECTED);
+	clock_virtual_advance(f->clk, 1001);
+	relay_pool_stats(f->pool, 0, &st);
+	assert_int_equal(st.state, RELAY_CONNECTING);
+	assert_int_equal(st.connects, 0);
+}
+
+/* Subscriptions: names checked, duplicates and chunk overflows refused. */
+static void test_subscribe_limits(void **state)
+{
+	struct fx *f = *state;
+	const char *p[] = {"a", "b", "c", "d", "e"};
+	int kinds[] = {24133};
+	struct relay_filter flt = {
+		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 5, .limit = 0};
+	assert_int_equal(relay_pool_subscribe(f->pool, "", &flt), -1);
+	assert_int_equal(relay_pool_subscribe(f->pool, "a.b", &flt), -1);
+	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt), 0); /* 3 chunks */
+	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt), -1);
+	flt.np_tags = 3; /* 2 more chunks: 5 > 4 per relay */
+	assert_int_equal(relay_pool_subscribe(f->pool, "more", &flt), -1);
+	flt.np_tags = 1;
+	assert_int_equal(relay_pool_subscribe(f->pool, "more", &flt), 0);
+	relay_pool_unsubscribe(f->pool, "bunker");
+	flt.np_tags = 5;
+	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt), 0);
+}
+
+/* Publish report callback. */
+static void on_done(void *arg, const struct relay_pub_report *r)
+{
+	struct fx *f = arg;
+	f->done++;
+	f->last = *r;
+	f->first = r->nanswers ? r->answers[0].outcome : RELAY_PUB_PENDING;
+}
+
+/* Drain / abort confirmations. */
+static void on_drained(void *arg)
+{
+	((struct fx *)arg)->drained++;
+}
+
+/* Abort confirmation. */
+static void on_aborted(void *arg)
+{
+	((struct fx *)arg)->aborted++;
+}
+
+/* Publishing with no relay connected fails, reported on a later turn. */
+static void test_publish_unconnected(void **state)
+{
+	struct fx *f = *state;
+	static const struct relay_pub_handlers h = {.on_done = on_done};
+	char id[65], err[128];
+	id_of(id, 'f');
+	assert_int_equal(relay_pool_add(f->pool, "ws://127.0.0.1:1", err, sizeof(err)), 0);
+	assert_int_equal(relay_pool_publish(f->pool, "{}", 2, id, &h, f), 0);
+	assert_int_equal(f->done, 0); /* never inside the call */
+	assert_int_equal(relay_pool_inflight(f->pool), 1);
+	relay_pool_drain(f->pool, on_drained, f);
+	clock_virtual_run_due(f->clk);
+	assert_int_equal(f->done, 1);
+	assert_int_equal(f->last.failed, 1);
+	assert_int_equal(f->last.accepted, 0);
+	assert_int_equal(f->first, RELAY_PUB_FAILED);
+	assert_int_equal(relay_pool_inflight(f->pool), 0);
+	clock_virtual_run_due(f->clk);
+	assert_int_equal(f->drained, 1);
+	assert_int_equal(relay_pool_publish(f->pool, "{}", 2, "short", &h, f), -1);
+}
+
+/* Abort: confirmed on a later turn; nothing reconnects or publishes after. */
+static void test_abort(void **state)
+{
+	struct fx *f = *state;
+	static const struct relay_pub_handlers h = {.on_done = on_done};
+	char id[65], err[128];
+	id_of(id, '1');
+	assert_int_equal(relay_pool_add(f->pool, "ws://127.0.0.1:1", err, sizeof(err)), 0);
+	wait_disconnects(f, 1);
+	relay_pool_abort(f->pool, on_aborted, f);
+	assert_int_equal(f->aborted, 0);
+	clock_virtual_run_due(f->clk);
+	assert_int_equal(f->aborted, 1);
+	clock_virtual_advance(f->clk, 60000);
+	struct relay_stats st;
+	relay_pool_stats(f->pool, 0, &st);
+	assert_int_equal(st.state, RELAY_CLOSED);
+	assert_int_equal(relay_pool_publish(f->pool, "{}", 2, id, &h, f), -1);
+	assert_int_equal(clock_virtual_pending(f->clk), 0);
+}
+
+/* Bad relay URLs are refused. */
+static void test_bad_urls(void **state)
+{
+	struct fx *f = *state;
+	char err[128];
+	static const char *const bad[] = {"http://x",	  "ws://",     "ws://h:0",
+					  "ws://h:99999", "ws://[::1", "wss://h:x/"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(relay_pool_add(f->pool, bad[i], err, sizeof(err)), -1);
+	assert_int_equal(relay_pool_count(f->pool), 0);
+}
+
+/* Metrics: per-relay counters and state rendered at scrape time. */
+static void test_metrics(void **state)
+{
+	struct fx *f = *state;
+	struct metrics *m = metrics_new();
+	char err[128];
+	assert_non_null(m);
+	assert_int_equal(relay_metrics_register(m, f->pool), 0);
+	assert_int_equal(relay_metrics_register(m, f->pool), -1); /* names taken */
+	assert_int_equal(relay_pool_add(f->pool, "ws://127.0.0.1:1", err, sizeof(err)), 0);
+	wait_disconnects(f, 1);
+	char *text = metrics_render_string(m);
+	assert_non_null(text);
+	assert_non_null(
+		strstr(text, "keycastd_relay_disconnects_total{relay=\"ws://127.0.0.1:1\"} 1\n"));
+	assert_non_null(strstr(text, "keycastd_relay_connected{relay=\"ws://127.0.0.1:1\"} 0\n"));
+	assert_non_null(strstr(text, "keycastd_relay_publish_inflight 0\n"));
+	free(text);
+	relay_metrics_unregister(m, f->pool);
+	metrics_free(m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_dedup),
+		cmocka_unit_test_setup_teardown(test_reconnect_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribe_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_unconnected, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("relay_pool", tests, NULL, NULL);
+}

@@ -1,0 +1,296 @@
+/*
+ * test_relay_ws.c - the WebSocket client against a scripted loopback
+ * server: the upgrade check (Sec-WebSocket-Accept, status), messages and
+ * the close handshake, the message size limit, and (on a virtual clock)
+ * the handshake timeout and keepalive detecting a silent peer.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "relay/ws.h"
+
+/* What the scripted server does after reading the upgrade request. */
+enum srv_mode {
+	SRV_GOOD,	/* proper 101, one text frame, then a close frame 1000 */
+	SRV_BAD_ACCEPT, /* 101 with a wrong Sec-WebSocket-Accept */
+	SRV_FORBIDDEN,	/* 403 */
+	SRV_SILENT,	/* never answers */
+	SRV_MUTE,	/* proper 101, then silence (no pongs) */
+	SRV_BIG,	/* proper 101, then a 100-byte text frame */
+};
+
+/* The fixture: a server and a client on one event base. */
+struct fx {
+	struct event_base *base;
+	struct clock *clk;
+	struct evconnlistener *lis;
+	struct bufferevent *srv;
+	enum srv_mode mode;
+	char url[64];
+	struct ws_client *ws;
+	int opened, closed, texts, code;
+	char text[64], reason[128];
+	size_t srv_got_close; /* bytes of the client's close frame seen */
+};
+
+/* Server: answer the upgrade per mode. */
+static void srv_read(struct bufferevent *bev, void *arg)
+{
+	struct fx *f = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	if (f->srv_got_close || f->mode == SRV_SILENT) {
+		f->srv_got_close += evbuffer_get_length(in);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	if (e.pos < 0)
+		return;
+	char req[1024] = {0}, key[128] = {0}, acc[64] = {0};
+	evbuffer_remove(in, req, (size_t)e.pos + 4 < sizeof(req) - 1 ? (size_t)e.pos + 4 : 1000);
+	const char *k = strstr(req, "Sec-WebSocket-Key: ");
+	assert_non_null(k);
+	snprintf(key, sizeof(key), "%.*s258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
+		 (int)strcspn(k + 19, "\r"), k + 19);
+	unsigned char md[SHA_DIGEST_LENGTH];
+	SHA1((const unsigned char *)key, strlen(key), md);
+	EVP_EncodeBlock((unsigned char *)acc, md, sizeof(md));
+	if (f->mode == SRV_BAD_ACCEPT)
+		acc[0] = acc[0] == 'A' ? 'B' : 'A';
+	struct evbuffer *out = bufferevent_get_output(bev);
+	if (f->mode == SRV_FORBIDDEN) {
+		evbuffer_add_printf(out, "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+		return;
+	}
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			    "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			    acc);
+	f->srv_got_close = f->mode == SRV_MUTE ? 1 : 0;
+	if (f->mode == SRV_GOOD) {
+		static const unsigned char frames[] = {0x81, 5,	   'h', 'e',  'l', 'l',
+						       'o',  0x88, 2,	0x03, 0xe8};
+		evbuffer_add(out, frames, sizeof(frames));
+		f->srv_got_close = 1;
+	} else if (f->mode == SRV_BIG) {
+		unsigned char big[102] = {0x81, 100};
+		memset(big + 2, 'x', 100);
+		evbuffer_add(out, big, sizeof(big));
+		f->srv_got_close = 1;
+	}
+}
+
+/* Server: a client connected. */
+static void srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+		       void *arg)
+{
+	struct fx *f = arg;
+	f->srv = bufferevent_socket_new(f->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(f->srv, srv_read, NULL, NULL, f);
+	bufferevent_enable(f->srv, EV_READ | EV_WRITE);
+}
+
+/* Client callbacks. */
+static void cl_open(void *arg)
+{
+	((struct fx *)arg)->opened++;
+}
+
+/* Client: a text message. */
+static void cl_text(void *arg, const char *text, size_t len)
+{
+	struct fx *f = arg;
+	f->texts++;
+	snprintf(f->text, sizeof(f->text), "%.*s", (int)len, text);
+}
+
+/* Client: the end. */
+static void cl_closed(void *arg, int code, const char *reason)
+{
+	struct fx *f = arg;
+	f->closed++;
+	f->code = code;
+	snprintf(f->reason, sizeof(f->reason), "%s", reason);
+}
+
+static const struct ws_callbacks cl_cb = {
+	.on_open = cl_open, .on_text = cl_text, .on_closed = cl_closed};
+
+/* Set up the server and connect a client with small limits. */
+static void start(struct fx *f, enum srv_mode mode)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	char err[128];
+	f->mode = mode;
+	f->lis = evconnlistener_new_bind(f->base, srv_accept, f,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
+					 (struct sockaddr *)&sin, sizeof(sin));
+	assert_non_null(f->lis);
+	socklen_t sl = sizeof(sin);
+	getsockname(evconnlistener_get_fd(f->lis), (struct sockaddr *)&sin, &sl);
+	snprintf(f->url, sizeof(f->url), "ws://127.0.0.1:%u/path?q=1", ntohs(sin.sin_port));
+	struct ws_config wc = {.base = f->base,
+			       .clock = f->clk,
+			       .ping_interval_ms = 1000,
+			       .pong_timeout_ms = 500,
+			       .max_message = 16};
+	assert_int_equal(ws_client_new(&f->ws, &wc, f->url, &cl_cb, f, err, sizeof(err)), 0);
+}
+
+/* Run the loop until cond holds (bounded). */
+#define RUN_UNTIL(f, cond)                                                                         \
+	for (int i_ = 0; i_ < 200 && !(cond); i_++)                                                \
+	event_base_loop((f)->base, EVLOOP_ONCE)
+
+/* Fixture setup. */
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
+	f->base = event_base_new();
+	f->clk = clock_new_virtual(0);
+	*state = f;
+	return 0;
+}
+
+/* Fixture teardown. */
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	ws_client_free(f->ws);
+	if (f->srv)
+		bufferevent_free(f->srv);
+	if (f->lis)
+		evconnlistener_free(f->lis);
+	clock_free(f->clk);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+/* A message arrives; the server's close 1000 is answered and reported. */
+static void test_message_and_close(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_GOOD);
+	RUN_UNTIL(f, f->closed);
+	assert_int_equal(f->opened, 1);
+	assert_int_equal(f->texts, 1);
+	assert_string_equal(f->text, "hello");
+	assert_int_equal(f->closed, 1);
+	assert_int_equal(f->code, 1000);
+	RUN_UNTIL(f, f->srv_got_close >= 8);
+	assert_true(f->srv_got_close >= 8); /* our masked close reply reached the server */
+}
+
+/* A wrong Sec-WebSocket-Accept is refused before anything opens. */
+static void test_bad_accept(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_BAD_ACCEPT);
+	RUN_UNTIL(f, f->closed);
+	assert_int_equal(f->opened, 0);
+	assert_string_equal(f->reason, "bad Sec-WebSocket-Accept");
+}
+
+/* A non-101 answer is refused with its status line. */
+static void test_forbidden(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_FORBIDDEN);
+	RUN_UNTIL(f, f->closed);
+	assert_int_equal(f->opened, 0);
+	assert_string_equal(f->reason, "upgrade refused: HTTP/1.1 403 Forbidden");
+}
+
+/* No answer to the upgrade: the connect deadline (virtual clock) ends it. */
+static void test_handshake_timeout(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_SILENT);
+	RUN_UNTIL(f, f->srv != NULL && f->srv_got_close > 0);
+	clock_virtual_advance(f->clk, 9999);
+	assert_int_equal(f->closed, 0);
+	clock_virtual_advance(f->clk, 1);
+	assert_int_equal(f->closed, 1);
+	assert_string_equal(f->reason, "connect timed out");
+}
+
+/* A peer that stops answering is detected by the keepalive ping. */
+static void test_keepalive(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_MUTE);
+	RUN_UNTIL(f, f->opened);
+	assert_int_equal(f->opened, 1);
+	clock_virtual_advance(f->clk, 1000); /* ping sent */
+	assert_int_equal(f->closed, 0);
+	clock_virtual_advance(f->clk, 499);
+	assert_int_equal(f->closed, 0);
+	clock_virtual_advance(f->clk, 1);
+	assert_int_equal(f->closed, 1);
+	assert_string_equal(f->reason, "keepalive: no answer to ping");
+}
+
+/* A message over max_message is never delivered; we close with 1009. */
+static void test_too_big(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_BIG);
+	RUN_UNTIL(f, f->opened && f->srv_got_close >= 8);
+	assert_int_equal(f->texts, 0);
+	assert_false(ws_client_is_open(f->ws));
+	assert_int_equal(ws_client_send_text(f->ws, "x", 1), -1);
+}
+
+/* URL parsing. */
+static void test_url(void **state)
+{
+	(void)state;
+	struct ws_url u;
+	char err[128];
+	assert_int_equal(ws_url_parse(&u, "wss://relay.example.com", err, sizeof(err)), 0);
+	assert_true(u.tls);
+	assert_int_equal(u.port, 443);
+	assert_string_equal(u.path, "/");
+	assert_int_equal(ws_url_parse(&u, "ws://[::1]:7777/a?b#frag", err, sizeof(err)), 0);
+	assert_string_equal(u.host, "::1");
+	assert_int_equal(u.port, 7777);
+	assert_string_equal(u.path, "/a?b");
+	assert_int_equal(ws_url_parse(&u, "ws://h?x=1", err, sizeof(err)), 0);
+	assert_string_equal(u.path, "/?x=1");
+	assert_int_equal(ws_url_parse(&u, "https://h", err, sizeof(err)), -1);
+	assert_int_equal(ws_url_parse(&u, "ws://:80", err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_message_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_accept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_handshake_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
+		cmocka_unit_test(test_url),
+	};
+	return cmocka_run_group_tests_name("relay_ws", tests, NULL, NULL);
+}

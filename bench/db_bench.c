@@ -3,16 +3,19 @@
  *
  * Needs a PostgreSQL URL in KC_PG_URL (e.g. from tests/integration/pg.sh:
  *   sh -c '. tests/integration/pg.sh; pg_start; KC_PG_URL=$(pg_url) ./bench/db_bench; pg_stop'
- * ); without it, it says so and exits 0. Prints queries per second for
+ * ); without it, it says so and exits 0. It applies the migrations first
+ * (the claims need the schema). Prints queries per second for
  * `SELECT $1` and for claims (INSERT ... ON CONFLICT DO NOTHING), with
  * BENCH_N queries kept BENCH_DEPTH deep in flight on a pool of BENCH_POOL.
  */
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/db_migrate.h"
 #include "db/db_pool.h"
 #include "db/db_sql.h"
 
 #include <event2/event.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -80,33 +83,57 @@ static void bench_run(struct event_base *base, struct db_pool *pool, const char 
 	       BENCH_N / (bench_now() - t0), b.failed);
 }
 
-/* Set up a pool, wait for it, run the benchmarks. */
+/* Turn the loop until every connection is up; false after 10 s. */
+static bool bench_wait_connected(struct event_base *base, struct db_pool *pool)
+{
+	struct timeval tick = {0, 100000};
+	double end = bench_now() + 10;
+	struct db_pool_stats st;
+
+	db_pool_stats(pool, &st);
+	while (st.connected < st.size && bench_now() < end) {
+		event_base_loopexit(base, &tick);
+		event_base_loop(base, EVLOOP_ONCE);
+		db_pool_stats(pool, &st);
+	}
+	return st.connected == st.size;
+}
+
+/* Migrate, set up a pool, wait for it, run the benchmarks. */
 int main(void)
 {
 	const char *url = getenv("KC_PG_URL");
 	struct event_base *base = event_base_new();
 	struct clock *clk = clock_new_libevent(base);
 	struct db_pool_config cfg;
-	struct db_pool *pool;
+	struct db_pool *pool = NULL;
 	char err[256];
-	const char *why;
+	int applied, rc = 1;
 
 	if (url == NULL || *url == '\0') {
-		printf("db: skipped (set KC_PG_URL to a PostgreSQL with the keycastd schema)\n");
-		return 0;
+		printf("db: skipped (set KC_PG_URL to a PostgreSQL database)\n");
+		rc = 0;
+		goto out;
 	}
 	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);
 	db_pool_config_default(&cfg);
 	cfg.conninfo = url;
 	cfg.size = BENCH_POOL;
-	if (db_pool_new(&pool, base, clk, &cfg, err, sizeof(err)) != 0)
-		return 1;
-	while (!db_pool_ready(pool, &why))
-		event_base_loop(base, EVLOOP_ONCE);
+	if (db_migrate_url(url, &applied, err, sizeof(err)) != 0 ||
+	    db_pool_new(&pool, base, clk, &cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "db_bench: %s\n", err);
+		goto out;
+	}
+	if (!bench_wait_connected(base, pool)) {
+		fprintf(stderr, "db_bench: the pool did not connect within 10 s\n");
+		goto out;
+	}
 	bench_run(base, pool, "select", "SELECT $1::text", 1);
 	bench_run(base, pool, "claim", DB_SQL_CLAIM, 2);
+	rc = 0;
+out:
 	db_pool_free(pool);
 	clock_free(clk);
 	event_base_free(base);
-	return 0;
+	return rc;
 }

@@ -511,7 +511,7 @@ static void metrics_put_labels(struct metrics_out *o, const struct metrics_famil
 	metrics_puts(o, "} ");
 }
 
-/* A sample value (shortest text that reads back exactly), then a newline. */
+/* A sample value (integers in full, else the shortest exact text), then a newline. */
 static void metrics_put_double(struct metrics_out *o, double v)
 {
 	char buf[40];
@@ -520,6 +520,8 @@ static void metrics_put_double(struct metrics_out *o, double v)
 		snprintf(buf, sizeof(buf), "NaN");
 	else if (isinf(v))
 		snprintf(buf, sizeof(buf), "%s", v > 0 ? "+Inf" : "-Inf");
+	else if (v == trunc(v) && fabs(v) < 9007199254740992.0) /* 2^53: exact integers */
+		snprintf(buf, sizeof(buf), "%.0f", v);
 	else
 		for (int prec = 1; prec <= 17; prec++) {
 			snprintf(buf, sizeof(buf), "%.*g", prec, v);

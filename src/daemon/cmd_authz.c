@@ -58,6 +58,7 @@ static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const ch
 			 size_t n, char *secret);
 static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65]);
 static int cmd_authz_relays(struct cmd_authz_ctx *a, const char ***relays, size_t *n);
+static int cmd_authz_options(struct cmd_authz_ctx *a, int64_t *lifetime_s);
 static void cmd_authz_print_row(PGresult *res, int i, cJSON *arr, bool json);
 
 static const struct cmd_authz_sub cmd_authz_subs[] = {
@@ -74,7 +75,7 @@ void cmd_authz_usage(FILE *out)
 		"                             [--expires-in SECONDS] [--policy JSON]\n"
 		"                             [--format text|json] [SETTINGS]\n"
 		"       keycastd authz list [--format text|json] [SETTINGS]\n"
-		"       keycastd authz revoke ID [SETTINGS]\n\n"
+		"       keycastd authz revoke ID [--format text|json] [SETTINGS]\n\n"
 		"create  authorize a client app to sign with KEY (name or pubkey): prints the\n"
 		"        bunker:// URI with the relays (--relay, else bunker_relays) and a\n"
 		"        fresh single-use connect secret, stored only hashed\n"
@@ -168,6 +169,28 @@ static int cmd_authz_relays(struct cmd_authz_ctx *a, const char ***relays, size_
 	return 0;
 }
 
+/* Check --expires-in (seconds > 0, into *lifetime_s; 0 if absent) and --policy (an object). */
+static int cmd_authz_options(struct cmd_authz_ctx *a, int64_t *lifetime_s)
+{
+	cJSON *policy = a->policy != NULL ? cJSON_Parse(a->policy) : NULL;
+	bool policy_ok = a->policy == NULL || cJSON_IsObject(policy);
+	char *end = NULL;
+
+	cJSON_Delete(policy);
+	*lifetime_s = a->expires_in != NULL ? strtoll(a->expires_in, &end, 10) : 0;
+	if (a->expires_in != NULL && (*lifetime_s <= 0 || *end != '\0' || end == a->expires_in)) {
+		fprintf(stderr,
+			"keycastd authz create: --expires-in '%s': want whole seconds > 0\n",
+			a->expires_in);
+		return -1;
+	}
+	if (!policy_ok) {
+		fprintf(stderr, "keycastd authz create: --policy: not a JSON object\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* A fresh bunker keypair: its secret and its pubkey hex. */
 static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65])
 {
@@ -214,13 +237,9 @@ static int cmd_authz_create(struct cmd_authz_ctx *a)
 	int64_t id = -1;
 	int rc = CMD_FAIL;
 
-	if (cmd_authz_relays(a, (const char ***)&spec.relays, &spec.nrelays) != 0)
+	if (cmd_authz_relays(a, (const char ***)&spec.relays, &spec.nrelays) != 0 ||
+	    cmd_authz_options(a, &spec.lifetime_s) != 0)
 		return CMD_USAGE;
-	spec.lifetime_s = a->expires_in != NULL ? strtoll(a->expires_in, NULL, 10) : 0;
-	if (a->expires_in != NULL && spec.lifetime_s <= 0) {
-		fprintf(stderr, "keycastd authz create: --expires-in wants seconds > 0\n");
-		return CMD_USAGE;
-	}
 	if (cmd_authz_keypair(&bunker, pk) != 0 || RAND_priv_bytes(raw, sizeof(raw)) != 1 ||
 	    db_hex_encode(secret, sizeof(secret), raw, sizeof(raw)) != 0 ||
 	    cmd_authz_uri(&uri, &bunker, spec.relays, spec.nrelays, secret) != 0)
@@ -327,6 +346,8 @@ static int cmd_authz_revoke(struct cmd_authz_ctx *a)
 		fprintf(stderr, "keycastd authz revoke: %s\n", err);
 	else if (n == 0)
 		fprintf(stderr, "keycastd authz revoke: no live authorization %lld\n", id);
+	else if (a->json)
+		printf("{\"revoked\":%lld}\n", id);
 	else
 		printf("revoked authorization %lld\n", id);
 	return n == 1 ? CMD_OK : CMD_FAIL;

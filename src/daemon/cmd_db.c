@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* CMD_OPT_LIST_MAX in words, for messages. */
+#define CMD_OPT_LIST_MAX_TEXT "16"
+_Static_assert(CMD_OPT_LIST_MAX == 16, "update CMD_OPT_LIST_MAX_TEXT");
+
 static void cmd_admin_log(const struct config *cfg);
 static int cmd_admin_own(const struct cmd_opt *opts, char **argv, int argc, int *i);
 static int cmd_db_migrate(PGconn *conn, bool json);
@@ -46,7 +50,11 @@ static void cmd_admin_log(const struct config *cfg)
 	log_configure(lv, fmt);
 }
 
-/* If argv[*i] is one of opts (--name VALUE or --name=VALUE), store it: 1, 0, or -1. */
+/*
+ * If argv[*i] is one of opts (--name VALUE or --name=VALUE), store it: 1;
+ * 0 if it is not one of opts; -1 if its value is missing; -2 if a list
+ * option is given more than CMD_OPT_LIST_MAX times.
+ */
 static int cmd_admin_own(const struct cmd_opt *opts, char **argv, int argc, int *i)
 {
 	const char *arg = argv[*i];
@@ -57,10 +65,12 @@ static int cmd_admin_own(const struct cmd_opt *opts, char **argv, int argc, int 
 
 		if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, opts->name, n) != 0)
 			continue;
+		if (arg[2 + n] != '=' && arg[2 + n] != '\0')
+			continue;
+		if (opts->list != NULL && *opts->nlist >= CMD_OPT_LIST_MAX)
+			return -2;
 		if (arg[2 + n] == '=')
 			value = arg + 3 + n;
-		else if (arg[2 + n] != '\0')
-			continue;
 		else if (opts->flag != NULL)
 			value = "1";
 		else if (*i + 1 < argc)
@@ -71,7 +81,7 @@ static int cmd_admin_own(const struct cmd_opt *opts, char **argv, int argc, int 
 			*opts->flag = true;
 		if (opts->value != NULL)
 			*opts->value = value;
-		if (opts->list != NULL && *opts->nlist < CMD_OPT_LIST_MAX)
+		if (opts->list != NULL)
 			opts->list[(*opts->nlist)++] = value;
 		return 1;
 	}
@@ -92,9 +102,17 @@ int cmd_admin_load(struct config *cfg, int argc, char **argv, int first, const s
 	for (int i = first; i < argc && rc == CMD_OK; i++) {
 		int own = cmd_admin_own(opts, argv, argc, &i);
 
-		if (own < 0 || (own == 0 && strncmp(argv[i], "--", 2) != 0 && *npos >= maxpos)) {
+		if (own == 0 && strncmp(argv[i], "--", 2) != 0 && *npos >= maxpos) {
+			/* never echoed: it may be a secret typed where none is taken */
+			fprintf(stderr,
+				"keycastd: unexpected argument %d (secrets are read from"
+				" standard input or a file, never from the command line)\n",
+				i);
+			rc = CMD_USAGE;
+		} else if (own < 0) {
 			fprintf(stderr, "keycastd: %s: %s\n", argv[i],
-				own < 0 ? "needs a value" : "unexpected argument");
+				own == -1 ? "needs a value"
+					  : "given more than " CMD_OPT_LIST_MAX_TEXT " times");
 			rc = CMD_USAGE;
 		} else if (own == 0 && strncmp(argv[i], "--", 2) != 0)
 			pos[(*npos)++] = argv[i];

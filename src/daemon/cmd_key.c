@@ -63,6 +63,7 @@ static int cmd_key_prepare(struct cmd_key_ctx *k, const struct cmd_key_sub *sub)
 static const struct cmd_key_sub *cmd_key_find(const char *name);
 static int cmd_key_pubkey(char pk[65], const struct nostr_seckey *sk);
 static int cmd_key_npub(char *out, size_t cap, const char *pk_hex);
+static void cmd_key_print_removed(const char *name);
 
 static const struct cmd_key_sub cmd_key_subs[] = {
 	{"generate-master", cmd_key_generate_master, 1, true, false, false},
@@ -80,7 +81,7 @@ void cmd_key_usage(FILE *out)
 		"       keycastd key add NAME [--format text|json] [SETTINGS]\n"
 		"       keycastd key import NAME [--file PATH] [--format text|json] [SETTINGS]\n"
 		"       keycastd key list [--format text|json] [SETTINGS]\n"
-		"       keycastd key remove NAME|PUBKEY [SETTINGS]\n\n"
+		"       keycastd key remove NAME|PUBKEY [--format text|json] [SETTINGS]\n\n"
 		"generate-master  write a new 256-bit master key to FILE (default:\n"
 		"                 master_key_path), mode 0600; never overwrites\n"
 		"add              generate a new Nostr keypair and store it sealed\n"
@@ -193,8 +194,12 @@ static int cmd_key_store(struct cmd_key_ctx *k, const struct nostr_seckey *sk)
 		fprintf(stderr, "keycastd key: not a valid secret key\n");
 		return CMD_FAIL;
 	}
+	if (cmd_key_npub(npub, sizeof(npub), pk) != 0) {
+		fprintf(stderr, "keycastd key: cannot encode the npub\n");
+		return CMD_FAIL;
+	}
 	id = db_admin_key_add(k->conn, &k->mk, k->pos[0], pk, sk, err, sizeof(err));
-	if (id < 0 || cmd_key_npub(npub, sizeof(npub), pk) != 0) {
+	if (id < 0) {
 		fprintf(stderr, "keycastd key: %s\n", err);
 		return CMD_FAIL;
 	}
@@ -318,6 +323,19 @@ static int cmd_key_list(struct cmd_key_ctx *k)
 	return CMD_OK;
 }
 
+/* The JSON line of a removed key (its name may need escaping). */
+static void cmd_key_print_removed(const char *name)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text = NULL;
+
+	if (o != NULL && cJSON_AddStringToObject(o, "removed", name) != NULL)
+		text = cJSON_PrintUnformatted(o);
+	printf("%s\n", text != NULL ? text : "{\"removed\":null}");
+	cJSON_free(text);
+	cJSON_Delete(o);
+}
+
 /* key remove NAME|PUBKEY. */
 static int cmd_key_remove(struct cmd_key_ctx *k)
 {
@@ -328,6 +346,8 @@ static int cmd_key_remove(struct cmd_key_ctx *k)
 		fprintf(stderr, "keycastd key remove: %s\n", err);
 	else if (n == 0)
 		fprintf(stderr, "keycastd key remove: no key named '%s'\n", k->pos[0]);
+	else if (k->json)
+		cmd_key_print_removed(k->pos[0]);
 	else
 		printf("removed key '%s' and its authorizations\n", k->pos[0]);
 	return n == 1 ? CMD_OK : CMD_FAIL;

@@ -1,11 +1,13 @@
 /*
  * daemon.c - event loop, components and signals of `keycastd serve`.
  *
- * Signals are libevent events: the handler runs on the loop like any other
- * callback and only changes state. The first SIGTERM/SIGINT starts the
- * shutdown plan (plan/plan_run.h) and arms the watchdog; a repeated one
- * escalates as the plan says. The loop ends when the plan has written its
- * final line.
+ * The components are registered under the catalogue's names, so the plan
+ * drives them: "db" (when database_url is set: migrations, pool, store),
+ * then "http" (probes, metrics). Signals are libevent events: the handler
+ * runs on the loop like any other callback and only changes state. The
+ * first SIGTERM/SIGINT starts the shutdown plan (plan/plan_run.h) and arms
+ * the watchdog; a repeated one escalates as the plan says. The loop ends
+ * when the plan has written its final line.
  */
 #include "daemon/daemon.h"
 
@@ -16,6 +18,10 @@
 #include "core/env.h"
 #include "core/log.h"
 #include "daemon/catalog.h"
+#include "db/db_boot.h"
+#include "db/db_component.h"
+#include "http/http_plan.h"
+#include "http/http_server.h"
 #include "plan/plan.h"
 #include "plan/plan_run.h"
 #include "plan/plan_watchdog.h"
@@ -23,6 +29,7 @@
 #include <event2/event.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -38,6 +45,9 @@ struct daemon {
 	struct component_registry *reg;
 	struct plan_run *run;
 	struct plan_watchdog *watchdog;
+	struct http_server *http;    /* the "http" component's self */
+	struct http_plan *http_plan; /* the plan's phases in /metrics */
+	struct db_handle db;	     /* the "db" component's self is db.pool (NULL: none) */
 	struct event *sigterm;
 	struct event *sigint;
 	unsigned signals; /* shutdown signals received */
@@ -48,6 +58,8 @@ struct daemon {
 static void daemon_on_signal(evutil_socket_t sig, short what, void *arg);
 static void daemon_set_ready(void *arg, bool ready);
 static void daemon_plan_done(void *arg, bool warning);
+static int daemon_db_start(struct daemon *d);
+static int daemon_http_start(struct daemon *d);
 
 /* Log every finding of d at its severity, under component "plan". */
 static void daemon_log_findings(const struct diag *d)
@@ -111,13 +123,80 @@ struct daemon *daemon_new(const struct config *cfg, const struct plan *plan)
 	d->sigterm = evsignal_new(d->base, SIGTERM, daemon_on_signal, d);
 	d->sigint = evsignal_new(d->base, SIGINT, daemon_on_signal, d);
 	if (d->reg == NULL || d->sigterm == NULL || d->sigint == NULL ||
-	    evsignal_add(d->sigterm, NULL) != 0 || evsignal_add(d->sigint, NULL) != 0)
+	    evsignal_add(d->sigterm, NULL) != 0 || evsignal_add(d->sigint, NULL) != 0) {
+		log_error("daemon", "cannot set up the event loop");
 		goto fail;
+	}
+	if (daemon_db_start(d) != 0 || daemon_http_start(d) != 0)
+		goto fail; /* logged */
+	http_server_set_started(d->http, true);
 	return d;
 fail:
-	log_error("daemon", "cannot set up the event loop");
 	daemon_free(d);
 	return NULL;
+}
+
+/* The budget of the phase that closes component name, else the teardown margin. */
+static int64_t daemon_close_budget_ms(const struct plan *p, const char *name)
+{
+	for (size_t i = 0; i < p->nphases; i++)
+		for (size_t j = 0; j < p->phases[i].nsteps; j++)
+			if (p->phases[i].steps[j].kind == PLAN_STEP_CLOSE &&
+			    p->phases[i].steps[j].arg != NULL &&
+			    strcmp(p->phases[i].steps[j].arg, name) == 0)
+				return plan_phase_budget_ms(p, i);
+	return p->margin.ms;
+}
+
+/* Boot the database and register "db"; skipped when no database_url is set. */
+static int daemon_db_start(struct daemon *d)
+{
+	int64_t close_ms = db_boot_close_timeout(daemon_close_budget_ms(d->plan, catalog_db.name));
+	char err[256];
+	struct env env;
+	int rc;
+
+	if (d->cfg->database_url[0] == '\0') {
+		log_info("daemon", "no database_url: the db component is not registered");
+		return 0;
+	}
+	env_init(&env, 1);
+	rc = db_boot(&d->db, d->base, d->clk, d->cfg, &env, close_ms, err, sizeof(err));
+	env_clear(&env);
+	if (rc != 0) {
+		log_error("db", "cannot start the database", log_str("error", err));
+		return -1;
+	}
+	if (component_register(d->reg, &catalog_db, &db_component_ops, d->db.pool) == NULL) {
+		log_error("daemon", "cannot register the db component");
+		return -1;
+	}
+	return 0;
+}
+
+/* Start the HTTP server (probes, metrics) and register "http". */
+static int daemon_http_start(struct daemon *d)
+{
+	struct http_server_config hc = http_server_config_default();
+	char err[256];
+
+	http_server_config_apply(&hc, d->cfg);
+	hc.version = PACKAGE_VERSION;
+	hc.components = d->reg;
+	if (http_server_new(&d->http, d->base, d->clk, &hc, err, sizeof(err)) != 0) {
+		log_error("http", "cannot start the HTTP server", log_str("error", err));
+		return -1;
+	}
+	if (component_register(d->reg, &catalog_http, &http_server_component_ops, d->http) ==
+	    NULL) {
+		log_error("daemon", "cannot register the http component");
+		return -1;
+	}
+	if (http_plan_new(&d->http_plan, d->http, d->plan) != 0) {
+		log_error("http", "cannot register the shutdown metrics");
+		return -1;
+	}
+	return 0;
 }
 
 /* Start the plan: the runner, then the watchdog, then the first phase. */
@@ -136,6 +215,7 @@ static void daemon_start_plan(struct daemon *d)
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
+	http_plan_attach(d->http_plan, d->run);
 	d->watchdog = plan_watchdog_start(plan_watchdog_deadline_ms(d->plan->ceiling.ms), NULL,
 					  NULL, DAEMON_WATCHDOG_EXIT);
 	plan_run_start(d->run);
@@ -157,12 +237,16 @@ static void daemon_on_signal(evutil_socket_t sig, short what, void *arg)
 		plan_run_signal(d->run);
 }
 
-/* Plan hook: readiness flips (the HTTP probes read d->ready once wired). */
+/* Plan hook: readiness fails (/healthz/ready answers 503 from now on). */
 static void daemon_set_ready(void *arg, bool ready)
 {
 	struct daemon *d = arg;
 
-	d->ready = ready;
+	if (ready && !d->ready)
+		log_warn("daemon", "readiness cannot pass again once shutdown has begun");
+	if (!ready && d->ready && d->http != NULL)
+		http_server_set_shutting_down(d->http);
+	d->ready = d->ready && ready;
 }
 
 /* Plan hook: the final line is written; leave the loop. */
@@ -200,6 +284,9 @@ void daemon_free(struct daemon *d)
 		event_free(d->sigterm);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
+	http_plan_free(d->http_plan);
+	http_server_free(d->http);
+	db_handle_free(&d->db);
 	component_registry_free(d->reg);
 	clock_free(d->clk);
 	if (d->base != NULL)

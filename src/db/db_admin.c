@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ static int db_admin_seal_hex(const struct db_master_key *mk, const char *kind, c
 			     const struct nostr_seckey *secret, char *hex, char *err,
 			     size_t errlen);
 static int64_t db_admin_returning_id(PGresult *res);
+static int db_admin_name_check(const char *name, char *err, size_t errlen);
 static char *db_admin_relays_json(const char *const *relays, size_t n);
 static int db_admin_find_key(PGconn *conn, const char *key, char *id, size_t idlen, char *pubkey,
 			     char *err, size_t errlen);
@@ -52,6 +54,25 @@ static int64_t db_admin_returning_id(PGresult *res)
 	return id;
 }
 
+/* Whether name is a usable key name: 1..64 printable characters, not 64 hex digits. */
+static int db_admin_name_check(const char *name, char *err, size_t errlen)
+{
+	size_t n = strlen(name);
+	bool printable = true;
+
+	for (size_t i = 0; i < n; i++)
+		printable = printable && name[i] >= 0x20 && name[i] < 0x7f;
+	if (n == 0 || n > DB_ADMIN_NAME_MAX || !printable)
+		snprintf(err, errlen, "a key name is 1 to %d printable ASCII characters",
+			 DB_ADMIN_NAME_MAX);
+	else if (n == DB_PUBKEY_HEX_LEN && strspn(name, "0123456789abcdefABCDEF") == n)
+		snprintf(err, errlen,
+			 "a key name cannot be 64 hex digits (it would read as a pubkey)");
+	else
+		return 0;
+	return -1;
+}
+
 /* Store a key with its sealed secret. */
 int64_t db_admin_key_add(PGconn *conn, const struct db_master_key *mk, const char *name,
 			 const char *pubkey_hex, const struct nostr_seckey *secret, char *err,
@@ -61,6 +82,8 @@ int64_t db_admin_key_add(PGconn *conn, const struct db_master_key *mk, const cha
 	const char *params[] = {pubkey_hex, name, hex, ver};
 
 	snprintf(ver, sizeof(ver), "%d", DB_ADMIN_KEY_VERSION);
+	if (db_admin_name_check(name, err, errlen) != 0)
+		return -1;
 	if (db_admin_seal_hex(mk, "key", pubkey_hex, secret, hex, err, errlen) != 0)
 		return -1;
 	return db_admin_returning_id(db_sync_exec(conn, DB_SQL_KEY_INSERT, 4, params, err, errlen));

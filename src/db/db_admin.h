@@ -19,6 +19,9 @@
 
 struct db_master_key;
 
+/* The longest key name (names are printable ASCII and never 64 hex digits). */
+#define DB_ADMIN_NAME_MAX 64
+
 /* The key versions new rows are sealed under (master key rotation bumps it). */
 #define DB_ADMIN_KEY_VERSION 1
 
@@ -62,7 +65,9 @@ struct db_admin_authz {
 
 /*
  * Store a key: secret sealed under mk with the row identity as AAD.
- * Returns the new row id, or -1 with a message in err.
+ * Returns the new row id, or -1 with a message in err (a name that is not
+ * 1..DB_ADMIN_NAME_MAX printable characters or is 64 hex digits, a
+ * duplicate name or pubkey).
  */
 int64_t db_admin_key_add(PGconn *conn, const struct db_master_key *mk, const char *name,
 			 const char *pubkey_hex, const struct nostr_seckey *secret, char *err,

@@ -86,6 +86,16 @@ out:
 	return rc;
 }
 
+/* The margin less a tenth (at most DB_CLOSE_RESERVE_MAX_MS); never negative. */
+int64_t db_boot_close_timeout(int64_t margin_ms)
+{
+	int64_t reserve = margin_ms / 10;
+
+	if (margin_ms <= 0)
+		return 0;
+	return margin_ms - (reserve < DB_CLOSE_RESERVE_MAX_MS ? reserve : DB_CLOSE_RESERVE_MAX_MS);
+}
+
 /* Free the store and the pool. */
 void db_handle_free(struct db_handle *h)
 {

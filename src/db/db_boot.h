@@ -2,7 +2,8 @@
  * db_boot.h - what `serve` does with the database at start.
  *
  *     struct db_handle db;
- *     if (db_boot(&db, base, clk, &cfg, &env, margin_ms, err, sizeof(err)) != 0)
+ *     int64_t close_ms = db_boot_close_timeout(plan.margin.ms);
+ *     if (db_boot(&db, base, clk, &cfg, &env, close_ms, err, sizeof(err)) != 0)
  *             fail: err says why (no master key, database unreachable,
  *             schema newer than the binary, a migration failed);
  *     component_register(reg, desc_db, &db_component_ops, db.pool);
@@ -35,6 +36,9 @@ struct clock_timer;
 #define DB_CLAIMS_RETENTION_S 3600
 #define DB_CLAIMS_SWEEP_MS    (5 * 60 * 1000)
 
+/* The most of the teardown margin kept for cancelling and dropping a stuck query. */
+#define DB_CLOSE_RESERVE_MAX_MS 1000
+
 /* The database side of a running daemon. */
 struct db_handle {
 	struct db_pool *pool;	     /* the component's self */
@@ -51,6 +55,14 @@ struct db_handle {
 int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,
 	    const struct config *cfg, const struct env *env, int64_t close_timeout_ms, char *err,
 	    size_t errlen) __attribute__((warn_unused_result));
+
+/*
+ * The pool's close timeout for a plan whose teardown margin is margin_ms:
+ * the margin less a reserve (a tenth, at most DB_CLOSE_RESERVE_MAX_MS),
+ * so that the pool cancels and drops a stuck query, and its close
+ * completes, before the cleanup phase's budget runs out.
+ */
+int64_t db_boot_close_timeout(int64_t margin_ms);
 
 /* Free the store and the pool (never from a pool callback). */
 void db_handle_free(struct db_handle *h);

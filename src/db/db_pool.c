@@ -356,17 +356,14 @@ static void db_conn_unwatch(struct db_conn *c)
 /* Start a non-blocking connection attempt. */
 static void db_conn_connect(struct db_conn *c)
 {
+	c->pool->st.connect_attempts++;
+	c->state = DB_CONN_CONNECTING; /* so that an immediate failure counts as one */
 	c->pg = PQconnectStart(c->pool->conninfo);
-	if (c->pg == NULL) {
-		db_conn_lost(c, "out of memory");
-		return;
-	}
-	if (PQstatus(c->pg) == CONNECTION_BAD || PQsetnonblocking(c->pg, 1) != 0) {
-		db_conn_lost(c, PQerrorMessage(c->pg));
+	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD || PQsetnonblocking(c->pg, 1) != 0) {
+		db_conn_lost(c, c->pg != NULL ? PQerrorMessage(c->pg) : "out of memory");
 		return;
 	}
 	PQsetNoticeProcessor(c->pg, db_conn_notice, c);
-	c->state = DB_CONN_CONNECTING;
 	clock_timer_start(c->timer, c->pool->cfg.connect_timeout_ms);
 	db_conn_watch(c, EV_WRITE);
 }
@@ -463,6 +460,7 @@ static void db_conn_lost(struct db_conn *c, const char *why)
 	if (!connecting || c->failures == 0)
 		log_warn("db", connecting ? "database connect failed" : "database connection lost",
 			 log_str("error", msg), log_ms("retry_in_ms", delay));
+	p->st.connect_failures += connecting;
 	c->failures++;
 	db_conn_shutdown(c);
 	if (!p->closing)

@@ -71,12 +71,14 @@ struct db_pool_config {
 
 /* Counters for readiness, logs and metrics. */
 struct db_pool_stats {
-	size_t size;	     /* configured connections */
-	size_t connected;    /* connections up (idle or busy) */
-	size_t busy;	     /* connections running a query */
-	size_t waiting;	     /* queries waiting for a connection */
-	uint64_t reconnects; /* connections re-established after a loss */
-	uint64_t timeouts;   /* queries cancelled by their timeout */
+	size_t size;		   /* configured connections */
+	size_t connected;	   /* connections up (idle or busy) */
+	size_t busy;		   /* connections running a query */
+	size_t waiting;		   /* queries waiting for a connection */
+	uint64_t reconnects;	   /* connections re-established after a loss */
+	uint64_t timeouts;	   /* queries cancelled by their timeout */
+	uint64_t connect_attempts; /* connection attempts started */
+	uint64_t connect_failures; /* attempts that failed (each retried after a backoff) */
 };
 
 /* Fill cfg with defaults (size 8, waiters 1024, 5 s timeouts, 100 ms..5 s backoff). */

@@ -123,7 +123,7 @@ int db_master_key_load(struct db_master_key *out, const struct env *e, const cha
 	return db_master_key_load_file(out, path, err, errlen);
 }
 
-/* Write k as hex to a new 0600 file. */
+/* Write k as hex to a new 0600 file (removed again if the write fails). */
 int db_master_key_write_file(const struct db_master_key *k, const char *path, char *err,
 			     size_t errlen)
 {
@@ -150,6 +150,8 @@ int db_master_key_write_file(const struct db_master_key *k, const char *path, ch
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		rc = -1;
 	}
+	if (rc != 0)
+		(void)unlink(path); /* never leave a partial key behind */
 fail:
 	OPENSSL_cleanse(hex, sizeof(hex));
 	return rc;

@@ -80,6 +80,9 @@
 	" WHERE a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())"           \
 	" ORDER BY k.id, a.id"
 
+/* The serving set's generation: bumped by every change to keys or authorizations. */
+#define DB_SQL_SERVING_GENERATION "SELECT generation FROM serving_generation"
+
 /*
  * Connect: consume the single-use secret and bind the client, atomically:
  * $1 authorization id, $2 SHA-256 of the presented secret hex, $3 client

@@ -27,6 +27,8 @@ struct db_store_call {
 	struct db_store *store;
 	db_store_cb cb;
 	db_serving_cb serving_cb;
+	db_generation_cb generation_cb;
+	int64_t generation; /* read first by a serving load */
 	void *arg;
 	bool count_rows; /* result = rows returned (else rows affected) */
 };
@@ -53,6 +55,9 @@ static int db_store_run(struct db_store *s, const char *sql, int n, const char *
 			bool count_rows, db_store_cb cb, void *arg);
 static void db_store_on_result(void *arg, const struct db_result *r);
 static void db_store_on_serving(void *arg, const struct db_result *r);
+static void db_store_on_serving_generation(void *arg, const struct db_result *r);
+static void db_store_on_generation(void *arg, const struct db_result *r);
+static int64_t db_store_generation_of(const struct db_result *r);
 static struct db_serving *db_serving_parse(struct db_store *s, PGresult *res);
 static int db_serving_unseal(const struct db_master_key *mk, const char *kind, const char *id,
 			     const char *hex, const char *version, struct nostr_seckey *out);
@@ -118,7 +123,15 @@ static void db_store_on_result(void *arg, const struct db_result *r)
 	free(call);
 }
 
-/* Load the serving set. */
+/* The generation a DB_SQL_SERVING_GENERATION result holds, or -1. */
+static int64_t db_store_generation_of(const struct db_result *r)
+{
+	if (r->status != DB_OK || PQntuples(r->res) != 1 || PQgetisnull(r->res, 0, 0))
+		return -1;
+	return strtoll(PQgetvalue(r->res, 0, 0), NULL, 10);
+}
+
+/* Load the serving set: the generation first, then the rows. */
 int db_store_load_serving(struct db_store *s, db_serving_cb cb, void *arg)
 {
 	struct db_store_call *call = calloc(1, sizeof(*call));
@@ -126,11 +139,57 @@ int db_store_load_serving(struct db_store *s, db_serving_cb cb, void *arg)
 	if (call == NULL)
 		return -1;
 	*call = (struct db_store_call){.store = s, .serving_cb = cb, .arg = arg};
-	if (db_pool_query(s->pool, DB_SQL_SERVING, 0, NULL, db_store_on_serving, call) != 0) {
+	if (db_pool_query(s->pool, DB_SQL_SERVING_GENERATION, 0, NULL,
+			  db_store_on_serving_generation, call) != 0) {
 		free(call);
 		return -1;
 	}
 	return 0;
+}
+
+/* The generation of a serving load is known: now the rows (or report the failure). */
+static void db_store_on_serving_generation(void *arg, const struct db_result *r)
+{
+	struct db_store_call *call = arg;
+
+	call->generation = db_store_generation_of(r);
+	if (call->generation >= 0 && db_pool_query(call->store->pool, DB_SQL_SERVING, 0, NULL,
+						   db_store_on_serving, call) == 0)
+		return;
+	call->serving_cb(call->arg, NULL,
+			 call->generation < 0 && r->error != NULL ? r->error
+			 : call->generation < 0			  ? "no serving generation"
+								  : "database pool closed");
+	free(call);
+}
+
+/* Read the serving set's generation. */
+int db_store_generation(struct db_store *s, db_generation_cb cb, void *arg)
+{
+	struct db_store_call *call = calloc(1, sizeof(*call));
+
+	if (call == NULL)
+		return -1;
+	*call = (struct db_store_call){.store = s, .generation_cb = cb, .arg = arg};
+	if (db_pool_query(s->pool, DB_SQL_SERVING_GENERATION, 0, NULL, db_store_on_generation,
+			  call) != 0) {
+		free(call);
+		return -1;
+	}
+	return 0;
+}
+
+/* The generation query finished: report it. */
+static void db_store_on_generation(void *arg, const struct db_result *r)
+{
+	struct db_store_call *call = arg;
+	int64_t g = db_store_generation_of(r);
+
+	call->generation_cb(call->arg, g,
+			    g >= 0	       ? NULL
+			    : r->error != NULL ? r->error
+					       : "no serving generation");
+	free(call);
 }
 
 /* The serving query finished: parse, unseal, hand over. */
@@ -139,6 +198,8 @@ static void db_store_on_serving(void *arg, const struct db_result *r)
 	struct db_store_call *call = arg;
 	struct db_serving *set = r->status == DB_OK ? db_serving_parse(call->store, r->res) : NULL;
 
+	if (set != NULL)
+		set->generation = call->generation;
 	call->serving_cb(call->arg, set,
 			 set != NULL	    ? NULL
 			 : r->error != NULL ? r->error

@@ -7,7 +7,10 @@
  * closed or full) and the callback never comes.
  *
  *   - load the serving set (live authorizations and their keys, secrets
- *     unsealed into wiped memory) at boot and whenever it changes;
+ *     unsealed into wiped memory) at boot and whenever it changes: the
+ *     set carries the generation it was loaded at, and
+ *     db_store_generation() tells, cheaply, whether it has moved since
+ *     (poll it; every change to keys or authorizations bumps it);
  *   - consume a connect secret and bind the client, atomically (exactly
  *     one caller of many wins);
  *   - bind a client to an authorization;
@@ -63,6 +66,7 @@ struct db_serving {
 	struct db_serving_authz *authz;
 	size_t nauthz;
 	size_t unseal_failures; /* rows skipped: tampered, moved, or another master key */
+	int64_t generation;	/* read before the rows: a later change has a greater one */
 };
 
 /* One audit entry: what was done for whom (never a secret or a plaintext). */
@@ -83,6 +87,9 @@ typedef void (*db_store_cb)(void *arg, int result, const char *error);
 /* The serving set (owned by the callee: db_serving_free), or NULL and an error. */
 typedef void (*db_serving_cb)(void *arg, struct db_serving *set, const char *error);
 
+/* The serving set's current generation, or -1 and an error. */
+typedef void (*db_generation_cb)(void *arg, int64_t generation, const char *error);
+
 /*
  * A store on pool (borrowed) with a copy of the master key (wiped on free)
  * and this replica's instance id. Returns 0, or -1 on ENOMEM.
@@ -93,8 +100,16 @@ int db_store_new(struct db_store **out, struct db_pool *pool, const struct db_ma
 /* Free the store (wipes its master key copy). NULL is ignored. */
 void db_store_free(struct db_store *s);
 
-/* Load the serving set. */
+/*
+ * Load the serving set: its generation first, then the rows (two queries),
+ * so that a change committed while it loads makes the generation move past
+ * set->generation and is never missed.
+ */
 int db_store_load_serving(struct db_store *s, db_serving_cb cb, void *arg)
+	__attribute__((warn_unused_result));
+
+/* Read the serving set's generation; reload when it differs from the set's. */
+int db_store_generation(struct db_store *s, db_generation_cb cb, void *arg)
 	__attribute__((warn_unused_result));
 
 /* Free a serving set, wiping every secret. NULL is ignored. */
@@ -103,7 +118,10 @@ void db_serving_free(struct db_serving *set);
 /*
  * Connect: consume authorization authz_id's single-use secret if secret
  * matches its hash and it is live, binding client_pubkey, atomically.
- * result 1 for exactly one caller, 0 for the others.
+ * result 1 for exactly one caller, 0 for the others. The signer checks
+ * the secret against the serving set first with db_secret_matches()
+ * (constant time); the UPDATE re-checks it by comparing SHA-256 digests,
+ * which tells nothing about the secret, and spends it only if unused.
  */
 int db_store_consume_secret(struct db_store *s, int64_t authz_id, const char *secret,
 			    const char *client_pubkey, db_store_cb cb, void *arg)

@@ -100,7 +100,10 @@ int http_server_add_route(struct http_server *srv, const struct http_route *rout
 /* Boot finished (config, plan, migrations): /healthz/startup answers 200. */
 void http_server_set_started(struct http_server *srv, bool started);
 
-/* Shutting down: /healthz/ready answers 503 from now on. */
+/*
+ * Shutting down (the plan's "readiness: fail"): /healthz/ready answers 503
+ * and every answer carries "Connection: close" from now on.
+ */
 void http_server_set_shutting_down(struct http_server *srv);
 
 /* Whether boot has finished. */

@@ -230,7 +230,10 @@ static int event_member(struct event_parser *ps)
 		if (ps->seen & EVENT_BIT(i))
 			rc = event_fail(ps, "event: duplicate key \"%s\"", event_fields[i].name);
 		else if (event_fields[i].untrusted && ps->mode == NOSTR_EVENT_TEMPLATE)
-			rc = jstr_skip(&ps->lx, EVENT_SKIP_DEPTH);
+			rc = jstr_skip(&ps->lx, EVENT_SKIP_DEPTH) == 0
+				     ? 0
+				     : event_fail(ps, "event %s: %s", event_fields[i].name,
+						  ps->lx.err ? ps->lx.err : "malformed JSON");
 		else
 			rc = event_fields[i].parse(ps);
 		ps->seen |= EVENT_BIT(i);
@@ -256,7 +259,7 @@ static int event_members(struct event_parser *ps)
 	} while (jstr_peek(&ps->lx) == ',' && jstr_expect(&ps->lx, ',') == 0);
 	if (jstr_expect(&ps->lx, '}') != 0)
 		return event_fail(ps, "event: %s", "malformed object");
-	if (jstr_peek(&ps->lx) != 0)
+	if (!jstr_at_end(&ps->lx))
 		return event_fail(ps, "event: %s", "trailing data after the object");
 	return 0;
 }
@@ -404,7 +407,7 @@ int nostr_json_string(char **out, size_t *outlen, const char *json, size_t len, 
 
 	if (jstr_string(&lx, out, outlen, max) != 0)
 		return -1;
-	if (jstr_peek(&lx) != 0) {
+	if (!jstr_at_end(&lx)) {
 		free(*out);
 		*out = NULL;
 		return -1;

@@ -145,6 +145,13 @@ char jstr_peek(struct jstr_lex *lx)
 	return lx->p < lx->end ? *lx->p : 0;
 }
 
+/* Whether only whitespace is left. */
+int jstr_at_end(struct jstr_lex *lx)
+{
+	jstr_peek(lx);
+	return lx->p >= lx->end;
+}
+
 /* Consume c. */
 int jstr_expect(struct jstr_lex *lx, char c)
 {
@@ -405,10 +412,11 @@ static int jstr_skip_container(struct jstr_lex *lx, char close, int depth)
 		size_t n;
 
 		if (close == '}') {
-			if (jstr_string(lx, &tmp, &n, SIZE_MAX - 1) != 0 ||
-			    jstr_expect(lx, ':') != 0)
+			if (jstr_string(lx, &tmp, &n, SIZE_MAX - 1) != 0)
 				return -1;
 			free(tmp);
+			if (jstr_expect(lx, ':') != 0)
+				return -1;
 		}
 		if (jstr_skip(lx, depth - 1) != 0)
 			return -1;

@@ -46,8 +46,11 @@ int jstr_buf_finish(struct jstr_buf *b, char **out, size_t *len)
 /* Free a buffer's contents. */
 void jstr_buf_free(struct jstr_buf *b);
 
-/* Skip JSON whitespace; return the next byte, or 0 at the end. */
+/* Skip JSON whitespace; return the next byte, or 0 at the end (or at a NUL byte). */
 char jstr_peek(struct jstr_lex *lx);
+
+/* Skip JSON whitespace; 1 if nothing is left (a NUL byte is not the end), else 0. */
+int jstr_at_end(struct jstr_lex *lx);
 
 /* Consume the byte c (after whitespace); 0, or -1 with lx->err set. */
 int jstr_expect(struct jstr_lex *lx, char c) __attribute__((warn_unused_result));

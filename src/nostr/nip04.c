@@ -152,6 +152,8 @@ int nip04_decrypt(uint8_t **out, size_t *outlen, const struct nip04_key *k, cons
 	*out = NULL;
 	if (nip04_split(payload, len, &b64len, iv) != 0)
 		return nip04_fail(err, errlen, "payload is not base64?iv=base64 with a 16-byte IV");
+	if (b64len / 4 * 3 > NIP04_MAX)
+		return nip04_fail(err, errlen, "ciphertext too long");
 	ct = malloc(b64len / 4 * 3 + 1);
 	*out = ct ? malloc(b64len / 4 * 3 + 17) : NULL;
 	if (*out == NULL) {
@@ -170,7 +172,8 @@ int nip04_decrypt(uint8_t **out, size_t *outlen, const struct nip04_key *k, cons
 	(*out)[*outlen] = '\0';
 	rc = 0;
 done:
-	if (rc != 0) {
+	if (rc != 0 && *out != NULL) { /* a failed decryption may leave plaintext blocks */
+		OPENSSL_cleanse(*out, b64len / 4 * 3 + 17);
 		free(*out);
 		*out = NULL;
 	}

@@ -28,7 +28,7 @@ enum nip44_err {
 	NIP44_ERR_BASE64,  /* payload is not strict base64 */
 	NIP44_ERR_LENGTH,  /* plaintext or payload length out of range */
 	NIP44_ERR_MAC,	   /* HMAC mismatch */
-	NIP44_ERR_PADDING, /* bad length prefix or non-zero padding */
+	NIP44_ERR_PADDING, /* length prefix 0, or not matching the padded size */
 	NIP44_ERR_KEY,	   /* invalid secret or public key for ECDH */
 	NIP44_ERR_NOMEM,   /* out of memory */
 	NIP44_ERR_CRYPTO,  /* an OpenSSL/libsecp256k1 call failed, or RNG */

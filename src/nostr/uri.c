@@ -14,6 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+
 #include "nostr/hex.h"
 #include "nostr/jstr.h"
 
@@ -44,6 +46,7 @@ static int uri_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int uri_hexval(char c);
 static char *uri_decode(const char *s, size_t n);
+static void uri_free(char *v);
 static int uri_add_relay(struct nostr_uri *u, char *v, char *err, size_t errlen);
 static int uri_param(struct nostr_uri *u, const char *kv, size_t n, char *err, size_t errlen);
 static int uri_query(struct nostr_uri *u, const char *q, char *err, size_t errlen);
@@ -74,6 +77,15 @@ static int uri_hexval(char c)
 	return -1;
 }
 
+/* Wipe and free a decoded value (it may be the connect secret); NULL is ignored. */
+static void uri_free(char *v)
+{
+	if (v == NULL)
+		return;
+	OPENSSL_cleanse(v, strlen(v));
+	free(v);
+}
+
 /* Percent-decode s[0..n) (malloc'd); NULL if malformed or a control character results. */
 static char *uri_decode(const char *s, size_t n)
 {
@@ -101,6 +113,7 @@ static char *uri_decode(const char *s, size_t n)
 		o[k] = '\0';
 	return o;
 bad:
+	OPENSSL_cleanse(o, n + 1);
 	free(o);
 	return NULL;
 }
@@ -166,7 +179,7 @@ static int uri_param(struct nostr_uri *u, const char *kv, size_t n, char *err, s
 			return uri_add_relay(u, v, err, errlen);
 		slot = (char **)((char *)u + p->off);
 		if (*slot != NULL) {
-			free(v);
+			uri_free(v);
 			return uri_fail(err, errlen, "parameter %s given twice", p->name);
 		}
 		*slot = v;
@@ -300,6 +313,6 @@ void nostr_uri_clear(struct nostr_uri *u)
 	for (size_t i = 0; i < u->nrelays; i++)
 		free(u->relays[i]);
 	for (size_t i = 1; i < URI_NPARAMS; i++)
-		free(*(char **)((char *)u + uri_params[i].off));
+		uri_free(*(char **)((char *)u + uri_params[i].off));
 	memset(u, 0, sizeof(*u));
 }

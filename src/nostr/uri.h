@@ -31,7 +31,7 @@ struct nostr_uri {
 	struct nostr_pubkey pubkey;
 	char *relays[NOSTR_URI_MAX_RELAYS];
 	size_t nrelays;
-	char *secret; /* the connect token (a shared string, not key material) */
+	char *secret; /* the connect token (not key material, but wiped when freed) */
 	char *perms;  /* nostrconnect: comma-separated permissions */
 	char *name;   /* nostrconnect: client name */
 	char *url;    /* nostrconnect: client URL */

@@ -53,7 +53,7 @@ enum plan_escalation {
 
 /* Where an effective budget came from. */
 enum plan_origin {
-	PLAN_ORIGIN_DEFAULT, /* built-in default of the field */
+	PLAN_ORIGIN_DEFAULT, /* the built-in default plan (no plan file given) */
 	PLAN_ORIGIN_FILE,    /* the plan file */
 	PLAN_ORIGIN_ENV,     /* an environment variable */
 };
@@ -88,7 +88,7 @@ struct plan_phase {
 	struct plan_step *steps;
 	size_t nsteps;
 	enum plan_timeout_kind on_timeout;
-	char **abort; /* components to abort on timeout (owned) */
+	char **abort;		    /* components to abort on timeout (owned) */
 	struct plan_pos *abort_pos; /* where each is named */
 	size_t nabort;
 	struct plan_pos pos, timeout_pos;
@@ -120,7 +120,7 @@ int plan_load_string(struct plan *p, const char *name, const char *text, size_t 
 int plan_load_file(struct plan *p, const char *path, struct diag *d)
 	__attribute__((warn_unused_result));
 
-/* Load the built-in default plan (plans/default.yaml embedded at build). */
+/* Load the built-in default plan (plans/default.yaml embedded at build); origins "default". */
 int plan_load_default(struct plan *p, struct diag *d) __attribute__((warn_unused_result));
 
 /* The embedded text of plans/default.yaml. */

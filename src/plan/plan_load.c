@@ -501,11 +501,17 @@ int plan_load_file(struct plan *p, const char *path, struct diag *d)
 	return rc;
 }
 
-/* Load the built-in default plan. */
+/* Load the built-in default plan; its budgets' origin is "default", not "file". */
 int plan_load_default(struct plan *p, struct diag *d)
 {
-	return plan_load_string(p, "(built-in default plan)", plan_default_yaml,
-				plan_default_yaml_len, d);
+	int rc = plan_load_string(p, "(built-in default plan)", plan_default_yaml,
+				  plan_default_yaml_len, d);
+
+	p->ceiling.origin = PLAN_ORIGIN_DEFAULT;
+	p->margin.origin = PLAN_ORIGIN_DEFAULT;
+	for (size_t i = 0; i < p->nphases; i++)
+		p->phases[i].budget.origin = PLAN_ORIGIN_DEFAULT;
+	return rc;
 }
 
 /* Release a plan; it is zeroed afterwards. */

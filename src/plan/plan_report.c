@@ -242,6 +242,7 @@ static void report_json_plan(cJSON *root, const struct plan *p)
 	cJSON_AddNumberToObject(root, "ceiling_ms", (double)p->ceiling.ms);
 	cJSON_AddStringToObject(root, "ceiling_origin", plan_origin_name(p->ceiling.origin));
 	cJSON_AddNumberToObject(root, "margin_ms", (double)p->margin.ms);
+	cJSON_AddStringToObject(root, "margin_origin", plan_origin_name(p->margin.origin));
 	cJSON_AddNumberToObject(root, "phases_ms", (double)plan_total_ms(p));
 	cJSON_AddNumberToObject(root, "total_ms",
 				(double)plan_add_ms(plan_total_ms(p), p->margin.ms));

@@ -129,6 +129,13 @@ void plan_run_free(struct plan_run *r)
 	free(r);
 }
 
+/* Mark buf[0..len) as cut with a trailing "..." when off ran past its end. */
+static void plan_mark_truncated(char *buf, size_t len, size_t off)
+{
+	if (off >= len && len >= 4)
+		memcpy(buf + len - 4, "...", 4);
+}
+
 /* Log the effective budgets and their origins. */
 static void plan_log_start(struct plan_run *r)
 {
@@ -146,6 +153,7 @@ static void plan_log_start(struct plan_run *r)
 			b->origin == PLAN_ORIGIN_ENV ? " " : "",
 			b->origin == PLAN_ORIGIN_ENV ? b->env : "");
 	}
+	plan_mark_truncated(budgets, sizeof(budgets), off);
 	log_info("plan", "plan started", log_str("file", r->p->file),
 		 log_str("mode", r->p->strict ? "strict" : "warn"), log_str("budgets", budgets),
 		 log_ms("ceiling_ms", r->p->ceiling.ms),
@@ -436,14 +444,15 @@ static void plan_finish(struct plan_run *r)
 	size_t off = 0;
 
 	sum[0] = '\0';
+	for (size_t i = 0; i < r->p->nphases; i++)
+		r->warning = r->warning || r->outcomes[i] != PLAN_OUTCOME_COMPLETED;
 	for (size_t i = 0; i < r->p->nphases && off < sizeof(sum); i++) {
-		if (r->outcomes[i] != PLAN_OUTCOME_COMPLETED)
-			r->warning = true;
 		off += (size_t)snprintf(sum + off, sizeof(sum) - off, "%s%s=%s(%lldms)",
 					i ? ", " : "", r->p->phases[i].name,
 					plan_outcome_name(r->outcomes[i]),
 					(long long)r->durations[i]);
 	}
+	plan_mark_truncated(sum, sizeof(sum), off);
 	r->done = true;
 	snprintf(warn, sizeof(warn), "shutdown complete with warning: %s", sum);
 	log_at(r->warning ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "plan",

@@ -27,6 +27,7 @@ static void relay_conn_on_closed(void *arg, int code, const char *reason);
 static void relay_conn_on_retry(void *arg);
 static void relay_conn_schedule(struct relay_conn *c);
 static void relay_conn_set_state(struct relay_conn *c, enum relay_state s);
+static void relay_conn_announce(struct relay_conn *c);
 static void relay_conn_msg_event(struct relay_conn *c, const struct relay_msg *m);
 static void relay_conn_msg_eose(struct relay_conn *c, const struct relay_msg *m);
 static void relay_conn_msg_ok(struct relay_conn *c, const struct relay_msg *m);
@@ -90,8 +91,14 @@ static void relay_conn_set_state(struct relay_conn *c, enum relay_state s)
 		return;
 	c->state = s;
 	c->stats.state = s;
+	relay_conn_announce(c);
+}
+
+/* Tell the owner the current state. */
+static void relay_conn_announce(struct relay_conn *c)
+{
 	if (c->pool->h.on_state)
-		c->pool->h.on_state(c->pool->arg, c->url, s);
+		c->pool->h.on_state(c->pool->arg, c->url, c->state);
 }
 
 /* Connect now; on an immediate failure, schedule a retry. */
@@ -144,17 +151,25 @@ static void relay_conn_on_retry(void *arg)
 		relay_conn_start(c);
 }
 
-/* The WebSocket is open: subscribe and resend what waits. */
+/*
+ * The WebSocket is open: subscribe and resend what waits, then tell the
+ * owner (so what the owner sends from on_state goes out once).
+ */
 static void relay_conn_on_open(void *arg)
 {
 	struct relay_conn *c = arg;
 	c->attempt = 0;
 	c->nauth_ids = 0;
+	c->auth_pending = 0;
+	c->authed = false;
+	c->subs_refused = false;
 	c->stats.connects++;
-	relay_conn_set_state(c, RELAY_CONNECTED);
+	c->state = c->stats.state = RELAY_CONNECTED;
 	log_info("relay", "connected", log_str("relay", c->url));
 	relay_conn_send_subs(c);
 	relay_pool_on_open(c->pool, c);
+	if (c->state == RELAY_CONNECTED)
+		relay_conn_announce(c);
 }
 
 /* The WebSocket ended: free it, then reconnect unless the pool is closing. */
@@ -279,12 +294,15 @@ static void relay_conn_msg_ok(struct relay_conn *c, const struct relay_msg *m)
 		relay_pool_on_ok(c->pool, c, m->event_id, m->accepted, m->message);
 		return;
 	}
+	if (c->auth_pending > 0)
+		c->auth_pending--;
 	if (!m->accepted) {
 		log_warn("relay", "AUTH refused", log_str("relay", c->url),
 			 log_str("reason", m->message));
 		return;
 	}
 	c->stats.auths++;
+	c->authed = true;
 	log_info("relay", "authenticated", log_str("relay", c->url));
 	relay_pool_on_authed(c->pool, c);
 }
@@ -292,8 +310,21 @@ static void relay_conn_msg_ok(struct relay_conn *c, const struct relay_msg *m)
 /* CLOSED: the relay ended a subscription; auth-required ones come back after AUTH. */
 static void relay_conn_msg_closed(struct relay_conn *c, const struct relay_msg *m)
 {
+	if (strncmp(m->message, "auth-required:", 14) == 0 && c->pool->h.auth &&
+	    !relay_conn_auth_settled(c)) {
+		c->subs_refused = true;
+		log_info("relay", "subscription waits for AUTH", log_str("relay", c->url),
+			 log_str("sub", m->sub_id));
+		return;
+	}
 	log_warn("relay", "subscription closed by relay", log_str("relay", c->url),
 		 log_str("sub", m->sub_id), log_str("reason", m->message));
+}
+
+/* Whether AUTH is over on this connection: accepted, and no answer still due. */
+bool relay_conn_auth_settled(const struct relay_conn *c)
+{
+	return c->authed && c->auth_pending == 0;
 }
 
 /* NOTICE: log it. */
@@ -311,14 +342,18 @@ static void relay_conn_msg_auth(struct relay_conn *c, const struct relay_msg *m)
 	if (!p->h.auth)
 		return;
 	size_t n = p->h.auth(p->arg, c->url, m->message, evs, RELAY_AUTH_MAX);
+	if (n > RELAY_AUTH_MAX)
+		n = RELAY_AUTH_MAX; /* the owner was told the maximum */
 	c->nauth_ids = 0;
-	for (size_t i = 0; i < n && i < RELAY_AUTH_MAX; i++) {
+	c->authed = false;
+	for (size_t i = 0; i < n; i++) {
 		char *msg = relay_msg_wrap_event("AUTH", evs[i].json, strlen(evs[i].json));
 		if (msg && relay_conn_send(c, msg, strlen(msg)) == 0)
 			memcpy(c->auth_ids[c->nauth_ids++], evs[i].id, 65);
 		free(msg);
 		free(evs[i].json);
 	}
+	c->auth_pending = c->nauth_ids;
 	log_info("relay", "AUTH sent", log_str("relay", c->url), log_uint("keys", c->nauth_ids));
 }
 

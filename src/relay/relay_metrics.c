@@ -37,6 +37,10 @@ static const struct relay_metrics_counter relay_metrics_counters[] = {
 	 offsetof(struct relay_stats, published_rejected)},
 	{"keycastd_relay_published_timeout_total", "Publishes without an OK in time.",
 	 offsetof(struct relay_stats, published_timeout)},
+	{"keycastd_relay_notices_total", "NOTICE messages from the relay.",
+	 offsetof(struct relay_stats, notices)},
+	{"keycastd_relay_auths_total", "NIP-42 AUTH events the relay accepted.",
+	 offsetof(struct relay_stats, auths)},
 };
 
 #define RELAY_METRICS_N (sizeof(relay_metrics_counters) / sizeof(relay_metrics_counters[0]))

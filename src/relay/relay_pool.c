@@ -410,7 +410,8 @@ void relay_pool_on_ok(struct relay_pool *p, struct relay_conn *c, const char *id
 		pub = pub->next;
 	if (!pub || c->index >= pub->nslots)
 		return;
-	if (!accepted && strncmp(reason, "auth-required:", 14) == 0 && p->h.auth) {
+	if (!accepted && strncmp(reason, "auth-required:", 14) == 0 && p->h.auth &&
+	    !relay_conn_auth_settled(c)) {
 		pub->await_auth[c->index] = true;
 		log_info("relay", "publish waits for AUTH", log_str("relay", c->url),
 			 log_str("id", id));
@@ -434,7 +435,7 @@ void relay_pool_on_open(struct relay_pool *p, struct relay_conn *c)
 			(void)relay_conn_send(c, pub->msg, pub->msglen);
 }
 
-/* A relay accepted AUTH: resend refused publishes and the subscriptions. */
+/* A relay accepted AUTH: resend the publishes and subscriptions it refused. */
 void relay_pool_on_authed(struct relay_pool *p, struct relay_conn *c)
 {
 	for (struct relay_pub *pub = p->pubs; pub; pub = pub->next)
@@ -442,7 +443,10 @@ void relay_pool_on_authed(struct relay_pool *p, struct relay_conn *c)
 			pub->await_auth[c->index] = false;
 			(void)relay_conn_send(c, pub->msg, pub->msglen);
 		}
-	relay_conn_send_subs(c);
+	if (c->subs_refused) {
+		c->subs_refused = false;
+		relay_conn_send_subs(c);
+	}
 }
 
 /* A relay was lost: when closing, its pending publishes fail; completes a close. */

@@ -55,10 +55,13 @@ struct relay_conn {
 	struct ws_client *ws;
 	enum relay_state state;
 	struct clock_timer *retry;
-	unsigned attempt;  /* failed connects since the last open */
-	int64_t lost_unix; /* when the last open connection was lost; 0 never */
-	char auth_ids[RELAY_AUTH_MAX][65];
+	unsigned attempt;		   /* failed connects since the last open */
+	int64_t lost_unix;		   /* when the last open connection was lost; 0 never */
+	char auth_ids[RELAY_AUTH_MAX][65]; /* AUTH events sent on this connection */
 	size_t nauth_ids;
+	size_t auth_pending; /* of those, not answered yet */
+	bool authed;	     /* the relay accepted at least one of them */
+	bool subs_refused;   /* a REQ got CLOSED auth-required: resend after AUTH */
 	struct relay_stats stats;
 };
 
@@ -93,6 +96,9 @@ void relay_conn_send_subs(struct relay_conn *c);
 
 /* Send one subscription (REQ per chunk) on an open connection. */
 void relay_conn_send_sub(struct relay_conn *c, const struct relay_sub *s);
+
+/* Whether this connection's AUTH is over: accepted, and no answer still due. */
+bool relay_conn_auth_settled(const struct relay_conn *c);
 
 /* Close with code 1001 (no reconnect). */
 void relay_conn_close(struct relay_conn *c);

@@ -56,10 +56,9 @@ struct ws_client {
 	struct clock_timer *deadline; /* connect/handshake, then close wait */
 	struct clock_timer *keepalive;
 	enum ws_ka_phase ka_phase;
-	int64_t last_rx_ms;
-	int64_t ping_sent_ms;
-	int busy;    /* callbacks on the stack */
-	bool doomed; /* freed while busy: release when the stack unwinds */
+	bool rx_since_ping; /* bytes arrived since the last keepalive ping */
+	int busy;	    /* callbacks on the stack */
+	bool doomed;	    /* freed while busy: release when the stack unwinds */
 };
 
 static void ws_apply_defaults(struct ws_config *c);
@@ -298,7 +297,7 @@ static void ws_on_read(struct bufferevent *bev, void *arg)
 	(void)bev;
 	struct ws_client *ws = arg;
 	ws_enter(ws);
-	ws->last_rx_ms = clock_now_ms(ws->cfg.clock);
+	ws->rx_since_ping = true;
 	if (ws->state == WS_HANDSHAKE)
 		ws_read_handshake(ws);
 	if (!ws->doomed && (ws->state == WS_OPEN || ws->state == WS_CLOSING))
@@ -547,14 +546,14 @@ static void ws_on_keepalive(void *arg)
 	if (ws->state != WS_OPEN)
 		return;
 	ws_enter(ws);
-	if (ws->ka_phase == WS_KA_AWAIT_RX && ws->last_rx_ms < ws->ping_sent_ms) {
+	if (ws->ka_phase == WS_KA_AWAIT_RX && !ws->rx_since_ping) {
 		ws_finish(ws, 1006, "keepalive: no answer to ping");
 	} else if (ws->ka_phase == WS_KA_AWAIT_RX) {
 		ws->ka_phase = WS_KA_IDLE;
 		clock_timer_start(ws->keepalive, ws->cfg.ping_interval_ms);
 	} else {
 		struct wslay_event_msg m = {.opcode = WSLAY_PING, .msg = NULL, .msg_length = 0};
-		ws->ping_sent_ms = clock_now_ms(ws->cfg.clock);
+		ws->rx_since_ping = false;
 		ws->ka_phase = WS_KA_AWAIT_RX;
 		if (wslay_event_queue_msg(ws->ctx, &m) == 0)
 			ws_flush(ws);

@@ -34,8 +34,9 @@ struct drive {
 	char a_hex[65], b_hex[65];
 	int failed;
 	/* observations */
-	int eose, events_a, events_b, events_fence, events_stored;
-	char want_id[65], fence_id[65], stored_id[65];
+	int eose, events_a, events_b, events_fence, events_stored, events_old, events_other;
+	char want_id[65], fence_id[65], stored_id[65], old_id[65];
+	int64_t backdate_s; /* sign events this much in the past */
 	int done_pubs, accepted, rejected, failed_pubs, drained, closed, aborted;
 	char reason[256];
 	int64_t lost_ms, back_ms;
@@ -51,6 +52,18 @@ static int sign_event(struct drive *d, const struct nostr_keypair *kp, int kind,
 static int publish(struct drive *d, struct relay_pool *p, const struct nostr_keypair *kp, int kind,
 		   const char *p_hex, const char *content, char id[65]);
 static void stop_loop(struct drive *d);
+static void gap_on_event(const char *id);
+static void gap_on_pub(const struct relay_pub_report *r);
+
+/* The gap scenario's stream of kind-24133 events: what became of each. */
+#define GAP_MAX 2000
+static struct {
+	char id[GAP_MAX][65];
+	unsigned char accepted[GAP_MAX]; /* the relay said OK true */
+	unsigned char received[GAP_MAX]; /* the subscriber got it */
+	int64_t sent_ms[GAP_MAX];
+	int n;
+} gap;
 
 /* Record one check. */
 static void check(struct drive *d, int cond, const char *what)
@@ -71,14 +84,13 @@ static void stop_loop(struct drive *d)
 static int sign_event(struct drive *d, const struct nostr_keypair *kp, int kind, const char *p_hex,
 		      const char *content, char **json, char id[65])
 {
-	(void)d;
 	struct nostr_event ev;
 	size_t len;
 	char err[128];
 	int rc = -1;
 	nostr_event_init(&ev);
 	ev.kind = (uint32_t)kind;
-	ev.created_at = (int64_t)time(NULL);
+	ev.created_at = (int64_t)time(NULL) - d->backdate_s;
 	ev.has_created_at = 1;
 	const char *tag[2] = {"p", p_hex};
 	if (nostr_event_set_content(&ev, content, strlen(content)) != 0 ||
@@ -98,6 +110,10 @@ static void on_pub_done(void *arg, const struct relay_pub_report *r)
 {
 	struct drive *d = arg;
 	d->done_pubs++;
+	if (strcmp(d->arg, "gap") == 0) {
+		gap_on_pub(r);
+		return;
+	}
 	d->accepted += r->accepted > 0;
 	d->rejected += r->rejected > 0;
 	d->failed_pubs += r->failed > 0;
@@ -152,13 +168,23 @@ static void on_event(void *arg, const char *sub, const struct nostr_event *ev, c
 	struct drive *d = arg;
 	char id[65];
 	hex_encode(id, ev->id, 32);
-	printf("# event %.8s kind=%u sub=%s\n", id, ev->kind, sub);
-	if (strcmp(d->arg ? d->arg : "", "reconnect") == 0 || d->step >= 10) {
-		if (strcmp(id, d->want_id) == 0)
-			d->events_a++;
+	if (strcmp(d->arg, "gap") == 0) {
+		gap_on_event(id);
 		return;
 	}
-	pubsub_on_event(d, id, ev);
+	printf("# event %.8s kind=%u sub=%s\n", id, ev->kind, sub);
+	if (strcmp(d->arg, "pubsub") == 0) {
+		pubsub_on_event(d, id, ev);
+		return;
+	}
+	if (strcmp(id, d->want_id) == 0)
+		d->events_a++;
+	else if (strcmp(id, d->fence_id) == 0)
+		d->events_fence++;
+	else if (strcmp(id, d->old_id) == 0)
+		d->events_old++;
+	else
+		d->events_other++;
 }
 
 /* Callback: EOSE. */
@@ -182,34 +208,54 @@ static void on_state(void *arg, const char *url, enum relay_state s)
 		d->back_ms = clock_now_ms(d->clock);
 	if (s == RELAY_CONNECTED && strcmp(d->arg, "auth") == 0 && d->step == 0) {
 		/* before the relay's AUTH challenge is read: refused auth-required: */
+		int kinds[] = {1};
+		const char *p[] = {d->a_hex};
+		struct relay_filter f = {
+			.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 1, .limit = 0};
 		char id[65];
-		check(d, publish(d, d->pool, &d->a, 1, NULL, "before auth", id) == 0,
-		      "publish before authenticating");
+		check(d, relay_pool_subscribe(d->pool, "guarded", &f) == 0,
+		      "subscribe before authenticating");
+		check(d,
+		      publish(d, d->pool, &d->a, 1, NULL, "by A before auth", id) == 0 &&
+			      publish(d, d->pool, &d->b, 1, NULL, "by B before auth", id) == 0,
+		      "publish as A and as B before authenticating");
 		d->step = 1;
 	}
 }
 
-/* Callback: NIP-42, sign one kind-22242 event with key A. */
-static size_t on_auth(void *arg, const char *url, const char *challenge,
-		      struct relay_auth_event *out, size_t max)
+/* One signed kind-22242 event for kp into *out; 0 or -1. */
+static int auth_event(const struct nostr_keypair *kp, const char *url, const char *challenge,
+		      struct relay_auth_event *out)
 {
-	struct drive *d = arg;
 	struct nostr_event ev;
 	char err[128];
-	size_t len, n = 0;
+	size_t len;
+	int rc = -1;
 	const char *t1[2] = {"relay", url}, *t2[2] = {"challenge", challenge};
 	nostr_event_init(&ev);
 	ev.kind = 22242;
 	ev.created_at = (int64_t)time(NULL);
 	ev.has_created_at = 1;
-	if (max > 0 && nostr_event_add_tag(&ev, t1, 2) == 0 &&
-	    nostr_event_add_tag(&ev, t2, 2) == 0 &&
-	    nostr_event_sign(&ev, &d->a, err, sizeof(err)) == 0 &&
-	    nostr_event_to_json(&out[0].json, &len, &ev) == 0) {
-		hex_encode(out[0].id, ev.id, 32);
-		n = 1;
+	if (nostr_event_add_tag(&ev, t1, 2) == 0 && nostr_event_add_tag(&ev, t2, 2) == 0 &&
+	    nostr_event_sign(&ev, kp, err, sizeof(err)) == 0 &&
+	    nostr_event_to_json(&out->json, &len, &ev) == 0) {
+		hex_encode(out->id, ev.id, 32);
+		rc = 0;
 	}
 	nostr_event_clear(&ev);
+	return rc;
+}
+
+/* Callback: NIP-42, one kind-22242 event per key served (A and B). */
+static size_t on_auth(void *arg, const char *url, const char *challenge,
+		      struct relay_auth_event *out, size_t max)
+{
+	struct drive *d = arg;
+	size_t n = 0;
+	if (n < max && auth_event(&d->a, url, challenge, &out[n]) == 0)
+		n++;
+	if (n < max && auth_event(&d->b, url, challenge, &out[n]) == 0)
+		n++;
 	return n;
 }
 
@@ -223,19 +269,18 @@ static const struct relay_pool_handlers drive_handlers = {
 /* The second client of the reconnect test only publishes. */
 static const struct relay_pool_handlers publisher_handlers = {0};
 
-/* A pool on url with quick timers. */
-static struct relay_pool *new_pool(struct drive *d, int64_t backoff_min,
+/* A pool on url with the settings in tw, quick timers where tw has zeros. */
+static struct relay_pool *new_pool(struct drive *d, const struct relay_pool_config *tw,
 				   const struct relay_pool_handlers *h)
 {
-	struct relay_pool_config cfg = {
-		.base = d->base,
-		.clock = d->clock,
-		.publish_timeout_ms = 3000,
-		.backoff_min_ms = backoff_min,
-		.backoff_max_ms = backoff_min * 4,
-		.connect_timeout_ms = 3000,
-		.close_timeout_ms = 1000,
-	};
+	struct relay_pool_config cfg = *tw;
+	cfg.base = d->base;
+	cfg.clock = d->clock;
+	cfg.publish_timeout_ms = cfg.publish_timeout_ms ? cfg.publish_timeout_ms : 3000;
+	cfg.backoff_min_ms = cfg.backoff_min_ms ? cfg.backoff_min_ms : 100;
+	cfg.backoff_max_ms = cfg.backoff_max_ms ? cfg.backoff_max_ms : cfg.backoff_min_ms * 4;
+	cfg.connect_timeout_ms = cfg.connect_timeout_ms ? cfg.connect_timeout_ms : 3000;
+	cfg.close_timeout_ms = cfg.close_timeout_ms ? cfg.close_timeout_ms : 1000;
 	struct relay_pool *p;
 	char err[256];
 	if (relay_pool_new(&p, &cfg, h, d, err, sizeof(err)) != 0 ||
@@ -292,36 +337,138 @@ static void pubsub_step(struct drive *d)
 	}
 }
 
-/* ---- reconnect: dropped mid-subscription; stored events of the gap arrive. ---- */
+/* The pid of the relay under test (from $RELAY_PID), or 0. */
+static pid_t relay_pid(void)
+{
+	const char *s = getenv("RELAY_PID");
+	return (pid_t)atoi(s ? s : "0");
+}
+
+/*
+ * ---- reconnect: dropped mid-subscription; stored events of the gap arrive
+ * after the resubscribe with since, older stored ones are not replayed. ----
+ */
 static void reconnect_step(struct drive *d)
 {
 	int kinds[] = {1};
 	const char *p[] = {d->a_hex};
 	struct relay_filter f = {
 		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 1, .limit = 0};
-	pid_t pid = (pid_t)atoi(getenv("RELAY_PID") ? getenv("RELAY_PID") : "0");
 	struct relay_stats st;
 	if (d->step == 0 && relay_pool_connected(d->pool) && relay_pool_connected(d->pub_pool)) {
-		check(d, relay_pool_subscribe(d->pool, "live", &f) == 0, "subscribe (limit 0)");
+		d->backdate_s = 3600;
+		check(d, publish(d, d->pub_pool, &d->b, 1, d->a_hex, "old", d->old_id) == 0,
+		      "publish a stored event dated an hour ago");
+		d->backdate_s = 0;
 		d->step = 1;
-	} else if (d->step == 1 && d->eose == 1) {
-		check(d, pid > 0 && kill(pid, SIGUSR1) == 0, "relay told to drop every client");
+	} else if (d->step == 1 && d->done_pubs == 1) {
+		check(d, d->accepted == 1, "old event accepted by the relay");
+		check(d, relay_pool_subscribe(d->pool, "live", &f) == 0, "subscribe (limit 0)");
 		d->step = 2;
-	} else if (d->step == 2 && relay_pool_connected(d->pool) == 0 &&
+	} else if (d->step == 2 && d->eose == 1) {
+		check(d, d->events_old == 0, "limit 0: no stored event sent at first");
+		check(d, relay_pid() > 0 && kill(relay_pid(), SIGUSR1) == 0,
+		      "relay told to drop every client");
+		d->step = 3;
+	} else if (d->step == 3 && relay_pool_connected(d->pool) == 0 &&
 		   relay_pool_connected(d->pub_pool) == 1) {
 		check(d, publish(d, d->pub_pool, &d->b, 1, d->a_hex, "in the gap", d->want_id) == 0,
 		      "publish a stored event while the subscriber is away");
-		d->step = 3;
-	} else if (d->step == 3 && d->done_pubs == 1) {
-		check(d, d->accepted == 1, "gap event accepted by the relay");
+		d->step = 4;
+	} else if (d->step == 4 && d->done_pubs == 2) {
+		check(d, d->accepted == 2, "gap event accepted by the relay");
 		check(d, relay_pool_connected(d->pool) == 0,
 		      "subscriber still away when it was stored");
-		d->step = 4;
-	} else if (d->step == 4 && d->events_a == 1) {
+		d->step = 5;
+	} else if (d->step == 5 && d->eose == 2) {
 		relay_pool_stats(d->pool, 0, &st);
-		check(d, st.connects == 2, "subscriber reconnected once");
-		check(d, 1, "gap event delivered after resubscribe with since");
-		printf("# gap_ms=%lld\n", (long long)(d->back_ms - d->lost_ms));
+		check(d, st.connects == 2, "subscriber reconnected once and resubscribed (EOSE)");
+		check(d, d->events_a == 1, "gap event delivered after resubscribe with since");
+		check(d, d->events_old == 0, "event older than since not replayed");
+		stop_loop(d);
+	}
+}
+
+/* gap: a kind-24133 event of the stream arrived at the subscriber. */
+static void gap_on_event(const char *id)
+{
+	for (int i = gap.n - 1; i >= 0; i--)
+		if (strcmp(gap.id[i], id) == 0) {
+			gap.received[i] = 1;
+			return;
+		}
+}
+
+/* gap: the relay answered one event of the stream. */
+static void gap_on_pub(const struct relay_pub_report *r)
+{
+	for (int i = gap.n - 1; i >= 0; i--)
+		if (strcmp(gap.id[i], r->event_id) == 0) {
+			gap.accepted[i] = r->accepted > 0;
+			return;
+		}
+}
+
+/* gap: publish the next event of the stream (one per tick while connected). */
+static void gap_send(struct drive *d)
+{
+	if (gap.n >= GAP_MAX || !relay_pool_connected(d->pub_pool))
+		return;
+	char content[32];
+	snprintf(content, sizeof(content), "stream %d", gap.n); /* distinct ids */
+	gap.sent_ms[gap.n] = clock_now_ms(d->clock);
+	if (publish(d, d->pub_pool, &d->b, 24133, d->a_hex, content, gap.id[gap.n]) == 0)
+		gap.n++;
+}
+
+/* gap: print what the subscriber missed while it was away. */
+static void gap_report(struct drive *d, int from)
+{
+	int acc = 0, missed = 0, after = 0;
+	for (int i = from; i < gap.n; i++) {
+		acc += gap.accepted[i];
+		missed += gap.accepted[i] && !gap.received[i];
+		after += gap.received[i] && gap.sent_ms[i] > d->back_ms;
+	}
+	check(d, after > 0, "live kind-24133 events flow again after the resubscribe");
+	printf("# ephemeral gap: subscriber away %lld ms (relay drop to resubscribed, "
+	       "reconnect backoff 500 ms with jitter); %d of %d kind-24133 events the relay "
+	       "accepted from the drop on were missed\n",
+	       (long long)(d->back_ms - d->lost_ms), missed, acc);
+}
+
+/*
+ * ---- gap: ephemeral events are not stored, so those sent while the
+ * subscriber is away are lost; measure (not assert) how long and how many
+ * with the default reconnect backoff. ----
+ */
+static void gap_step(struct drive *d)
+{
+	static int first, back_n;
+	int kinds[] = {24133};
+	const char *p[] = {d->a_hex};
+	struct relay_filter f = {
+		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 1, .limit = 0};
+	if (d->step == 2 || d->step == 3 || (d->step == 4 && gap.n < back_n + 10))
+		gap_send(d);
+	if (d->step == 0 && relay_pool_connected(d->pool) && relay_pool_connected(d->pub_pool)) {
+		check(d, relay_pool_subscribe(d->pool, "eph", &f) == 0, "subscribe kind 24133");
+		d->step = 1;
+	} else if (d->step == 1 && d->eose == 1) {
+		d->step = 2;
+	} else if (d->step == 2 && gap.n >= 10 && gap.received[9]) {
+		check(d, 1, "live kind-24133 stream received");
+		first = gap.n;
+		d->lost_ms = clock_now_ms(d->clock);
+		check(d, relay_pid() > 0 && kill(relay_pid(), SIGUSR1) == 0,
+		      "relay told to drop every client");
+		d->step = 3;
+	} else if (d->step == 3 && d->eose == 2) {
+		d->back_ms = clock_now_ms(d->clock);
+		back_n = gap.n;
+		d->step = 4;
+	} else if (d->step == 4 && gap.n >= back_n + 10 && d->done_pubs == gap.n) {
+		gap_report(d, first);
 		stop_loop(d);
 	}
 }
@@ -406,41 +553,154 @@ static void abort_step(struct drive *d)
 	}
 }
 
-/* ---- auth: NIP-42 relay refuses with auth-required:, we AUTH and retry. ---- */
+/*
+ * ---- auth: a NIP-42 relay restricting by pubkey refuses our REQ (CLOSED
+ * auth-required:) and our EVENTs by A and by B (OK false auth-required:);
+ * we AUTH as both keys and both are retried and accepted. ----
+ */
 static void auth_step(struct drive *d)
 {
 	struct relay_stats st;
-	if (d->step == 1 && d->done_pubs == 1) {
-		relay_pool_stats(d->pool, 0, &st);
-		check(d, st.auths == 1, "authenticated to the relay (NIP-42)");
-		check(d, d->accepted == 1, "refused publish retried after AUTH and accepted");
+	relay_pool_stats(d->pool, 0, &st);
+	if (d->step == 1 && d->done_pubs == 2 && d->eose == 1) {
+		check(d, st.auths == 2, "authenticated as both keys (NIP-42)");
+		check(d, d->accepted == 2,
+		      "both refused publishes retried after AUTH and accepted");
+		check(d, 1, "refused subscription re-sent after AUTH (EOSE)");
+		check(d, publish(d, d->pool, &d->b, 1, d->a_hex, "after auth", d->want_id) == 0,
+		      "publish for the subscription");
+		d->step = 2;
+	} else if (d->step == 2 && d->events_a == 1) {
+		check(d, d->eose == 1, "the subscription was re-sent once, not once per key");
+		check(d, 1, "live event through the re-sent subscription");
 		stop_loop(d);
 	}
 }
 
-/* ---- chunks: 300 #p values (relay limit 256) are split over two REQs. ---- */
+/* The #p values of the chunk scenarios: n distinct fake keys. */
+static const char **fake_keys(size_t n)
+{
+	static char hex[20 * 256][65];
+	static const char *p[20 * 256];
+	for (size_t i = 0; i < n && i < 20 * 256; i++) {
+		snprintf(hex[i], sizeof(hex[i]), "%064zx", i + 1);
+		p[i] = hex[i];
+	}
+	return p;
+}
+
+/*
+ * ---- chunks: at the relay's own limits (256 #p values per filter, 20
+ * subscriptions per connection) a #p list of 19 x 256 + 1 values takes
+ * all 20; each answers EOSE, events for the first and last chunk arrive,
+ * and a 21st subscription is refused. ----
+ */
 static void chunks_step(struct drive *d)
 {
-	static char hex[300][65];
-	static const char *p[300];
+	enum { N = 19 * 256 + 1 };
 	int kinds[] = {24133};
+	const char **p = fake_keys(N);
 	struct relay_filter f = {
-		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 300, .limit = 0};
+		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = N, .limit = 0};
+	struct relay_stats st;
+	char id[65];
+	relay_pool_stats(d->pool, 0, &st);
 	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
-		for (int i = 0; i < 299; i++) {
-			snprintf(hex[i], sizeof(hex[i]), "%064x", i + 1);
-			p[i] = hex[i];
-		}
-		p[299] = d->a_hex; /* in the second chunk */
-		check(d, relay_pool_subscribe(d->pool, "many", &f) == 0, "subscribe 300 #p values");
+		p[0] = d->a_hex;     /* first chunk */
+		p[N - 1] = d->b_hex; /* twentieth chunk */
+		check(d, relay_pool_subscribe(d->pool, "many", &f) == 0,
+		      "subscribe 4865 #p values (20 chunks)");
+		f.np_tags = 1;
+		check(d, relay_pool_subscribe(d->pool, "more", &f) != 0,
+		      "a 21st subscription on the relay refused");
 		d->step = 1;
-	} else if (d->step == 1 && d->eose == 2) {
-		check(d, 1, "both chunks answered EOSE (none refused)");
-		check(d, publish(d, d->pool, &d->b, 24133, d->a_hex, "late p", d->want_id) == 0,
-		      "publish for the 300th value");
-		d->step = 10;
-	} else if (d->step == 10 && d->events_a == 1) {
-		check(d, 1, "event for a #p value of the second chunk received");
+	} else if (d->step == 1 && d->eose == 20) {
+		check(d, st.notices == 0, "every chunk answered EOSE, none refused (no NOTICE)");
+		check(d,
+		      publish(d, d->pool, &d->a, 24133, d->a_hex, "first chunk", d->want_id) == 0 &&
+			      publish(d, d->pool, &d->a, 24133, d->b_hex, "last chunk",
+				      d->fence_id) == 0 &&
+			      publish(d, d->pool, &d->a, 24133, p[1000], "middle", id) == 0,
+		      "publish for the first, last and a middle chunk");
+		d->step = 2;
+	} else if (d->step == 2 && d->events_a == 1 && d->events_fence == 1 &&
+		   d->events_other == 1) {
+		check(d, 1, "events for values of the first, last and a middle chunk received");
+		stop_loop(d);
+	}
+}
+
+/*
+ * ---- overlimit: why those limits: the relay refuses a filter of 257 #p
+ * values (NOTICE, no EOSE) and silently drops the oldest of 21
+ * subscriptions. The pool is configured past the limits on purpose. ----
+ */
+static void overlimit_step(struct drive *d)
+{
+	enum { N = 21 };
+	int kinds[] = {24133};
+	const char **p = fake_keys(400);
+	struct relay_filter f = {.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 257};
+	struct relay_stats st;
+	relay_pool_stats(d->pool, 0, &st);
+	f.limit = 0;
+	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
+		check(d, relay_pool_subscribe(d->pool, "wide", &f) == 0, "subscribe 257 #p values");
+		d->step = 1;
+	} else if (d->step == 1 && st.notices == 1) {
+		check(d, d->eose == 0, "a filter of 257 #p values refused by the relay");
+		relay_pool_unsubscribe(d->pool, "wide");
+		for (int i = 0; i < N; i++) {
+			char name[16];
+			snprintf(name, sizeof(name), "s%d", i);
+			p[0] = i == 0 ? d->a_hex : (i == N - 1 ? d->b_hex : p[i + 300]);
+			f.np_tags = 1;
+			if (relay_pool_subscribe(d->pool, name, &f) != 0)
+				check(d, 0, "subscribe");
+		}
+		d->step = 2;
+	} else if (d->step == 2 && d->eose == N) {
+		check(d,
+		      publish(d, d->pool, &d->a, 24133, d->a_hex, "oldest", d->want_id) == 0 &&
+			      publish(d, d->pool, &d->a, 24133, d->b_hex, "newest", d->fence_id) ==
+				      0,
+		      "publish for the oldest and the newest of 21 subscriptions");
+		d->step = 3;
+	} else if (d->step == 3 && d->events_fence == 1 && d->done_pubs == 2) {
+		check(d, d->events_a == 0,
+		      "the relay silently dropped the oldest of 21 subscriptions");
+		stop_loop(d);
+	}
+}
+
+/*
+ * ---- hostile: the relay sends malformed messages and forged copies (bad
+ * id, bad signature) of a stored event before it: all counted and
+ * dropped, the genuine event handed on once, the connection kept. ----
+ */
+static void hostile_step(struct drive *d)
+{
+	int kinds[] = {1};
+	const char *authors[] = {d->a_hex};
+	struct relay_filter f = {
+		.kinds = kinds, .nkinds = 1, .authors = authors, .nauthors = 1, .limit = -1};
+	struct relay_stats st;
+	relay_pool_stats(d->pool, 0, &st);
+	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
+		check(d, publish(d, d->pool, &d->a, 1, NULL, "genuine", d->want_id) == 0,
+		      "publish a stored event");
+		d->step = 1;
+	} else if (d->step == 1 && d->done_pubs == 1) {
+		check(d, d->accepted == 1, "stored event accepted");
+		check(d, relay_pool_subscribe(d->pool, "hostile", &f) == 0, "subscribe");
+		d->step = 2;
+	} else if (d->step == 2 && d->eose == 1) {
+		check(d, st.malformed == 5, "five malformed relay messages counted and ignored");
+		check(d, st.events_invalid == 2, "forged events (bad id, bad signature) dropped");
+		check(d, d->events_a == 1 && d->events_other == 0,
+		      "only the genuine event handed on, once");
+		check(d, st.disconnects == 0 && relay_pool_connected(d->pool) == 1,
+		      "connection kept");
 		stop_loop(d);
 	}
 }
@@ -480,13 +740,13 @@ static void dedup_step(struct drive *d)
 /* ---- keepalive: pings keep a live connection; a stopped peer is detected. ---- */
 static void keepalive_step(struct drive *d)
 {
-	pid_t pid = (pid_t)atoi(getenv("RELAY_PID") ? getenv("RELAY_PID") : "0");
+	pid_t pid = relay_pid();
 	struct relay_stats st;
 	relay_pool_stats(d->pool, 0, &st);
 	if (d->step == 0 && st.connects == 1) {
 		d->lost_ms = clock_now_ms(d->clock);
 		d->step = 1;
-	} else if (d->step == 1 && clock_now_ms(d->clock) - d->lost_ms > 1000) {
+	} else if (d->step == 1 && clock_now_ms(d->clock) - d->lost_ms > 2500) {
 		check(d, st.disconnects == 0, "connection alive across several pings");
 		check(d, pid > 0 && kill(pid, SIGSTOP) == 0, "relay frozen (SIGSTOP)");
 		d->step = 2;
@@ -501,19 +761,33 @@ static void keepalive_step(struct drive *d)
 struct scenario {
 	const char *name;
 	void (*step)(struct drive *d);
-	int64_t ping_ms;
+	struct relay_pool_config cfg; /* timers and limits; zero: new_pool's quick defaults */
+	bool publisher;		      /* a second pool that only publishes */
 };
 
 static const struct scenario scenarios[] = {
 	{.name = "pubsub", .step = pubsub_step},
-	{.name = "reconnect", .step = reconnect_step},
+	{.name = "reconnect",
+	 .step = reconnect_step,
+	 .cfg = {.backoff_min_ms = 1500}, /* room to publish while it is away */
+	 .publisher = true},
+	{.name = "gap",
+	 .step = gap_step,
+	 .cfg = {.backoff_min_ms = 500, .backoff_max_ms = 60000}, /* the daemon's defaults */
+	 .publisher = true},
 	{.name = "down", .step = down_step},
 	{.name = "close", .step = close_step},
 	{.name = "abort", .step = abort_step},
 	{.name = "auth", .step = auth_step},
-	{.name = "keepalive", .step = keepalive_step, .ping_ms = 150},
+	{.name = "keepalive",
+	 .step = keepalive_step,
+	 .cfg = {.ping_interval_ms = 100, .pong_timeout_ms = 1000, .backoff_min_ms = 5000}},
 	{.name = "chunks", .step = chunks_step},
+	{.name = "overlimit",
+	 .step = overlimit_step,
+	 .cfg = {.max_p_per_filter = 300, .max_subs_per_relay = 21}},
 	{.name = "dedup", .step = dedup_step},
+	{.name = "hostile", .step = hostile_step},
 };
 static const struct scenario *current;
 
@@ -532,7 +806,8 @@ static void watchdog(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct drive *d = arg;
 	check(d, 0, "scenario finished before the watchdog (step stuck)");
-	printf("# stuck at step %d\n", d->step);
+	printf("# stuck at step %d (eose %d, publishes done %d, stream %d)\n", d->step, d->eose,
+	       d->done_pubs, gap.n);
 	stop_loop(d);
 }
 
@@ -596,21 +871,10 @@ int main(int argc, char **argv)
 			current = &scenarios[i];
 	if (!current)
 		goto out;
-	d.pool = new_pool(&d, strcmp(argv[1], "reconnect") == 0 ? 1500 : 100, &drive_handlers);
-	if (current->ping_ms) {
-		relay_pool_free(d.pool);
-		struct relay_pool_config c = {.base = d.base,
-					      .clock = d.clock,
-					      .ping_interval_ms = current->ping_ms,
-					      .pong_timeout_ms = 300,
-					      .backoff_min_ms = 5000};
-		char err[256];
-		if (relay_pool_new(&d.pool, &c, &drive_handlers, &d, err, sizeof(err)) != 0 ||
-		    relay_pool_add(d.pool, d.url, err, sizeof(err)) != 0)
-			d.pool = NULL;
-	}
-	if (strcmp(argv[1], "reconnect") == 0)
-		d.pub_pool = new_pool(&d, 50, &publisher_handlers);
+	d.pool = new_pool(&d, &current->cfg, &drive_handlers);
+	if (current->publisher)
+		d.pub_pool = new_pool(&d, &(struct relay_pool_config){.backoff_min_ms = 50},
+				      &publisher_handlers);
 	if (!d.pool)
 		goto out;
 	struct event *t = event_new(d.base, -1, EV_PERSIST, tick, &d);

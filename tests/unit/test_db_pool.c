@@ -6,8 +6,11 @@
  * Covers: bound parameters, server errors, concurrency beyond the pool
  * size, the waiter bound, acquire and query timeouts (server-side cancel),
  * a server killed with -m immediate and restarted mid-test (errors, then
- * recovery, no hang), and close with a stuck query bounded by its timeout,
- * through the component contract.
+ * recovery, no hang), reconnect backoff against an unreachable server (on
+ * a virtual clock), and close with a stuck query bounded by its timeout,
+ * through the component contract and through the shutdown plan's cleanup
+ * phase (the final line comes, inside the teardown margin or with a
+ * warning at it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,9 +20,13 @@
 
 #include "core/clock.h"
 #include "core/component.h"
+#include "core/diag.h"
 #include "core/log.h"
+#include "db/db_boot.h"
 #include "db/db_component.h"
 #include "db/db_pool.h"
+#include "plan/plan.h"
+#include "plan/plan_run.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -98,7 +105,8 @@ static bool run_until_ready(struct fx *f, int secs)
 }
 
 /* A pool of size n with the given timeouts; waits until it is connected. */
-static void fx_pool(struct fx *f, size_t n, size_t waiters, int64_t acquire_ms, int64_t query_ms)
+static void fx_pool_ex(struct fx *f, size_t n, size_t waiters, int64_t acquire_ms, int64_t query_ms,
+		       int64_t close_ms)
 {
 	struct db_pool_config cfg;
 	char err[256];
@@ -111,9 +119,15 @@ static void fx_pool(struct fx *f, size_t n, size_t waiters, int64_t acquire_ms, 
 	cfg.query_timeout_ms = query_ms;
 	cfg.backoff_min_ms = 50;
 	cfg.backoff_max_ms = 400;
-	cfg.close_timeout_ms = 300;
+	cfg.close_timeout_ms = close_ms;
 	assert_int_equal(db_pool_new(&f->pool, f->base, f->clk, &cfg, err, sizeof(err)), 0);
 	assert_true(run_until_ready(f, 10));
+}
+
+/* A pool as fx_pool_ex makes, closing within 300 ms. */
+static void fx_pool(struct fx *f, size_t n, size_t waiters, int64_t acquire_ms, int64_t query_ms)
+{
+	fx_pool_ex(f, n, waiters, acquire_ms, query_ms, 300);
 }
 
 /* Group setup: skip without a server. */
@@ -210,7 +224,7 @@ static void test_concurrency_beyond_size(void **state)
 		assert_int_equal(o[i].status, DB_OK);
 		assert_string_equal(o[i].value, v[i]);
 	}
-	assert_true(max_busy <= 3);
+	assert_int_equal(max_busy, 3); /* every connection was used, never more */
 	assert_int_equal(db_pool_inflight(f->pool), 0);
 }
 
@@ -318,6 +332,7 @@ static void test_close_with_stuck_query(void **state)
 	struct outcome stuck = {0}, late = {0}, check = {0};
 	struct component *c;
 	bool closed = false;
+	const char *why;
 
 	need_pg(state);
 	fx_pool(f, 2, 16, 5000, 60000);
@@ -330,6 +345,8 @@ static void test_close_with_stuck_query(void **state)
 	assert_int_equal(component_inflight(c), 1);
 	assert_int_equal(component_close(c, on_component_done, &closed), 0);
 	assert_int_equal(db_pool_query(f->pool, "SELECT 1", 0, NULL, on_result, &late), -1);
+	assert_false(db_pool_ready(f->pool, &why)); /* not ready while it closes */
+	assert_string_equal(why, "database pool closing");
 	assert_true(run_until(f, &closed, 20));
 	assert_true(stuck.done);
 	assert_int_equal(stuck.status, DB_ERR_CLOSED);
@@ -351,6 +368,175 @@ static void test_close_with_stuck_query(void **state)
 	assert_string_equal(check.value, "0");
 }
 
+/* Turn the loop until the pool has seen n failed connection attempts (or 10 s pass). */
+static void run_until_failures(struct fx *f, uint64_t n)
+{
+	time_t end = time(NULL) + 10;
+	struct db_pool_stats st;
+
+	db_pool_stats(f->pool, &st);
+	while (st.connect_failures < n && time(NULL) <= end) {
+		event_base_loop(f->base, EVLOOP_ONCE);
+		db_pool_stats(f->pool, &st);
+	}
+	assert_int_equal(st.connect_failures, n);
+}
+
+/* The pool's connection attempts so far. */
+static uint64_t attempts(struct db_pool *p)
+{
+	struct db_pool_stats st;
+
+	db_pool_stats(p, &st);
+	return st.connect_attempts;
+}
+
+/* Unreachable server: retried after doubling delays up to the cap; queries fail, never hang. */
+static void test_unreachable_backoff(void **state)
+{
+	struct fx *f = *state;
+	static const int64_t delays[] = {50, 100, 200, 400, 400, 400};
+	struct clock *vclk = clock_new_virtual(0);
+	struct db_pool_config cfg;
+	struct outcome q = {0};
+	const char *why;
+	char err[256];
+
+	db_pool_config_default(&cfg);
+	cfg.conninfo = "host=/nonexistent-keycastd-test-dir port=5432 dbname=none";
+	cfg.size = 1;
+	cfg.acquire_timeout_ms = 1000;
+	cfg.backoff_min_ms = 50;
+	cfg.backoff_max_ms = 400;
+	assert_int_equal(db_pool_new(&f->pool, f->base, vclk, &cfg, err, sizeof(err)), 0);
+	for (size_t i = 0; i < sizeof(delays) / sizeof(delays[0]); i++) {
+		run_until_failures(f, i + 1);
+		assert_int_equal(attempts(f->pool), i + 1);
+		clock_virtual_advance(vclk, delays[i] - 1);
+		assert_int_equal(attempts(f->pool), i + 1); /* not retried before its delay */
+		clock_virtual_advance(vclk, 1);
+		assert_int_equal(attempts(f->pool), i + 2);
+	}
+	assert_false(db_pool_ready(f->pool, &why));
+	assert_string_equal(why, "database not connected");
+	assert_int_equal(db_pool_query(f->pool, "SELECT 1", 0, NULL, on_result, &q), 0);
+	clock_virtual_advance(vclk, 1000);
+	assert_true(q.done);
+	assert_int_equal(q.status, DB_ERR_ACQUIRE);
+	db_pool_free(f->pool);
+	f->pool = NULL;
+	clock_free(vclk);
+}
+
+/* The plan's final log line, as the log hook sees it. */
+struct final_line {
+	bool seen;
+	bool warning;
+};
+
+/* Log hook: remember the plan's final line. */
+static void capture_final(void *arg, enum log_level level, const char *component, const char *msg,
+			  const struct log_field *fields, size_t nfields)
+{
+	struct final_line *fl = arg;
+
+	(void)level;
+	(void)component;
+	(void)fields;
+	(void)nfields;
+	if (strncmp(msg, "shutdown complete", strlen("shutdown complete")) == 0) {
+		fl->seen = true;
+		fl->warning = strstr(msg, "with warning") != NULL;
+	}
+}
+
+/*
+ * Run a plan (readiness off, then a cleanup phase that closes db within
+ * a teardown margin of margin) with a query stuck in pg_sleep(60) and the pool's close timeout
+ * close_ms (-1: db_boot_close_timeout of the margin). Returns the cleanup phase's outcome; *fl gets
+ * the final line.
+ */
+static enum plan_outcome run_cleanup_plan(struct fx *f, const char *margin, int64_t close_ms,
+					  struct final_line *fl, struct outcome *stuck)
+{
+	static const struct component_desc desc = {.name = "db", .summary = "database"};
+	static const struct component_desc *const descs[] = {&desc};
+	struct component_registry *reg = component_registry_new(f->clk);
+	const struct plan_hooks hooks = {0};
+	struct plan p = {0};
+	struct diag d = {0};
+	struct plan_run *r;
+	enum plan_outcome out;
+	char yaml[512];
+
+	snprintf(yaml, sizeof(yaml),
+		 "version: 1\nceiling: 30s\nteardown_margin: %s\n"
+		 "phases:\n  - name: pre-drain\n    budget: 0s\n    steps: [{readiness: fail}]\n"
+		 "    on_timeout: continue\n  - name: cleanup\n    budget: teardown-margin\n"
+		 "    steps: [{close: db}]\n    on_timeout: continue\n",
+		 margin);
+	assert_int_equal(plan_load_string(&p, "cleanup.yaml", yaml, strlen(yaml), &d), 0);
+	if (plan_validate(&p, descs, 1, &d) != 0)
+		diag_print(&d, stderr);
+	assert_int_equal(diag_count(&d, DIAG_ERROR), 0);
+	fx_pool_ex(f, 2, 16, 5000, 60000,
+		   close_ms >= 0 ? close_ms : db_boot_close_timeout(p.margin.ms));
+	assert_non_null(component_register(reg, &desc, &db_component_ops, f->pool));
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, stuck),
+			 0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	r = plan_run_new(&p, reg, f->clk, &hooks);
+	assert_non_null(r);
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	log_set_hook(capture_final, fl);
+	plan_run_start(r);
+	(void)run_until(f, &fl->seen, 20);
+	log_set_hook(NULL, NULL);
+	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);
+	assert_true(plan_run_done(r));
+	out = plan_run_outcome(r, 1);
+	plan_run_free(r);
+	db_pool_free(f->pool); /* still closing after a timed-out phase: cancels the query */
+	f->pool = NULL;
+	component_registry_free(reg);
+	plan_free(&p);
+	diag_clear(&d);
+	return out;
+}
+
+/* Cleanup phase: the stuck query is cancelled inside the margin; the final line comes, clean. */
+static void test_plan_close_within_margin(void **state)
+{
+	struct fx *f = *state;
+	struct final_line fl = {0};
+	struct outcome stuck = {0};
+
+	need_pg(state);
+	assert_int_equal(db_boot_close_timeout(10000), 9000);
+	assert_int_equal(db_boot_close_timeout(60000), 59000);
+	assert_int_equal(db_boot_close_timeout(0), 0);
+	assert_int_equal(run_cleanup_plan(f, "4s", -1, &fl, &stuck), PLAN_OUTCOME_COMPLETED);
+	assert_true(fl.seen);
+	assert_false(fl.warning);
+	assert_true(stuck.done);
+	assert_int_equal(stuck.status, DB_ERR_CLOSED);
+}
+
+/* A db close that outlasts the margin: the phase times out and the final line still comes. */
+static void test_plan_close_past_margin(void **state)
+{
+	struct fx *f = *state;
+	struct final_line fl = {0};
+	struct outcome stuck = {0};
+
+	need_pg(state);
+	assert_int_equal(run_cleanup_plan(f, "1s", 60000, &fl, &stuck), PLAN_OUTCOME_TIMED_OUT);
+	assert_true(fl.seen);
+	assert_true(fl.warning);
+	assert_true(stuck.done); /* failed by db_pool_free, never left hanging */
+	assert_int_equal(stuck.status, DB_ERR_CLOSED);
+}
+
 /* Run the group. */
 int main(void)
 {
@@ -361,6 +547,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_query_timeout_cancels, free_pool),
 		cmocka_unit_test_teardown(test_server_restart, free_pool),
 		cmocka_unit_test_teardown(test_close_with_stuck_query, free_pool),
+		cmocka_unit_test_teardown(test_unreachable_backoff, free_pool),
+		cmocka_unit_test_teardown(test_plan_close_within_margin, free_pool),
+		cmocka_unit_test_teardown(test_plan_close_past_margin, free_pool),
 	};
 
 	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);

@@ -6,7 +6,7 @@
  * set; a connect secret consumed by exactly one of many racing callers; a
  * request claimed by exactly one of many racing callers on two replicas;
  * tampered rows (swapped, flipped byte) and a wrong master key refused;
- * audit entries.
+ * audit entries; the serving generation that tells replicas to reload.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +52,7 @@ struct fx {
 /* Counts of store callback outcomes. */
 struct tally {
 	int calls, ones, zeros, errors;
+	int last; /* the latest result */
 };
 
 /* Ticker: only wakes the loop. */
@@ -72,6 +73,7 @@ static void on_store(void *arg, int result, const char *error)
 	t->ones += result == 1;
 	t->zeros += result == 0;
 	t->errors += result < 0;
+	t->last = result;
 }
 
 /* Receive a serving set. */
@@ -319,6 +321,10 @@ static void test_claim_race(void **state)
 	assert_int_equal(db_store_expire_claims(f->store, 3600, on_store, &expired), 0);
 	run_calls(f, &expired.calls, 2);
 	assert_int_equal(expired.errors, 0);
+	assert_int_equal(expired.last, 2); /* both claims were two hours old */
+	assert_int_equal(db_store_claim(f->store2, ev1, on_store, &race), 0);
+	run_calls(f, &race.calls, 51);
+	assert_int_equal(race.ones, 2); /* an expired claim no longer blocks */
 }
 
 /* Swapped sealed values, a flipped byte and a wrong master key are all refused. */
@@ -400,7 +406,63 @@ static void test_audit(void **state)
 	PQclear(res);
 }
 
-/* db_boot: master key from MASTER_KEY, migrations, pool and store from the config. */
+/* A generation read: -2 until it comes. */
+static void on_generation(void *arg, int64_t generation, const char *error)
+{
+	(void)error;
+	*(int64_t *)arg = generation;
+}
+
+/* The serving set's generation, read through the store (waits for it). */
+static int64_t generation(struct fx *f)
+{
+	int64_t g = -2;
+	time_t end = time(NULL) + 20;
+
+	assert_int_equal(db_store_generation(f->store, on_generation, &g), 0);
+	while (g == -2 && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_true(g > 0);
+	return g;
+}
+
+/* A change to keys or authorizations moves the generation; claims, audit, lost races do not. */
+static void test_serving_generation(void **state)
+{
+	struct fx *f = *state;
+	struct db_audit_entry e = {.key_pubkey = f->pk_a, .method = "ping", .outcome = "ok"};
+	struct tally t = {0};
+	struct db_serving *set;
+	int64_t g0;
+	char err[256];
+
+	need_pg(f);
+	set = load(f, f->store);
+	g0 = set->generation;
+	assert_true(set->nauthz >= 1);
+	db_serving_free(set);
+	assert_int_equal(generation(f), g0);
+	assert_int_equal(
+		db_store_claim(f->store,
+			       "5555555555555555555555555555555555555555555555555555555555555555",
+			       on_store, &t),
+		0);
+	assert_int_equal(db_store_audit(f->store, &e, on_store, &t), 0);
+	assert_int_equal(
+		db_store_consume_secret(f->store, f->authz_a, "s3cret", f->pk_b, on_store, &t), 0);
+	run_calls(f, &t.calls, 3);
+	assert_int_equal(t.zeros, 1); /* the secret is spent: the race is lost */
+	assert_int_equal(generation(f), g0);
+	assert_int_equal(db_admin_authz_revoke(f->conn, f->authz_a, err, sizeof(err)), 1);
+	assert_true(generation(f) > g0);
+	set = load(f, f->store);
+	assert_int_equal(set->generation, generation(f));
+	for (size_t i = 0; i < set->nauthz; i++)
+		assert_true(set->authz[i].id != f->authz_a); /* revoked: no longer served */
+	db_serving_free(set);
+}
+
+/* db_boot: master key from MASTER_KEY, migrations, pool and store; a newer schema refused. */
 static void test_boot(void **state)
 {
 	struct fx *f = *state;
@@ -430,6 +492,11 @@ static void test_boot(void **state)
 	assert_true(set->unseal_failures > 0);
 	db_serving_free(set);
 	db_handle_free(&h);
+	sql(f, "INSERT INTO schema_version (version, name) VALUES (9999, '9999_future')");
+	assert_int_equal(db_boot(&h, f->base, f->clk, &cfg, &e, 1000, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "refusing to use a newer schema"));
+	assert_null(h.pool);
+	sql(f, "DELETE FROM schema_version WHERE version = 9999");
 	env_clear(&e);
 	diag_clear(&d);
 	config_free(&cfg);
@@ -505,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_claim_race),
 		cmocka_unit_test(test_tamper_detected),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_serving_generation),
 		cmocka_unit_test(test_boot),
 		cmocka_unit_test(test_boot_janitor),
 	};

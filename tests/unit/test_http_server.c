@@ -2,7 +2,9 @@
  * test_http_server.c - the HTTP component over real loopback sockets on an
  * ephemeral port, with libevent's HTTP client and raw sockets: probes in
  * each state, 404/405/400/413, /metrics checked by promtool, drain with a
- * slow in-flight request, abort on a hung request, slowloris cut off.
+ * slow in-flight request, abort on a hung request, slowloris cut off; and
+ * the same server driven by the real plan interpreter on a virtual clock
+ * (readiness 503 in pre-drain, phase metrics, abort within the budget).
  *
  * The loop is pumped until a condition holds, under a 10 s watchdog that
  * only stops a hung test (no timing is asserted).
@@ -21,7 +23,10 @@
 #include "core/diag.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "http/http_plan.h"
 #include "http/http_server.h"
+#include "plan/plan.h"
+#include "plan/plan_run.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -36,10 +41,17 @@
 #include <unistd.h>
 
 #define WATCHDOG_MS 10000
+#define TURNS_MAX   500 /* loop turns a state change may take (the tick wakes every 20 ms) */
 
 /* A fake "db" component whose readiness the test sets. */
 struct fake_db {
 	bool ready;
+};
+
+/* A fake "gate" component whose drain completes when the test says. */
+struct gate {
+	struct component *c;
+	bool draining;
 };
 
 /* Everything one test needs. */
@@ -51,6 +63,7 @@ struct fx {
 	struct http_server *srv;
 	struct component *http;
 	struct fake_db db;
+	struct gate gate;
 	struct http_exchange *held; /* the slow route's request */
 	int cancels;
 	bool got; /* the slow route was called */
@@ -61,7 +74,7 @@ struct fx {
 struct resp {
 	bool done;
 	int code; /* 0 when the request failed */
-	char body[16384];
+	char body[65536];
 	char connection[32];
 };
 
@@ -72,9 +85,19 @@ static bool fake_db_ready(void *self, const char **why)
 	return ((struct fake_db *)self)->ready;
 }
 
+/* Gate: remember the drain; the test completes it. */
+static void gate_drain(void *self, struct component *c)
+{
+	(void)c;
+	((struct gate *)self)->draining = true;
+}
+
 static const struct component_ops fake_db_ops = {.ready = fake_db_ready};
+static const struct component_ops gate_ops = {.drain = gate_drain};
 static const struct component_desc http_desc = {.name = "http", .summary = "http"};
 static const struct component_desc db_desc = {.name = "db", .summary = "db"};
+static const struct component_desc gate_desc = {.name = "gate", .summary = "gate"};
+static const struct component_desc *const plan_descs[] = {&http_desc, &db_desc, &gate_desc};
 
 /* Tick: nothing; it only wakes the loop. */
 static void tick(evutil_socket_t fd, short what, void *arg)
@@ -123,7 +146,9 @@ static int setup(void **state)
 	if (http_server_new(&fx->srv, fx->base, fx->clk, &cfg, err, sizeof(err)) < 0)
 		return -1;
 	fx->http = component_register(fx->reg, &http_desc, &http_server_component_ops, fx->srv);
-	if (component_register(fx->reg, &db_desc, &fake_db_ops, &fx->db) == NULL)
+	fx->gate.c = component_register(fx->reg, &gate_desc, &gate_ops, &fx->gate);
+	if (component_register(fx->reg, &db_desc, &fake_db_ops, &fx->db) == NULL ||
+	    fx->gate.c == NULL)
 		return -1;
 	if (http_server_add_route(fx->srv, &(struct http_route){.path = "/test/slow",
 								.methods = HTTP_METHOD_GET,
@@ -335,20 +360,39 @@ static void test_slowloris(void **state)
 	assert_null(strstr(buf, "200 OK"));
 }
 
-/*
- * Write the body to a file and run promtool on it. Without promtool only the
- * assertions before this run (cmocka's skip() prints "not ok # SKIP", which
- * the TAP driver counts as a failure); http.test reports the SKIP then.
- */
+/* A client trickling its headers cannot hold the drain; close cuts it off. */
+static void test_slowloris_drain(void **state)
+{
+	struct fx *fx = *state;
+	const char *half = "GET /healthz/live HTTP/1.1\r\nHost: x\r\n";
+	int fd = raw_connect(http_server_port(fx->srv));
+	char buf[256];
+
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, half, strlen(half), MSG_NOSIGNAL), (ssize_t)strlen(half));
+	run_turns(fx, 5); /* accepted and read */
+	assert_int_equal(component_stop_accepting(fx->http), 0);
+	assert_int_equal(component_drain(fx->http, op_done, fx), 0);
+	for (int i = 0; i < TURNS_MAX && !fx->done[COMPONENT_OP_DRAIN]; i++) {
+		assert_int_equal(send(fd, "X", 1, MSG_NOSIGNAL), 1); /* one byte per turn */
+		run_turns(fx, 1);
+	}
+	assert_true(fx->done[COMPONENT_OP_DRAIN]);
+	assert_int_equal(component_close(fx->http, op_done, fx), 0);
+	assert_true(run_until(fx, &fx->done[COMPONENT_OP_CLOSE]));
+	assert_true(raw_read_eof(fx, fd, buf, sizeof(buf)));
+	close(fd);
+}
+
+/* Write the body to a file and check it with promtool (scripts/setup.sh installs it). */
 static void promtool_check(const char *text)
 {
 	char path[] = "/tmp/kc-metrics-XXXXXX", cmd[256];
 	int fd;
 
-	if (system("command -v promtool >/dev/null 2>&1") != 0) {
-		print_message("# promtool absent: exposition not validated here\n");
-		return;
-	}
+	if (system("command -v promtool >/dev/null 2>&1") != 0)
+		fail_msg("promtool not found: install Debian's prometheus package "
+			 "(scripts/setup.sh)");
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -483,6 +527,208 @@ static void test_abort_in_callback(void **state)
 	evhttp_connection_free(evcon);
 }
 
+/* A plan run over the fixture's components on a virtual clock. */
+struct plan_rig {
+	struct plan plan;
+	struct clock *vclk;
+	struct plan_run *run;
+	struct http_plan *hp;
+	struct fx *fx;
+	bool done;
+	int rebind_at_end;	   /* rebind() of the port when http-drain ended */
+	enum plan_outcome drain_o; /* http-drain's outcome, seen by the hook */
+};
+
+/* Plan hook: the readiness step. */
+static void rig_set_ready(void *arg, bool ready)
+{
+	struct plan_rig *g = arg;
+
+	if (!ready)
+		http_server_set_shutting_down(g->fx->srv);
+}
+
+static int rebind(int port);
+
+/* Plan hook: when http-drain ends, the port must already be free. */
+static void rig_phase_end(void *arg, const char *phase, enum plan_outcome o, int64_t ms)
+{
+	struct plan_rig *g = arg;
+
+	(void)ms;
+	if (strcmp(phase, "http-drain") != 0)
+		return;
+	g->drain_o = o;
+	g->rebind_at_end = rebind(http_server_port(g->fx->srv));
+}
+
+/* Plan hook: the final line is written. */
+static void rig_done(void *arg, bool warning)
+{
+	(void)warning;
+	((struct plan_rig *)arg)->done = true;
+}
+
+/* Load and validate yaml, attach the phase metrics, start the run. */
+static void rig_start(struct plan_rig *g, struct fx *fx, const char *yaml)
+{
+	struct diag d = {0};
+	const struct plan_hooks hooks = {.set_ready = rig_set_ready,
+					 .on_phase_end = rig_phase_end,
+					 .on_done = rig_done,
+					 .arg = g};
+
+	memset(g, 0, sizeof(*g));
+	g->fx = fx;
+	g->rebind_at_end = 1;
+	assert_int_equal(plan_load_string(&g->plan, "test.yaml", yaml, strlen(yaml), &d), 0);
+	assert_int_equal(plan_validate(&g->plan, plan_descs, 3, &d), 0);
+	diag_clear(&d);
+	g->vclk = clock_new_virtual(0);
+	g->run = plan_run_new(&g->plan, fx->reg, g->vclk, &hooks);
+	assert_non_null(g->run);
+	assert_int_equal(http_plan_new(&g->hp, fx->srv, &g->plan), 0);
+	http_plan_attach(g->hp, g->run);
+	plan_run_start(g->run);
+}
+
+/* Free the run, the metrics collector and the plan. */
+static void rig_free(struct plan_rig *g)
+{
+	http_plan_free(g->hp);
+	plan_run_free(g->run);
+	clock_free(g->vclk);
+	plan_free(&g->plan);
+}
+
+/* The registry rendered, checked by promtool; the caller frees it. */
+static char *rig_metrics(struct fx *fx)
+{
+	char *text = metrics_render_string(http_server_metrics(fx->srv));
+
+	assert_non_null(text);
+	promtool_check(text);
+	return text;
+}
+
+/* Pre-drain waits on the gate, so its readiness can be probed over HTTP. */
+static const char plan_gated[] = "version: 1\nceiling: 1h\nteardown_margin: 10m\nabort_wait: 1m\n"
+				 "phases:\n"
+				 "  - name: pre-drain\n    budget: 10m\n"
+				 "    steps: [{readiness: fail}, {drain: gate}]\n"
+				 "    on_timeout: continue\n"
+				 "  - name: http-drain\n    budget: 10m\n"
+				 "    steps: [{stop-accepting: http}, {drain: http}]\n"
+				 "    on_timeout: {abort: [http]}\n"
+				 "  - name: cleanup\n    budget: teardown-margin\n"
+				 "    steps: [{close: http}]\n    on_timeout: continue\n";
+
+/* Pre-drain flips readiness to 503; http-drain completes a slow request. */
+static void test_plan_drain(void **state)
+{
+	struct fx *fx = *state;
+	struct plan_rig g;
+	struct resp r, slow;
+	struct evhttp_connection *evcon;
+	char *text;
+
+	http_server_set_started(fx->srv, true);
+	fx->db.ready = true;
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/ready", &r), 200);
+	rig_start(&g, fx, plan_gated);
+	assert_true(run_until(fx, &fx->gate.draining)); /* pre-drain is running */
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/ready", &r), 503);
+	assert_non_null(strstr(r.body, "{\"component\":\"http\",\"reason\":\"shutting down\"}"));
+	assert_string_equal(r.connection, "close");
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/metrics", &r), 200);
+	promtool_check(r.body);
+	assert_non_null(strstr(r.body, "keycastd_shutdown_in_progress 1\n"));
+	assert_non_null(strstr(r.body, "keycastd_shutdown_phase{phase=\"pre-drain\"} 1\n"));
+	assert_non_null(strstr(r.body, "keycastd_shutdown_phase{phase=\"http-drain\"} 0\n"));
+	assert_non_null(
+		strstr(r.body, "keycastd_shutdown_phase_budget_seconds{phase=\"cleanup\"} 600\n"));
+	assert_non_null(strstr(r.body, "keycastd_shutdown_phase_outcome{phase=\"pre-drain\","
+				       "outcome=\"pending\"} 1\n"));
+	evcon = start(fx, EVHTTP_REQ_GET, "/test/slow", &slow);
+	assert_true(run_until(fx, &fx->got));
+	clock_virtual_advance(g.vclk, 1500); /* pre-drain lasts 1.5 s of plan time */
+	component_complete(fx->gate.c, COMPONENT_OP_DRAIN);
+	for (int i = 0; i < TURNS_MAX && http_server_listening(fx->srv); i++)
+		run_turns(fx, 1); /* until http-drain's stop-accepting */
+	assert_false(http_server_listening(fx->srv));
+	assert_int_equal(raw_connect(http_server_port(fx->srv)), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	text = rig_metrics(fx);
+	assert_non_null(strstr(text, "keycastd_shutdown_phase{phase=\"http-drain\"} 1\n"));
+	assert_non_null(strstr(
+		text, "keycastd_shutdown_phase_duration_seconds{phase=\"pre-drain\"} 1.5\n"));
+	assert_non_null(strstr(text, "keycastd_shutdown_phase_outcome{phase=\"pre-drain\","
+				     "outcome=\"completed\"} 1\n"));
+	free(text);
+	http_server_reply(fx->srv, fx->held, 200, "text/plain", "slow\n", 5);
+	fx->held = NULL;
+	assert_true(run_until(fx, &slow.done));
+	assert_int_equal(slow.code, 200);
+	assert_string_equal(slow.connection, "close");
+	assert_true(run_until(fx, &g.done));
+	assert_int_equal(plan_run_outcome(g.run, 1), PLAN_OUTCOME_COMPLETED);
+	assert_false(plan_run_warning(g.run));
+	text = rig_metrics(fx);
+	assert_non_null(strstr(text, "keycastd_shutdown_in_progress 0\n"));
+	assert_null(strstr(text, "keycastd_shutdown_phase{phase=\"cleanup\"} 1\n"));
+	assert_non_null(strstr(text, "keycastd_shutdown_phase_outcome{phase=\"cleanup\","
+				     "outcome=\"completed\"} 1\n"));
+	free(text);
+	evhttp_connection_free(evcon);
+	rig_free(&g);
+}
+
+/* http-drain runs out of budget on a hung request: abort, confirmed in time. */
+static void test_plan_abort(void **state)
+{
+	static const char yaml[] = "version: 1\nceiling: 1h\nteardown_margin: 10m\nabort_wait: 1m\n"
+				   "phases:\n"
+				   "  - name: pre-drain\n    budget: 0s\n"
+				   "    steps: [{readiness: fail}]\n    on_timeout: continue\n"
+				   "  - name: http-drain\n    budget: 30s\n"
+				   "    steps: [{stop-accepting: http}, {drain: http}]\n"
+				   "    on_timeout: {abort: [http]}\n"
+				   "  - name: cleanup\n    budget: teardown-margin\n"
+				   "    steps: [{close: http}]\n    on_timeout: continue\n";
+	struct fx *fx = *state;
+	struct plan_rig g;
+	struct resp r;
+	struct evhttp_connection *evcon = start(fx, EVHTTP_REQ_GET, "/test/slow", &r);
+	char *text;
+
+	assert_true(run_until(fx, &fx->got));
+	rig_start(&g, fx, yaml);
+	for (int i = 0; i < TURNS_MAX && component_state(fx->http) != COMPONENT_DRAINING; i++)
+		run_turns(fx, 1);
+	assert_int_equal(component_state(fx->http), COMPONENT_DRAINING);
+	run_turns(fx, 5);
+	assert_false(g.done); /* the hung request holds the drain */
+	assert_int_equal(clock_virtual_advance(g.vclk, 30000), 1); /* the budget timer */
+	assert_true(run_until(fx, &g.done));
+	assert_int_equal(g.drain_o, PLAN_OUTCOME_TIMED_OUT_ABORTED); /* confirmed, not waited out */
+	assert_int_equal(plan_run_duration_ms(g.run, 1), 30000);
+	assert_int_equal(clock_now_ms(g.vclk), 30000); /* no abort_wait time went by */
+	assert_int_equal(g.rebind_at_end, 0);	       /* port free before the plan went on */
+	assert_int_equal(fx->cancels, 1);
+	assert_true(run_until(fx, &r.done));
+	assert_int_equal(r.code, 0);
+	text = rig_metrics(fx);
+	assert_non_null(strstr(text, "keycastd_shutdown_phase_outcome{phase=\"http-drain\","
+				     "outcome=\"timed_out_aborted\"} 1\n"));
+	assert_non_null(strstr(
+		text, "keycastd_shutdown_phase_duration_seconds{phase=\"http-drain\"} 30\n"));
+	assert_non_null(
+		strstr(text, "keycastd_component_state{component=\"http\",state=\"closed\"} 1\n"));
+	free(text);
+	evhttp_connection_free(evcon);
+	rig_free(&g);
+}
+
 /* The daemon's settings map onto the server's, defaults included. */
 static void test_config_apply(void **state)
 {
@@ -511,10 +757,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slowloris_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_in_callback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_drain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_plan_abort, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("http_server", tests, NULL, NULL);

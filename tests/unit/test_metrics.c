@@ -10,6 +10,8 @@
 
 #include "core/metrics.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +104,24 @@ static void test_validation(void **state)
 	assert_null(metrics_counter(m, "x:y_z", "taken", NULL));
 }
 
+/* Values: integers in full, fractions exact and short, special values by name. */
+static void test_values(void **state)
+{
+	struct metrics *m = *state;
+	struct metrics_family *g = metrics_gauge(m, "g", "g", (const char *[]){"v", NULL});
+	const double v[] = {600, 1e15, -3, 0.1, 1.5e-7, 1e300, INFINITY, -INFINITY, NAN};
+	char name[8];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		snprintf(name, sizeof(name), "%zu", i);
+		assert_int_equal(metrics_gauge_set(g, (const char *[]){name}, v[i]), 0);
+	}
+	assert_render(m, "# HELP g g\n# TYPE g gauge\n"
+			 "g{v=\"0\"} 600\ng{v=\"1\"} 1000000000000000\ng{v=\"2\"} -3\n"
+			 "g{v=\"3\"} 0.1\ng{v=\"4\"} 1.5e-07\ng{v=\"5\"} 1e+300\n"
+			 "g{v=\"6\"} +Inf\ng{v=\"7\"} -Inf\ng{v=\"8\"} NaN\n");
+}
+
 /* Wrong types and negative counter increments fail. */
 static void test_type_checks(void **state)
 {
@@ -152,31 +172,6 @@ static void test_collector(void **state)
 	assert_int_equal(n, 2);
 }
 
-/* The shutdown plan's metrics as the daemon feeds them from a plan observer. */
-static void test_shutdown_phases(void **state)
-{
-	struct metrics *m = *state;
-	struct metrics_family *cur =
-		metrics_gauge(m, "keycastd_shutdown_phase", "1 for the running phase.",
-			      (const char *[]){"phase", NULL});
-	struct metrics_family *dur =
-		metrics_gauge(m, "keycastd_shutdown_phase_duration_seconds", "Phase durations.",
-			      (const char *[]){"phase", "outcome", NULL});
-
-	assert_int_equal(metrics_gauge_set(cur, (const char *[]){"pre-drain"}, 1), 0);
-	assert_int_equal(metrics_gauge_set(cur, (const char *[]){"pre-drain"}, 0), 0);
-	assert_int_equal(metrics_gauge_set(cur, (const char *[]){"http-drain"}, 1), 0);
-	assert_int_equal(metrics_gauge_set(dur, (const char *[]){"pre-drain", "completed"}, 5), 0);
-	assert_render(m, "# HELP keycastd_shutdown_phase 1 for the running phase.\n"
-			 "# TYPE keycastd_shutdown_phase gauge\n"
-			 "keycastd_shutdown_phase{phase=\"pre-drain\"} 0\n"
-			 "keycastd_shutdown_phase{phase=\"http-drain\"} 1\n"
-			 "# HELP keycastd_shutdown_phase_duration_seconds Phase durations.\n"
-			 "# TYPE keycastd_shutdown_phase_duration_seconds gauge\n"
-			 "keycastd_shutdown_phase_duration_seconds{phase=\"pre-drain\","
-			 "outcome=\"completed\"} 5\n");
-}
-
 /* Run the group. */
 int main(void)
 {
@@ -184,10 +179,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counter_gauge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_histogram, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_type_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_collector, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_shutdown_phases, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("metrics", tests, NULL, NULL);

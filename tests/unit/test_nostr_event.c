@@ -240,6 +240,27 @@ static void test_parse_rejections(void **state)
 		{"[]", "object"},
 		{EV(Q(EV_ID), Q(EV_PK), "1700000000", "1", "[]", Q("hello"), Q(EV_SIG)) "x",
 		 "trailing"},
+		{EV(Q(EV_ID), Q(EV_PK), "1700000000", "1", "[]", Q("hello"),
+		    Q("3ED440E88BD49699E7827E60DB9EAEE0AF7468AFDB3B2C253301AA592D00C7E0"
+		      "8C5E0F64811944B6151F8959D21C1B0B484F0F6D396BCE6285E2445496E75E28")),
+		 "sig"},
+		{EV(Q(EV_ID), Q(EV_PK), "1700000000", "1", "[]", Q("hello"),
+		    Q("3ed440e88bd49699e7827e60db9eaee0af7468afdb3b2c253301aa592d00c7e0"
+		      "8c5e0f64811944b6151f8959d21c1b0b484f0f6d396bce6285e2445496e75e2")),
+		 "sig"},
+		{EV(Q(EV_ID), Q(EV_PK), "9007199254740992", "1", "[]", Q("hello"), Q(EV_SIG)),
+		 "created_at"},
+		{EV(Q(EV_ID), Q(EV_PK), "99999999999999999999", "1", "[]", Q("hello"), Q(EV_SIG)),
+		 "created_at"},
+		{EV(Q(EV_ID), Q(EV_PK), "1700000000", "-1", "[]", Q("hello"), Q(EV_SIG)), "kind"},
+		{EV(Q(EV_ID), Q(EV_PK), "1700000000", "01", "[]", Q("hello"), Q(EV_SIG)), "kind"},
+		{EV(Q(EV_ID), Q(EV_PK), "1700000000", "1", "[[\"p\",1]]", Q("hello"), Q(EV_SIG)),
+		 "tags"},
+		{EV(Q(EV_ID), Q(EV_PK), "1700000000", "1", "[[\"p\",[\"x\"]]]", Q("hello"),
+		    Q(EV_SIG)),
+		 "tags"},
+		{EV(Q(EV_ID), Q(EV_PK), "1700000000", "1", "null", Q("hello"), Q(EV_SIG)), "tags"},
+		{EV(Q(EV_ID), Q(EV_PK), "1700000000", "1", "[]", "null", Q(EV_SIG)), "content"},
 	};
 	struct nostr_event ev;
 	char err[160];
@@ -258,6 +279,32 @@ static void test_parse_rejections(void **state)
 		nostr_event_clear(&ev);
 	}
 	print_message("%zu malformed events rejected\n", sizeof(cases) / sizeof(cases[0]) - 1);
+}
+
+/* Input after the object is refused even behind a raw NUL byte; so is a bad untrusted member. */
+static void test_trailing_and_template_errors(void **state)
+{
+	static const char nul[] = "{\"kind\":1,\"content\":\"x\"}\0garbage";
+	static const char bad_pk[] = "{\"kind\":1,\"content\":\"x\",\"pubkey\":[1,}";
+	struct nostr_event ev;
+	char err[160], *s;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(nostr_event_parse(&ev, nul, sizeof(nul) - 1, NOSTR_EVENT_TEMPLATE, NULL,
+					   err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "trailing"));
+	assert_int_equal(nostr_event_parse(&ev, nul, strlen(nul), NOSTR_EVENT_TEMPLATE, NULL, err,
+					   sizeof(err)),
+			 0);
+	nostr_event_clear(&ev);
+	assert_int_equal(nostr_event_parse(&ev, bad_pk, strlen(bad_pk), NOSTR_EVENT_TEMPLATE, NULL,
+					   err, sizeof(err)),
+			 -1);
+	assert_non_null(strstr(err, "event pubkey: "));
+	assert_int_equal(nostr_json_string(&s, &len, "\"a\"\0zz", 6, 10), -1);
+	assert_null(s);
 }
 
 /* Limits are configurable and reported clearly. */
@@ -416,9 +463,12 @@ static void test_mutations(void **state)
 				continue;
 			bad[i] = subst[k];
 			n++;
+			err[0] = '\0';
 			if (nostr_event_parse(&ev, bad, sizeof(json) - 1, NOSTR_EVENT_SIGNED, NULL,
-					      err, sizeof(err)) != 0)
+					      err, sizeof(err)) != 0) {
+				assert_true(strncmp(err, "event", 5) == 0); /* a clear message */
 				continue;
+			}
 			parsed++; /* e.g. a changed hex digit: still well-formed, must not verify */
 			assert_int_equal(nostr_event_verify(&ev, err, sizeof(err)), -1);
 			nostr_event_clear(&ev);
@@ -434,6 +484,7 @@ int main(void)
 		cmocka_unit_test(test_nip01_vectors),
 		cmocka_unit_test(test_cjson_nul_is_rejected),
 		cmocka_unit_test(test_parse_rejections),
+		cmocka_unit_test(test_trailing_and_template_errors),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_template_sign),
 		cmocka_unit_test(test_array_element),

@@ -60,6 +60,7 @@ static void bip340_check_sign(const struct bip340_row *r)
 	assert_int_equal(nostr_pubkey_from_hex(&pk, r->f[2], strlen(r->f[2])), 0);
 	assert_true(nostr_pubkey_equal(&pk, &kp.pub));
 	assert_int_equal(hex_decode(aux, 32, r->f[3], strlen(r->f[3]), HEX_LOWER), 0);
+	assert_true(mlen <= sizeof(msg));
 	assert_int_equal(hex_decode(msg, mlen, r->f[4], strlen(r->f[4]), HEX_LOWER), 0);
 	assert_int_equal(hex_decode(want, 64, r->f[5], strlen(r->f[5]), HEX_LOWER), 0);
 	ep.ndata = aux;
@@ -79,6 +80,7 @@ static void bip340_check_verify(const struct bip340_row *r)
 	size_t mlen = strlen(r->f[4]) / 2;
 	int ok = 0, want = strcmp(r->f[6], "true") == 0;
 
+	assert_true(mlen <= sizeof(msg));
 	assert_int_equal(hex_decode(msg, mlen, r->f[4], strlen(r->f[4]), HEX_LOWER), 0);
 	assert_int_equal(hex_decode(sig, 64, r->f[5], strlen(r->f[5]), HEX_LOWER), 0);
 	if (nostr_pubkey_from_hex(&pk, r->f[2], strlen(r->f[2])) == 0) {
@@ -100,6 +102,7 @@ static void test_bip340_vectors(void **state)
 	line = strtok_r(text, "\n", &save); /* header */
 	while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
 		assert_int_equal(bip340_split(&r, line), 0);
+		assert_int_equal(strtoul(r.f[0], NULL, 10), nverify); /* rows 0..18 in order */
 		if (r.f[1][0] != '\0') {
 			bip340_check_sign(&r);
 			nsign++;

@@ -91,6 +91,9 @@ static void test_malformed(void **state)
 		"wjXeJNI54DzI43fGBPymew==?iv=AAAAAAAAAAAAAAAAAAAAAA==?iv=", /* trailing */
 		"wjXeJNI54DzI43fGBPymex==?iv=AAAAAAAAAAAAAAAAAAAAAA==",	    /* bad trailing bits */
 		"wjXeJNI54DzI43fGBPymew==?iv=AAAAAAAAAAAAAAAAAAAAAQ==",	    /* wrong IV: padding */
+		"AAAA?iv=AAAAAAAAAAAAAAAAAAAAAA==",			    /* 3-byte ciphertext */
+		"wjXeJNI54DzI43fGBPymew=?iv=AAAAAAAAAAAAAAAAAAAAAA==",	    /* bad padding */
+		"wjXeJNI54DzI43fGBPymew==?iv=AAAAAAAAAAAAAAAAAAAAAA==\n",   /* trailing newline */
 	};
 	struct nip04_key k = {{0}}, other = {{1}};
 	uint8_t *out;

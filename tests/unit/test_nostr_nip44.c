@@ -1,7 +1,9 @@
 /*
  * test_nostr_nip44.c - NIP-44 v2 against every official vector
  * (nip44.vectors.json) and the spec's three extended-length vectors
- * (nip44.extended-length.json), plus the bounded conversation-key cache.
+ * (nip44.extended-length.json), plus payloads sealed here with a valid MAC
+ * around bad length prefixes (extended-prefix cases the vectors lack), the
+ * distinct error names, and the bounded conversation-key cache.
  *
  * Adjusted vectors: keycastd follows the CURRENT spec (nips 733a047,
  * 2026-06-28), under which plaintexts of 65536..2^32-1 bytes are valid with
@@ -15,6 +17,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "nostr/keys.h"
@@ -333,11 +336,11 @@ static enum nip44_err expected_error(const char *note)
 	return NIP44_OK;
 }
 
-/* invalid.decrypt: all 12, each with the distinct error its note names. */
+/* invalid.decrypt: all 12, each with the distinct error its note names; every spec error seen. */
 static void test_invalid_decrypt(void **state)
 {
 	const cJSON *v;
-	size_t n = 0;
+	size_t n = 0, seen[NIP44_ERR_CRYPTO + 1] = {0};
 
 	(void)state;
 	cJSON_ArrayForEach(v, section("invalid", "decrypt"))
@@ -353,10 +356,120 @@ static void test_invalid_decrypt(void **state)
 		if (got != want)
 			fail_msg("%s: got \"%s\"", tn_str(v, "note"), nip44_strerror(got));
 		assert_null(pt);
+		seen[got]++;
 		n++;
 	}
 	assert_int_equal(n, 12);
+	assert_int_equal(seen[NIP44_ERR_VERSION], 2);
+	assert_int_equal(seen[NIP44_ERR_BASE64], 1);
+	assert_int_equal(seen[NIP44_ERR_MAC], 2);
+	assert_int_equal(seen[NIP44_ERR_PADDING], 3);
+	assert_int_equal(seen[NIP44_ERR_LENGTH], 4);
 	print_message("%zu invalid payloads rejected with the right error\n", n);
+}
+
+/* The error names are distinct, so a caller's message tells the cases apart. */
+static void test_error_names(void **state)
+{
+	(void)state;
+	for (int a = NIP44_OK; a <= NIP44_ERR_CRYPTO; a++) {
+		assert_string_not_equal(nip44_strerror((enum nip44_err)a), "unknown error");
+		for (int b = a + 1; b <= NIP44_ERR_CRYPTO; b++)
+			assert_string_not_equal(nip44_strerror((enum nip44_err)a),
+						nip44_strerror((enum nip44_err)b));
+	}
+	assert_string_equal(nip44_strerror((enum nip44_err)99), "unknown error");
+}
+
+/* A payload with a valid MAC around the given padded plaintext (built with OpenSSL here). */
+static char *seal(const struct nip44_key *ck, const uint8_t *padded, size_t n)
+{
+	uint8_t nonce[32], iv[16] = {0}, *raw = malloc(1 + 32 + n + 32);
+	struct nip44_msg_keys mk;
+	EVP_CIPHER_CTX *cc = EVP_CIPHER_CTX_new();
+	char *out = malloc(4 * ((1 + 32 + n + 32 + 2) / 3) + 1);
+	size_t maclen = 0;
+	int len = 0;
+
+	assert_true(raw != NULL && cc != NULL && out != NULL);
+	memset(nonce, 0x42, sizeof(nonce));
+	assert_int_equal(nip44_message_keys(&mk, ck, nonce), NIP44_OK);
+	memcpy(iv + 4, mk.chacha_nonce, 12);
+	raw[0] = 2;
+	memcpy(raw + 1, nonce, 32);
+	assert_int_equal(EVP_EncryptInit_ex2(cc, EVP_chacha20(), mk.chacha_key, iv, NULL), 1);
+	assert_int_equal(EVP_EncryptUpdate(cc, raw + 33, &len, padded, (int)n), 1);
+	assert_int_equal(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, mk.hmac_key, 32, raw + 1,
+				   32 + n, raw + 33 + n, 32, &maclen) != NULL,
+			 1);
+	assert_int_equal(EVP_EncodeBlock((unsigned char *)out, raw, (int)(1 + 32 + n + 32)) > 0, 1);
+	EVP_CIPHER_CTX_free(cc);
+	free(raw);
+	return out;
+}
+
+/* Decrypt seal(padded) and expect e (and, on success, plaintext want). */
+static void check_sealed(const struct nip44_key *ck, const uint8_t *padded, size_t n,
+			 enum nip44_err e, const char *want)
+{
+	char *payload = seal(ck, padded, n);
+	uint8_t *pt = NULL;
+	size_t len;
+	enum nip44_err got = nip44_decrypt(&pt, &len, ck, payload, strlen(payload));
+
+	if (got != e)
+		fail_msg("got \"%s\", want \"%s\"", nip44_strerror(got), nip44_strerror(e));
+	if (e == NIP44_OK) {
+		assert_int_equal(len, strlen(want));
+		assert_memory_equal(pt, want, len);
+	} else
+		assert_null(pt);
+	free(pt);
+	free(payload);
+}
+
+/* The 6-byte prefix of 65536 behind a valid MAC: right padded size accepted, wrong refused. */
+static void check_extended(const struct nip44_key *ck)
+{
+	size_t n = 6 + 65536 + 8192;
+	uint8_t *x = calloc(1, n);
+	char *want = malloc(65536 + 1);
+
+	assert_true(x != NULL && want != NULL);
+	x[3] = 1; /* 00 00 | 00 01 00 00 = 65536 */
+	memset(x + 6, 'a', 65536);
+	memset(want, 'a', 65536);
+	want[65536] = '\0';
+	assert_int_equal(nip44_padded_len(65536), 65536);
+	check_sealed(ck, x, 6 + 65536, NIP44_OK, want);
+	check_sealed(ck, x, n, NIP44_ERR_PADDING, NULL);
+	free(want);
+	free(x);
+}
+
+/* Length prefixes behind a valid MAC: the padding errors, the extended-prefix rules. */
+static void test_padding_errors(void **state)
+{
+	uint8_t p[2 + 64] = {0, 5, 'h', 'e', 'l', 'l', 'o'}, x[6 + 32] = {0, 0, 0, 0, 0, 5};
+	struct nip44_key ck;
+
+	(void)state;
+	memset(ck.b, 0x11, sizeof(ck.b));
+	check_sealed(&ck, p, 2 + 32, NIP44_OK, "hello");	  /* seal() itself is right */
+	check_sealed(&ck, p, 2 + 64, NIP44_ERR_PADDING, NULL);	  /* padded too long for 5 */
+	check_sealed(&ck, p, 2 + 32 - 1, NIP44_ERR_LENGTH, NULL); /* below the minimum payload */
+	p[1] = 0;
+	check_sealed(&ck, p, 2 + 32, NIP44_ERR_PADDING, NULL); /* length 0 */
+	p[1] = 33;
+	check_sealed(&ck, p, 2 + 32, NIP44_ERR_PADDING, NULL); /* 33 needs 64 */
+	memcpy(x + 6, "hello", 5);
+	check_sealed(&ck, x, 6 + 32, NIP44_ERR_PADDING, NULL); /* 6-byte prefix below 65536 */
+	memset(x, 0, 6);
+	check_sealed(&ck, x, 6 + 32, NIP44_ERR_PADDING, NULL); /* 6-byte prefix of 0 */
+	p[1] = 5;
+	p[2 + 31] = 0x99; /* non-zero padding bytes: accepted, as the spec's unpad does */
+	check_sealed(&ck, p, 2 + 32, NIP44_OK, "hello");
+	check_extended(&ck);
 }
 
 /* Every single-character change of a valid payload is rejected, never decrypted. */
@@ -443,6 +556,8 @@ int main(void)
 		cmocka_unit_test(test_extended_length),
 		cmocka_unit_test(test_msg_lengths),
 		cmocka_unit_test(test_invalid_decrypt),
+		cmocka_unit_test(test_error_names),
+		cmocka_unit_test(test_padding_errors),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_cache),
 	};

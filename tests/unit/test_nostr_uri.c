@@ -65,9 +65,28 @@ static void test_nostrconnect(void **state)
 	assert_int_equal(nostr_uri_parse(&back, out, err, sizeof(err)), 0);
 	assert_string_equal(back.perms, u.perms);
 	assert_string_equal(back.name, u.name);
+	assert_string_equal(back.url, u.url);
 	assert_string_equal(back.image, u.image);
+	assert_string_equal(back.secret, "s3cr3t");
+	assert_string_equal(back.relays[0], "wss://r.example");
 	free(out);
 	nostr_uri_clear(&back);
+	nostr_uri_clear(&u);
+}
+
+/* Lower-case percent escapes, a slash before the query, a bare key and an unknown key. */
+static void test_decoding_forms(void **state)
+{
+	static const char s[] = "bunker://" PK "/?relay=wss%3a%2f%2fr.example%2fx%3Fy&flag&"
+				"secret=%e2%82%AC&other=%zz";
+	struct nostr_uri u;
+	char err[160];
+
+	(void)state;
+	assert_int_equal(nostr_uri_parse(&u, s, err, sizeof(err)), 0);
+	assert_int_equal(u.nrelays, 1);
+	assert_string_equal(u.relays[0], "wss://r.example/x?y");
+	assert_string_equal(u.secret, "\xe2\x82\xac"); /* U+20AC, bytes as given */
 	nostr_uri_clear(&u);
 }
 
@@ -137,9 +156,8 @@ static void test_relays(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bunker),
-		cmocka_unit_test(test_nostrconnect),
-		cmocka_unit_test(test_reject),
+		cmocka_unit_test(test_bunker),	       cmocka_unit_test(test_nostrconnect),
+		cmocka_unit_test(test_decoding_forms), cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_relays),
 	};
 

@@ -106,7 +106,7 @@ static void test_add_saturates(void **state)
 	assert_int_equal(plan_add_ms(-5, 3), 3);
 }
 
-/* No env: the seed's defaults, from the file. */
+/* No env: the seed's defaults, from the built-in default plan. */
 static void test_env_defaults(void **state)
 {
 	struct plan p;
@@ -119,7 +119,9 @@ static void test_env_defaults(void **state)
 	assert_int_equal(p.phases[2].budget.ms, 10000);
 	assert_int_equal(p.ceiling.ms, 120000);
 	assert_int_equal(p.margin.ms, 10000);
-	assert_int_equal(p.phases[1].budget.origin, PLAN_ORIGIN_FILE);
+	assert_int_equal(p.phases[1].budget.origin, PLAN_ORIGIN_DEFAULT);
+	assert_int_equal(p.ceiling.origin, PLAN_ORIGIN_DEFAULT);
+	assert_int_equal(p.margin.origin, PLAN_ORIGIN_DEFAULT);
 	assert_int_equal(d.n, 0);
 	assert_int_equal(plan_total_ms(&p), 65000);
 	plan_free(&p);
@@ -177,7 +179,7 @@ static void test_env_invalid_falls_back(void **state)
 		snprintf(pair, sizeof(pair), "SHUTDOWN_HTTP_DRAIN_SECS=%s", bad[i]);
 		load(&p, &d, env);
 		assert_int_equal(p.phases[1].budget.ms, 45000);
-		assert_int_equal(p.phases[1].budget.origin, PLAN_ORIGIN_FILE);
+		assert_int_equal(p.phases[1].budget.origin, PLAN_ORIGIN_DEFAULT);
 		assert_int_equal(diag_count(&d, DIAG_WARNING), 1);
 		assert_true(has_finding(&d, DIAG_WARNING, needles));
 		plan_free(&p);

@@ -122,7 +122,30 @@ void fake_release(struct fake *f)
 	f->timer = NULL;
 }
 
-/* Log hook: keep the message, the phase and the outcome fields. */
+/* Append one field as " key=value" to l->fields (truncated if full). */
+static void rec_field(struct rec_line *l, const struct log_field *f)
+{
+	size_t off = strlen(l->fields), left = sizeof(l->fields) - off;
+
+	switch (f->type) {
+	case LOG_FIELD_STR:
+		snprintf(l->fields + off, left, " %s=%s", f->key, f->v.s ? f->v.s : "null");
+		break;
+	case LOG_FIELD_INT:
+		snprintf(l->fields + off, left, " %s=%lld", f->key, (long long)f->v.i);
+		break;
+	case LOG_FIELD_UINT:
+		snprintf(l->fields + off, left, " %s=%llu", f->key, (unsigned long long)f->v.u);
+		break;
+	case LOG_FIELD_BOOL:
+		snprintf(l->fields + off, left, " %s=%s", f->key, f->v.b ? "true" : "false");
+		break;
+	default:
+		break;
+	}
+}
+
+/* Log hook: keep the message, the phase and the outcome fields, and every field. */
 static void rec_hook(void *arg, enum log_level level, const char *component, const char *msg,
 		     const struct log_field *fields, size_t nfields)
 {
@@ -137,6 +160,8 @@ static void rec_hook(void *arg, enum log_level level, const char *component, con
 	l->level = level;
 	snprintf(l->msg, sizeof(l->msg), "%s", msg);
 	for (size_t i = 0; i < nfields; i++) {
+		if (fields[i].key != NULL)
+			rec_field(l, &fields[i]);
 		if (fields[i].key == NULL || fields[i].type != LOG_FIELD_STR || !fields[i].v.s)
 			continue;
 		if (strcmp(fields[i].key, "phase") == 0)
@@ -170,6 +195,16 @@ size_t rec_count(void)
 const struct rec_line *rec_at(size_t i)
 {
 	return i < rec_n ? &rec_lines[i] : NULL;
+}
+
+/* The number of lines whose message is msg exactly. */
+size_t rec_count_msg(const char *msg)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rec_n; i++)
+		n += strcmp(rec_lines[i].msg, msg) == 0;
+	return n;
 }
 
 /* The last line whose message starts with prefix, or NULL. */

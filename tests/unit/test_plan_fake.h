@@ -46,9 +46,10 @@ const struct component_desc *const *fake_descs(size_t *n);
 /* One recorded log line. */
 struct rec_line {
 	enum log_level level;
-	char msg[256];
+	char msg[2048];
 	char phase[64];
 	char outcome[64];
+	char fields[4096]; /* every field as " key=value", in order */
 };
 
 /* Start recording log lines (and silence stderr). */
@@ -59,6 +60,8 @@ void rec_stop(void);
 size_t rec_count(void);
 /* The i-th line. */
 const struct rec_line *rec_at(size_t i);
+/* The number of lines whose message is msg exactly. */
+size_t rec_count_msg(const char *msg);
 /* The last line whose message starts with prefix, or NULL. */
 const struct rec_line *rec_find(const char *prefix);
 

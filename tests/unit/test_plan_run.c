@@ -452,6 +452,239 @@ static void test_missing_components(void **state)
 	rig_free(&g);
 }
 
+/* The i-th line whose message is msg (0-based), or NULL. */
+static const struct rec_line *rig_nth(const char *msg, size_t nth)
+{
+	for (size_t i = 0; i < rec_count(); i++)
+		if (strcmp(rec_at(i)->msg, msg) == 0 && nth-- == 0)
+			return rec_at(i);
+	return NULL;
+}
+
+/* Whether line l has the field text " key=value" (exactly, up to the next field). */
+static bool rig_field(const struct rec_line *l, const char *kv)
+{
+	const char *at = l != NULL ? strstr(l->fields, kv) : NULL;
+	size_t len = strlen(kv);
+
+	return at != NULL && at[-1] == ' ' && (at[len] == '\0' || at[len] == ' ');
+}
+
+/* The start line names every effective budget with its origin (file, env, margin). */
+static void test_log_plan_started(void **state)
+{
+	static const char yaml[] =
+		"version: 1\nceiling: 90s\nceiling_env: CEIL\nteardown_margin: 5s\n"
+		"phases:\n"
+		"  - {name: pre, budget: 3s, env: PRE, steps: [{readiness: fail}]}\n"
+		"  - {name: drain, budget: 20s, env: DRAIN, steps: [{drain: http}]}\n"
+		"  - {name: end, budget: teardown-margin, steps: [{close: relay-signer}, {close: "
+		"db}]}\n";
+	static const char *const env[] = {"DRAIN=7", "CEIL=60", NULL};
+	const struct rec_line *l;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, yaml, env, true);
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rec_count_msg("plan started"), 1);
+	l = rec_at(0);
+	assert_string_equal(l->msg, "plan started");
+	assert_non_null(strstr(l->fields, " budgets=pre=3000ms(file) drain=7000ms(env DRAIN) "
+					  "end=5000ms(margin) "));
+	assert_true(rig_field(l, "ceiling_ms=60000"));
+	assert_true(rig_field(l, "ceiling_origin=env"));
+	assert_true(rig_field(l, "margin_ms=5000"));
+	assert_true(rig_field(l, "margin_origin=file"));
+	assert_true(rig_field(l, "total_ms=15000"));
+	assert_true(rig_field(l, "mode=warn"));
+	rig_free(&g);
+}
+
+/* The built-in default plan's budgets say "default" in the start line. */
+static void test_log_origin_default(void **state)
+{
+	static const char *const env[] = {"SHUTDOWN_SIGNER_DRAIN_SECS=4", NULL};
+	const struct rec_line *l;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, env, true);
+	rig_run(&g, HOUR_MS);
+	l = rec_find("plan started");
+	assert_non_null(strstr(l->fields, " budgets=pre-drain=10000ms(default) "
+					  "http-drain=45000ms(default) "
+					  "signer-drain=4000ms(env SHUTDOWN_SIGNER_DRAIN_SECS) "
+					  "cleanup=10000ms(margin) "));
+	assert_true(rig_field(l, "ceiling_origin=default"));
+	assert_true(rig_field(l, "margin_origin=default"));
+	rig_free(&g);
+}
+
+/* One line per phase start and end, in plan order, with outcome and duration. */
+static void test_log_phases(void **state)
+{
+	static const char *const names[] = {"pre-drain", "http-drain", "signer-drain", "cleanup"};
+	static const char *const outcomes[] = {"completed", "timed_out_aborted", "completed",
+					       "timed_out"};
+	static const char *const durations[] = {"duration_ms=10000", "duration_ms=45000",
+						"duration_ms=3000", "duration_ms=10000"};
+	static const char *const budgets[] = {"budget_ms=10000", "budget_ms=45000",
+					      "budget_ms=10000", "budget_ms=10000"};
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.http.drain_ms = FAKE_HANG;
+	g.signer.drain_ms = 3000;
+	g.db.close_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rec_count_msg("phase started"), 4);
+	assert_int_equal(rec_count_msg("phase finished"), 4);
+	for (size_t i = 0; i < 4; i++) {
+		const struct rec_line *s = rig_nth("phase started", i);
+		const struct rec_line *e = rig_nth("phase finished", i);
+
+		assert_string_equal(s->phase, names[i]);
+		assert_true(rig_field(s, budgets[i]));
+		assert_true(s < e && (i == 3 || e < rig_nth("phase started", i + 1)));
+		assert_string_equal(e->phase, names[i]);
+		assert_string_equal(e->outcome, outcomes[i]);
+		assert_true(rig_field(e, durations[i]));
+		assert_int_equal(e->level, i == 0 || i == 2 ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
+	}
+	rig_free(&g);
+}
+
+/* The final line is the last one, written once, and lists every phase's outcome. */
+static void test_log_final_line(void **state)
+{
+	const struct rec_line *l;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.signer.drain_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	l = rec_at(rec_count() - 1);
+	assert_string_equal(l->msg,
+			    "shutdown complete with warning: pre-drain=completed(10000ms), "
+			    "http-drain=completed(0ms), signer-drain=timed_out_aborted(10000ms), "
+			    "cleanup=completed(0ms)");
+	assert_int_equal(l->level, LOG_LEVEL_WARN);
+	assert_true(rig_field(l, "duration_ms=20000"));
+	assert_int_equal(rec_count_msg(l->msg), 1);
+	rig_free(&g);
+
+	rig_init(&g, NULL, NULL, true);
+	rig_run(&g, HOUR_MS);
+	l = rec_at(rec_count() - 1);
+	assert_string_equal(l->msg, "shutdown complete");
+	assert_int_equal(l->level, LOG_LEVEL_INFO);
+	assert_non_null(strstr(l->fields, " phases=pre-drain=completed(10000ms), "
+					  "http-drain=completed(0ms), signer-drain=completed(0ms), "
+					  "cleanup=completed(0ms)"));
+	rig_free(&g);
+}
+
+/* A second signal during the signer drain aborts the signer, then cleanup runs. */
+static void test_second_signal_in_signer(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.signer.drain_ms = FAKE_HANG;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 13000); /* 3 s into signer-drain */
+	assert_int_equal(g.signer.drains, 1);
+	plan_run_signal(g.r);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_ESCALATED);
+	assert_int_equal(plan_run_duration_ms(g.r, 2), 3000);
+	assert_int_equal(g.signer.aborts, 1);
+	assert_false(g.signer.alive);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(g.db.closes, 1);
+	assert_int_equal(g.done_at, 13000);
+	rig_free(&g);
+}
+
+/* A signal during the last phase (or a third one) does not cut the cleanup. */
+static void test_second_signal_in_last_phase(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.db.close_ms = 4000;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 11000); /* 1 s into cleanup */
+	plan_run_signal(g.r);
+	plan_run_signal(g.r);
+	assert_false(g.done);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(plan_run_duration_ms(g.r, 3), 4000);
+	assert_false(g.db.alive);
+	assert_false(g.warning);
+	rig_free(&g);
+}
+
+/* A second signal while an abort is awaited: the wait stays bounded, then cleanup. */
+static void test_second_signal_during_abort(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.http.drain_ms = FAKE_HANG;
+	g.http.abort_hangs = true;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 10000 + 45000 + 1000); /* 1 s into the abort wait */
+	plan_run_signal(g.r);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_ABORT_UNCONFIRMED);
+	assert_int_equal(plan_run_duration_ms(g.r, 1), 45000 + 5000);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_SKIPPED);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(g.done_at, 60000);
+	rig_free(&g);
+}
+
+/* Many long-named phases: the final line is cut visibly, still a warning for the last one. */
+static void test_log_final_line_truncated(void **state)
+{
+	static char yaml[16384];
+	size_t off;
+	const struct rec_line *l;
+	struct rig g;
+
+	(void)state;
+	off = (size_t)snprintf(yaml, sizeof(yaml),
+			       "version: 1\nceiling: 1h\nteardown_margin: 0s\nphases:\n");
+	for (int i = 0; i < 60; i++)
+		off += (size_t)snprintf(
+			yaml + off, sizeof(yaml) - off,
+			"  - {name: a-phase-with-a-rather-long-name-%02d, budget: 0s, "
+			"steps: [%s]}\n",
+			i, i == 59 ? "{wait: 1s}" : "");
+	assert_true(off < sizeof(yaml));
+	rig_init(&g, yaml, NULL, false);
+	rig_run(&g, HOUR_MS);
+	assert_true(g.warning);
+	assert_int_equal(rig_outcome(&g, 59), PLAN_OUTCOME_TIMED_OUT);
+	l = rec_find("shutdown complete with warning: ");
+	assert_non_null(l);
+	assert_int_equal(l->level, LOG_LEVEL_WARN);
+	assert_int_equal(strlen(l->msg), strlen("shutdown complete with warning: ") + 1023);
+	assert_string_equal(l->msg + strlen(l->msg) - 3, "...");	  /* marked as cut */
+	assert_non_null(strstr(rec_find("plan started")->fields, "...")); /* and the budgets */
+	rig_free(&g);
+}
+
 /* Outcome names are stable (logs and metrics depend on them). */
 static void test_outcome_names(void **state)
 {
@@ -483,6 +716,14 @@ int main(void)
 		cmocka_unit_test(test_second_signal_ignore),
 		cmocka_unit_test(test_abort_unconfirmed),
 		cmocka_unit_test(test_missing_components),
+		cmocka_unit_test(test_log_plan_started),
+		cmocka_unit_test(test_log_origin_default),
+		cmocka_unit_test(test_log_phases),
+		cmocka_unit_test(test_log_final_line),
+		cmocka_unit_test(test_log_final_line_truncated),
+		cmocka_unit_test(test_second_signal_in_signer),
+		cmocka_unit_test(test_second_signal_in_last_phase),
+		cmocka_unit_test(test_second_signal_during_abort),
 		cmocka_unit_test(test_outcome_names),
 	};
 

@@ -1,8 +1,8 @@
 /*
  * test_plan_watchdog.c - the shutdown watchdog: it fires past its deadline,
- * writes the final line at warning level and calls its (injected) exit
- * function; stopped in time, it never fires; its deadline is before the
- * ceiling.
+ * writes the final line at warning level, then calls its exit function (an
+ * injected one, and the real _exit in a child whose main thread is stuck);
+ * stopped in time, it never fires; its deadline is before the ceiling.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,12 +15,15 @@
 
 #include <semaphore.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* What the injected exit function saw. */
 struct exit_rec {
 	sem_t sem;
 	int calls;
 	int code;
+	bool final_before; /* the final line was already written when exit came */
 };
 
 /* Injected exit: record and wake the test (instead of _exit). */
@@ -30,6 +33,7 @@ static void fake_exit(void *arg, int code)
 
 	e->calls++;
 	e->code = code;
+	e->final_before = rec_find("shutdown complete with warning: watchdog") != NULL;
 	sem_post(&e->sem);
 }
 
@@ -50,10 +54,50 @@ static void test_watchdog_fires(void **state)
 	rec_stop();
 	assert_int_equal(e.calls, 1);
 	assert_int_equal(e.code, 3);
+	assert_true(e.final_before);
 	l = rec_find("shutdown complete with warning: watchdog");
 	assert_non_null(l);
 	assert_int_equal(l->level, LOG_LEVEL_WARN);
 	sem_destroy(&e.sem);
+}
+
+/*
+ * The real exit: a child whose main thread is stuck (as a blocked event loop
+ * would be) is ended by the watchdog's _exit with its code, and the final
+ * line is on its stderr. The parent waits for the child; nothing is timed.
+ */
+static void test_watchdog_ends_stuck_process(void **state)
+{
+	char buf[4096] = "";
+	int fds[2], status = 0;
+	size_t off = 0;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], STDERR_FILENO);
+		log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+		if (plan_watchdog_start(20, NULL, NULL, 7) == NULL)
+			_exit(99);
+		for (;;)
+			pause(); /* stuck: never returns to any loop */
+	}
+	close(fds[1]);
+	while (off + 1 < sizeof(buf) && (n = read(fds[0], buf + off, sizeof(buf) - 1 - off)) > 0)
+		off += (size_t)n;
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 7);
+	assert_non_null(strstr(buf, "\"level\":\"warn\""));
+	assert_non_null(strstr(
+		buf, "shutdown complete with warning: watchdog fired, the event loop is stuck"));
+	assert_non_null(strstr(buf, "\"deadline_ms\":20"));
 }
 
 /* A healthy shutdown stops the watchdog before its deadline: it never fires. */
@@ -87,6 +131,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_watchdog_fires),
+		cmocka_unit_test(test_watchdog_ends_stuck_process),
 		cmocka_unit_test(test_watchdog_healthy),
 		cmocka_unit_test(test_watchdog_deadline),
 	};

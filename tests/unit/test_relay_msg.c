@@ -144,6 +144,35 @@ static void test_long_strings(void **state)
 	free(s);
 }
 
+/* Mutated messages (bytes flipped, cut short) never crash; a span stays inside. */
+static void test_mutations(void **state)
+{
+	(void)state;
+	const char *good = "[\"EVENT\",\"s\",{\"id\":\"" ID64 "\",\"tags\":[[\"p\",\"a\"]],"
+			   "\"content\":\"x\\\"y\"}]";
+	size_t n = strlen(good);
+	char *buf = malloc(n);
+	char err[128];
+	unsigned seed = 12345;
+	assert_non_null(buf);
+	for (int round = 0; round < 20000; round++) {
+		memcpy(buf, good, n);
+		for (int k = 0; k < 1 + round % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[(seed >> 8) % n] = (char)(seed >> 20);
+		}
+		size_t len = n - (size_t)(round % 3 == 0 ? (seed >> 4) % n : 0);
+		struct relay_msg m;
+		if (relay_msg_parse(&m, buf, len, err, sizeof(err)) != 0 ||
+		    m.type != RELAY_MSG_EVENT)
+			continue;
+		assert_true(m.event >= buf && m.event + m.event_len <= buf + len);
+		assert_true(m.event_len >= 2 && m.event[0] == '{' &&
+			    m.event[m.event_len - 1] == '}');
+	}
+	free(buf);
+}
+
 /* Builders: REQ with filters, CLOSE, EVENT/AUTH wrappers. */
 static void test_builders(void **state)
 {
@@ -179,7 +208,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed),    cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_event_span),   cmocka_unit_test(test_other_messages),
-		cmocka_unit_test(test_long_strings), cmocka_unit_test(test_builders),
+		cmocka_unit_test(test_long_strings), cmocka_unit_test(test_mutations),
+		cmocka_unit_test(test_builders),
 	};
 	return cmocka_run_group_tests_name("relay_msg", tests, NULL, NULL);
 }

@@ -129,6 +129,27 @@ static void test_dedup(void **state)
 	relay_dedup_free(d);
 }
 
+/* Dedup memory is bounded: a long stream of ids never grows the set. */
+static void test_dedup_bounded(void **state)
+{
+	(void)state;
+	struct relay_dedup *d = relay_dedup_new(100);
+	char id[65];
+	assert_non_null(d);
+	for (unsigned i = 0; i < 100000; i++) {
+		snprintf(id, sizeof(id), "%064x", i);
+		assert_true(relay_dedup_add(d, id));
+		assert_true(relay_dedup_count(d) <= 100);
+	}
+	assert_int_equal(relay_dedup_count(d), 100);
+	snprintf(id, sizeof(id), "%064x", 99999u - 99); /* the oldest still remembered */
+	assert_true(relay_dedup_has(d, id));
+	assert_false(relay_dedup_add(d, id));
+	snprintf(id, sizeof(id), "%064x", 99999u - 100); /* just forgotten */
+	assert_false(relay_dedup_has(d, id));
+	relay_dedup_free(d);
+}
+
 /* A refused relay: reconnects are paced by the virtual clock with backoff. */
 static void test_reconnect_backoff(void **state)
 {
@@ -280,6 +301,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_backoff),
 		cmocka_unit_test(test_dedup),
+		cmocka_unit_test(test_dedup_bounded),
 		cmocka_unit_test_setup_teardown(test_reconnect_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_unconnected, setup, teardown),

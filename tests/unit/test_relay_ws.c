@@ -48,7 +48,9 @@ struct fx {
 	struct ws_client *ws;
 	int opened, closed, texts, code;
 	char text[64], reason[128];
-	size_t srv_got_close; /* bytes of the client's close frame seen */
+	size_t srv_got_close;	     /* bytes of the client's close frame seen */
+	unsigned char srv_frame[16]; /* the first bytes the client sent after the upgrade */
+	size_t srv_frame_len;
 };
 
 /* Server: answer the upgrade per mode. */
@@ -57,8 +59,12 @@ static void srv_read(struct bufferevent *bev, void *arg)
 	struct fx *f = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	if (f->srv_got_close || f->mode == SRV_SILENT) {
-		f->srv_got_close += evbuffer_get_length(in);
-		evbuffer_drain(in, evbuffer_get_length(in));
+		size_t n = evbuffer_get_length(in), room = sizeof(f->srv_frame) - f->srv_frame_len;
+		if (f->mode != SRV_SILENT)
+			f->srv_frame_len += (size_t)evbuffer_copyout(
+				in, f->srv_frame + f->srv_frame_len, n < room ? n : room);
+		f->srv_got_close += n;
+		evbuffer_drain(in, n);
 		return;
 	}
 	struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
@@ -106,6 +112,15 @@ static void srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	f->srv = bufferevent_socket_new(f->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(f->srv, srv_read, NULL, NULL, f);
 	bufferevent_enable(f->srv, EV_READ | EV_WRITE);
+}
+
+/* The status code of the masked close frame the client sent, or -1. */
+static int srv_close_code(const struct fx *f)
+{
+	const unsigned char *b = f->srv_frame;
+	if (f->srv_frame_len < 8 || b[0] != 0x88 || b[1] != (0x80 | 2))
+		return -1;
+	return ((b[6] ^ b[2]) << 8) | (b[7] ^ b[3]);
 }
 
 /* Client callbacks. */
@@ -255,10 +270,29 @@ static void test_too_big(void **state)
 {
 	struct fx *f = *state;
 	start(f, SRV_BIG);
-	RUN_UNTIL(f, f->opened && f->srv_got_close >= 8);
+	RUN_UNTIL(f, f->opened && f->srv_frame_len >= 8);
 	assert_int_equal(f->texts, 0);
+	assert_int_equal(srv_close_code(f), 1009);
 	assert_false(ws_client_is_open(f->ws));
 	assert_int_equal(ws_client_send_text(f->ws, "x", 1), -1);
+}
+
+/* Our close against a peer that never answers: 1001 sent, the wait is bounded. */
+static void test_close_timeout(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_MUTE);
+	RUN_UNTIL(f, f->opened);
+	ws_client_close(f->ws, 1001);
+	RUN_UNTIL(f, f->srv_frame_len >= 8);
+	assert_int_equal(srv_close_code(f), 1001);
+	assert_false(ws_client_is_open(f->ws));
+	clock_virtual_advance(f->clk, 1999); /* close_timeout_ms default 2 000 */
+	assert_int_equal(f->closed, 0);
+	clock_virtual_advance(f->clk, 1);
+	assert_int_equal(f->closed, 1);
+	assert_int_equal(f->code, 1006);
+	assert_string_equal(f->reason, "close handshake timed out");
 }
 
 /* URL parsing. */
@@ -290,6 +324,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_handshake_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_timeout, setup, teardown),
 		cmocka_unit_test(test_url),
 	};
 	return cmocka_run_group_tests_name("relay_ws", tests, NULL, NULL);

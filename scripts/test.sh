@@ -12,6 +12,7 @@ mkdir -p "$build"
 cd "$build"
 [ -f Makefile ] || "$top/configure" --enable-werror --enable-asan
 status=0
+rm -f test-suite.log # never report a previous run's figures
 make -j"$(nproc)" check || status=$?
 if [ -f test-suite.log ]; then
 	pass=$(sed -n 's/^# PASS: *//p' test-suite.log | head -1)
@@ -19,5 +20,9 @@ if [ -f test-suite.log ]; then
 	err=$(sed -n 's/^# ERROR: *//p' test-suite.log | head -1)
 	[ "$status" -eq 0 ] || grep -h -B2 -A30 '^\(FAIL\|ERROR\)' tests/*/*.log 2>/dev/null | head -200 || true
 	echo "${pass:-0} passed, $(( ${fail:-0} + ${err:-0} )) failed"
+	[ "$status" -eq 0 ] || [ $(( ${fail:-0} + ${err:-0} )) -gt 0 ] ||
+		echo "make check failed outside the test programs (e.g. check-headers): see above"
+else
+	echo "0 passed, 0 failed: no test ran (the build failed, see above)"
 fi
 exit "$status"

@@ -22,9 +22,9 @@ struct clock_ops {
 
 struct clock {
 	const struct clock_ops *ops;
-	struct event_base *base;	/* libevent clock */
-	int64_t virtual_now;		/* virtual clock */
-	uint64_t virtual_seq;		/* arming order, for stable ties */
+	struct event_base *base;	  /* libevent clock */
+	int64_t virtual_now;		  /* virtual clock */
+	uint64_t virtual_seq;		  /* arming order, for stable ties */
 	struct clock_timer *virtual_list; /* armed and idle virtual timers */
 };
 
@@ -33,11 +33,11 @@ struct clock_timer {
 	clock_cb cb;
 	void *arg;
 	bool armed;
-	bool firing;	     /* inside its own callback */
-	bool free_pending;   /* freed from inside its own callback */
-	struct event *ev;    /* libevent clock */
-	int64_t deadline;    /* virtual clock */
-	uint64_t seq;	     /* virtual clock */
+	bool firing;		  /* inside its own callback */
+	bool free_pending;	  /* freed from inside its own callback */
+	struct event *ev;	  /* libevent clock */
+	int64_t deadline;	  /* virtual clock */
+	uint64_t seq;		  /* virtual clock */
 	struct clock_timer *next; /* virtual clock: all timers of the clock */
 };
 
@@ -54,6 +54,7 @@ static void clock_virtual_stop(struct clock_timer *t);
 static void clock_virtual_fini(struct clock_timer *t);
 static void clock_timer_fire(struct clock_timer *t);
 static struct clock_timer *clock_virtual_next_due(struct clock *clk, int64_t limit);
+static int64_t clock_virtual_after(const struct clock *clk, int64_t ms);
 
 static const struct clock_ops clock_libevent_ops = {
 	.now_ms = clock_libevent_now,
@@ -235,10 +236,16 @@ static int clock_virtual_init(struct clock_timer *t)
 	return 0;
 }
 
+/* now + ms (ms >= 0), saturated at INT64_MAX instead of overflowing. */
+static int64_t clock_virtual_after(const struct clock *clk, int64_t ms)
+{
+	return clk->virtual_now > INT64_MAX - ms ? INT64_MAX : clk->virtual_now + ms;
+}
+
 /* Arm a virtual timer at now + delay. */
 static void clock_virtual_start(struct clock_timer *t, int64_t delay_ms)
 {
-	t->deadline = t->clk->virtual_now + delay_ms;
+	t->deadline = clock_virtual_after(t->clk, delay_ms);
 	t->seq = ++t->clk->virtual_seq;
 }
 
@@ -277,7 +284,7 @@ static struct clock_timer *clock_virtual_next_due(struct clock *clk, int64_t lim
 /* Move virtual time forward by ms, firing due timers in deadline order. */
 unsigned clock_virtual_advance(struct clock *clk, int64_t ms)
 {
-	int64_t target = clk->virtual_now + (ms > 0 ? ms : 0);
+	int64_t target = clock_virtual_after(clk, ms > 0 ? ms : 0);
 	struct clock_timer *t;
 	unsigned fired = 0;
 

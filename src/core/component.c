@@ -52,9 +52,9 @@ static bool component_desc_depends_at(const struct component_desc *const *descs,
 				      const char *a, const char *b, int depth);
 
 static const char *const component_state_names[] = {
-	[COMPONENT_RUNNING] = "running",   [COMPONENT_DRAINING] = "draining",
-	[COMPONENT_DRAINED] = "drained",   [COMPONENT_CLOSING] = "closing",
-	[COMPONENT_CLOSED] = "closed",	   [COMPONENT_ABORTING] = "aborting",
+	[COMPONENT_RUNNING] = "running", [COMPONENT_DRAINING] = "draining",
+	[COMPONENT_DRAINED] = "drained", [COMPONENT_CLOSING] = "closing",
+	[COMPONENT_CLOSED] = "closed",	 [COMPONENT_ABORTING] = "aborting",
 	[COMPONENT_ABORTED] = "aborted",
 };
 
@@ -158,15 +158,14 @@ static bool component_desc_depends_at(const struct component_desc *const *descs,
 	if (d == NULL || d->depends == NULL || depth > COMPONENT_MAX_DEPTH)
 		return false;
 	for (const char *const *dep = d->depends; *dep != NULL; dep++)
-		if (strcmp(*dep, b) == 0 ||
-		    component_desc_depends_at(descs, n, *dep, b, depth + 1))
+		if (strcmp(*dep, b) == 0 || component_desc_depends_at(descs, n, *dep, b, depth + 1))
 			return true;
 	return false;
 }
 
 /* Whether a depends on b (transitively) according to descs[0..n). */
-bool component_desc_depends_on(const struct component_desc *const *descs, size_t n,
-			       const char *a, const char *b)
+bool component_desc_depends_on(const struct component_desc *const *descs, size_t n, const char *a,
+			       const char *b)
 {
 	return component_desc_depends_at(descs, n, a, b, 0);
 }
@@ -329,7 +328,8 @@ int component_close(struct component *c, component_done_fn done, void *arg)
 		component_complete(c, COMPONENT_OP_CLOSE);
 		return 0;
 	}
-	component_cancel(c, COMPONENT_OP_DRAIN);
+	if (was == COMPONENT_DRAINING)
+		component_cancel(c, COMPONENT_OP_DRAIN); /* a finished drain is still delivered */
 	component_set_state(c, COMPONENT_CLOSING);
 	if (c->ops->close == NULL)
 		component_complete(c, COMPONENT_OP_CLOSE);

@@ -8,6 +8,7 @@
  *
  *     running -> draining -> drained -> closing -> closed
  *     any live state -> aborting -> aborted (-> closing -> closed)
+ *     running or draining -> closing (close without a drain first)
  *
  * log every transition with the component's name, and deliver completions
  * on the next loop turn (never inside the caller's own call), so a caller
@@ -17,7 +18,9 @@
  * call component_complete(c, op) once the work is really done (for abort:
  * nothing of the component runs any more). A NULL operation completes at
  * once. abort supersedes a pending drain or close: their completion is
- * then dropped, and only the abort completion is delivered.
+ * then dropped, and only the abort completion is delivered. close likewise
+ * supersedes a drain still in progress; a drain that finished before the
+ * close is still delivered.
  */
 #ifndef KC_COMPONENT_H
 #define KC_COMPONENT_H
@@ -143,7 +146,7 @@ const struct component_desc *component_desc_find(const struct component_desc *co
 						 size_t n, const char *name);
 
 /* Whether a depends on b (transitively) according to descs[0..n). */
-bool component_desc_depends_on(const struct component_desc *const *descs, size_t n,
-			       const char *a, const char *b);
+bool component_desc_depends_on(const struct component_desc *const *descs, size_t n, const char *a,
+			       const char *b);
 
 #endif /* KC_COMPONENT_H */

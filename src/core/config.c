@@ -8,6 +8,7 @@
 #include "core/ydoc.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -17,10 +18,13 @@ static int config_set_entry(struct config *cfg, const struct config_entry *e, co
 			    const char *origin, unsigned line, unsigned col, struct diag *d);
 static int config_set_list(struct config_list *l, const char *text);
 static void config_list_free(struct config_list *l);
+static void config_str_free(const struct config_entry *e, char **p);
 static int config_list_push(struct config_list *l, const char *s, size_t len);
 static size_t config_load_value(struct config *cfg, const struct config_entry *e,
 				yaml_document_t *doc, yaml_node_t *v, const char *file,
 				struct diag *d);
+static size_t config_load_pair(struct config *cfg, yaml_document_t *doc, yaml_node_pair_t *p,
+			       const char *path, const yaml_node_t **seen, struct diag *d);
 static const char *config_type_name(const struct config_entry *e);
 static void *config_field(struct config *cfg, const struct config_entry *e);
 static int config_parse_int(int64_t *out, const struct config_entry *e, const char *text,
@@ -37,12 +41,12 @@ static const char *const config_formats[] = {"auto", "json", "text", NULL};
 
 /* The schema: one row per setting; keep doc/configuration.md generated from it. */
 static const struct config_entry config_table[] = {
-	{"log_level", CONFIG_ENUM, CFG(log_level), "info", 0, 0, "LOG_LEVEL", config_levels,
-	 false, "lowest severity logged"},
+	{"log_level", CONFIG_ENUM, CFG(log_level), "info", 0, 0, "LOG_LEVEL", config_levels, false,
+	 "lowest severity logged"},
 	{"log_format", CONFIG_ENUM, CFG(log_format), "auto", 0, 0, "LOG_FORMAT", config_formats,
 	 false, "log line format; auto = text on a terminal, JSON otherwise"},
-	{"listen_addr", CONFIG_STR, CFG(listen_addr), "0.0.0.0", 0, 0, "LISTEN_ADDR", NULL,
-	 false, "address the HTTP server (probes, metrics) listens on"},
+	{"listen_addr", CONFIG_STR, CFG(listen_addr), "0.0.0.0", 0, 0, "LISTEN_ADDR", NULL, false,
+	 "address the HTTP server (probes, metrics) listens on"},
 	{"port", CONFIG_INT, CFG(port), "8080", 0, 65535, "PORT", NULL, false,
 	 "HTTP port; 0 picks a free port and logs it"},
 	{"plan", CONFIG_STR, CFG(plan), "", 0, 0, "SHUTDOWN_PLAN", NULL, false,
@@ -57,15 +61,14 @@ static const struct config_entry config_table[] = {
 	 "DB_QUERY_TIMEOUT_MS", NULL, false, "a query running longer is cancelled"},
 	{"master_key_path", CONFIG_STR, CFG(master_key_path), "", 0, 0, "MASTER_KEY_PATH", NULL,
 	 false, "file holding the 256-bit master key that seals users' secret keys"},
-	{"bunker_relays", CONFIG_LIST, CFG(bunker_relays), "", 0, 0, "BUNKER_RELAYS", NULL,
-	 false, "relay URLs (ws:// or wss://) the signer listens and answers on"},
+	{"bunker_relays", CONFIG_LIST, CFG(bunker_relays), "", 0, 0, "BUNKER_RELAYS", NULL, false,
+	 "relay URLs (ws:// or wss://) the signer listens and answers on"},
 	{"http_max_body_bytes", CONFIG_INT, CFG(http_max_body_bytes), "65536", 1024, 16777216,
 	 "HTTP_MAX_BODY_BYTES", NULL, false, "largest HTTP request body accepted"},
 	{"http_timeout_ms", CONFIG_INT, CFG(http_timeout_ms), "10000", 100, 3600000,
 	 "HTTP_TIMEOUT_MS", NULL, false, "HTTP read/write timeout per connection"},
-	{"relay_publish_timeout_ms", CONFIG_INT, CFG(relay_publish_timeout_ms), "5000", 100,
-	 600000, "RELAY_PUBLISH_TIMEOUT_MS", NULL, false,
-	 "how long a publish waits for the relays' OK"},
+	{"relay_publish_timeout_ms", CONFIG_INT, CFG(relay_publish_timeout_ms), "5000", 100, 600000,
+	 "RELAY_PUBLISH_TIMEOUT_MS", NULL, false, "how long a publish waits for the relays' OK"},
 };
 
 #define CONFIG_N (sizeof(config_table) / sizeof(config_table[0]))
@@ -105,11 +108,18 @@ void config_free(struct config *cfg)
 		void *f = config_field(cfg, &config_table[i]);
 		if (config_table[i].type == CONFIG_LIST)
 			config_list_free(f);
-		else if (config_table[i].type != CONFIG_INT) {
-			free(*(char **)f);
-			*(char **)f = NULL;
-		}
+		else if (config_table[i].type != CONFIG_INT)
+			config_str_free(&config_table[i], f);
 	}
+}
+
+/* Free a string setting, wiping it first if the entry is a secret; *p is NULL after. */
+static void config_str_free(const struct config_entry *e, char **p)
+{
+	if (*p != NULL && e->secret)
+		OPENSSL_cleanse(*p, strlen(*p));
+	free(*p);
+	*p = NULL;
 }
 
 /* The schema row of name (underscores or dashes), or NULL. */
@@ -203,7 +213,7 @@ static int config_set_entry(struct config *cfg, const struct config_entry *e, co
 		diag_add(d, DIAG_ERROR, origin, line, col, "%s: out of memory", e->name);
 		return -1;
 	}
-	free(*(char **)f);
+	config_str_free(e, f);
 	*(char **)f = copy;
 	return 0;
 }
@@ -278,22 +288,51 @@ static size_t config_load_value(struct config *cfg, const struct config_entry *e
 					 ydoc_type_name(item));
 				return 1;
 			}
-			if (config_list_push(l, s, strlen(s)) != 0)
+			if (config_list_push(l, s, strlen(s)) != 0) {
+				diag_add(d, DIAG_ERROR, file, ydoc_line(item), ydoc_col(item),
+					 "%s: out of memory", e->name);
 				return 1;
+			}
 		}
 		return 0;
 	}
 	if (ydoc_scalar(v) == NULL) {
-		diag_add(d, DIAG_ERROR, file, ydoc_line(v), ydoc_col(v), "%s: expected %s, not a %s",
-			 e->name, config_type_name(e), ydoc_type_name(v));
+		diag_add(d, DIAG_ERROR, file, ydoc_line(v), ydoc_col(v),
+			 "%s: expected %s, not a %s", e->name, config_type_name(e),
+			 ydoc_type_name(v));
 		return 1;
 	}
 	return config_set_entry(cfg, e, ydoc_scalar(v), file, ydoc_line(v), ydoc_col(v), d) != 0;
 }
 
+/* Apply one "key: value" pair of a config file; seen[] catches repeats. Returns errors. */
+static size_t config_load_pair(struct config *cfg, yaml_document_t *doc, yaml_node_pair_t *p,
+			       const char *path, const yaml_node_t **seen, struct diag *d)
+{
+	yaml_node_t *k = yaml_document_get_node(doc, p->key);
+	yaml_node_t *v = yaml_document_get_node(doc, p->value);
+	const struct config_entry *e = ydoc_scalar(k) ? config_find(ydoc_scalar(k)) : NULL;
+	size_t i;
+
+	if (e == NULL) {
+		diag_add(d, DIAG_ERROR, path, ydoc_line(k), ydoc_col(k), "unknown setting '%s'",
+			 ydoc_scalar(k) ? ydoc_scalar(k) : "?");
+		return 1;
+	}
+	i = (size_t)(e - config_table);
+	if (seen[i] != NULL) {
+		diag_add(d, DIAG_ERROR, path, ydoc_line(k), ydoc_col(k),
+			 "%s: set twice (first at line %u)", e->name, ydoc_line(seen[i]));
+		return 1;
+	}
+	seen[i] = k;
+	return config_load_value(cfg, e, doc, v, path, d);
+}
+
 /* Apply a YAML file; findings go to d. Returns the number of errors. */
 size_t config_load_file(struct config *cfg, const char *path, struct diag *d)
 {
+	const yaml_node_t *seen[CONFIG_N] = {0};
 	struct ydoc_file yf;
 	yaml_node_t *root;
 	size_t errors = 0;
@@ -307,19 +346,14 @@ size_t config_load_file(struct config *cfg, const char *path, struct diag *d)
 		ydoc_free(&yf);
 		return 1;
 	}
-	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-	     p < root->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(&yf.docs[0], p->key);
-		yaml_node_t *v = yaml_document_get_node(&yf.docs[0], p->value);
-		const struct config_entry *e = ydoc_scalar(k) ? config_find(ydoc_scalar(k)) : NULL;
-		if (e == NULL) {
-			diag_add(d, DIAG_ERROR, path, ydoc_line(k), ydoc_col(k),
-				 "unknown setting '%s'", ydoc_scalar(k) ? ydoc_scalar(k) : "?");
-			errors++;
-			continue;
-		}
-		errors += config_load_value(cfg, e, &yf.docs[0], v, path, d);
+	if (yf.n > 1 && ydoc_root(&yf.docs[1]) != NULL) {
+		diag_add(d, DIAG_ERROR, path, ydoc_line(ydoc_root(&yf.docs[1])),
+			 ydoc_col(ydoc_root(&yf.docs[1])), "a config file holds one YAML document");
+		errors++;
 	}
+	for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+	     p++)
+		errors += config_load_pair(cfg, &yf.docs[0], p, path, seen, d);
 	ydoc_free(&yf);
 	return errors;
 }
@@ -405,8 +439,8 @@ void config_print_markdown(FILE *out)
 		config_print_flag(out, e->name);
 		fprintf(out, "` | `%s` | ", e->env ? e->env : "-");
 		config_print_range(out, e, " \\| ");
-		fprintf(out, " | %s%s%s | %s%s |\n", *e->def ? "`" : "", *e->def ? e->def : "(empty)",
-			*e->def ? "`" : "", e->help,
+		fprintf(out, " | %s%s%s | %s%s |\n", *e->def ? "`" : "",
+			*e->def ? e->def : "(empty)", *e->def ? "`" : "", e->help,
 			e->secret ? " (secret: never logged or shown)" : "");
 	}
 }

@@ -10,11 +10,21 @@
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A text line under construction; on overflow it is cut and marked. */
+struct log_line {
+	char buf[4096];
+	size_t off;	/* bytes used, NUL excluded */
+	bool truncated; /* something did not fit */
+};
+
+#define LOG_REDACTED "[redacted]"
 
 static void log_timestamp(char *buf, size_t len);
 static void log_write_json(enum log_level level, const char *component, const char *msg,
@@ -22,7 +32,11 @@ static void log_write_json(enum log_level level, const char *component, const ch
 static void log_write_text(enum log_level level, const char *component, const char *msg,
 			   const struct log_field *fields, size_t nfields);
 static cJSON *log_field_json(const struct log_field *f);
-static size_t log_text_field(char *buf, size_t len, size_t off, const struct log_field *f);
+static void log_text_field(struct log_line *l, const struct log_field *f);
+static void log_line_printf(struct log_line *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static bool log_text_needs_quotes(const char *s);
+static void log_line_escaped(struct log_line *l, const char *s, bool quoted);
 
 static enum log_level log_min_level = LOG_LEVEL_INFO;
 static enum log_format log_out_format = LOG_FORMAT_AUTO;
@@ -112,6 +126,8 @@ void log_emit(enum log_level level, const char *component, const char *msg,
 		log_hook(log_hook_arg, level, component, msg, fields, nfields);
 		return;
 	}
+	if (log_out_format == LOG_FORMAT_AUTO) /* not configured yet: decide now */
+		log_out_format = isatty(STDERR_FILENO) ? LOG_FORMAT_TEXT : LOG_FORMAT_JSON;
 	if (log_out_format == LOG_FORMAT_TEXT)
 		log_write_text(level, component, msg, fields, nfields);
 	else
@@ -126,9 +142,8 @@ static void log_timestamp(char *buf, size_t len)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 ts.tv_nsec / 1000000L);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
 }
 
 /* Build the cJSON value of one field; NULL on allocation failure. */
@@ -145,6 +160,8 @@ static cJSON *log_field_json(const struct log_field *f)
 		return cJSON_CreateBool(f->v.b);
 	case LOG_FIELD_DBL:
 		return cJSON_CreateNumber(f->v.d);
+	case LOG_FIELD_SECRET:
+		return cJSON_CreateString(LOG_REDACTED);
 	case LOG_FIELD_NONE:
 		break;
 	}
@@ -183,38 +200,88 @@ fail:
 	fprintf(stderr, "{\"level\":\"error\",\"msg\":\"log: out of memory\"}\n");
 }
 
-/* Append one "key=value" pair of a text line; values with spaces are quoted. */
-static size_t log_text_field(char *buf, size_t len, size_t off, const struct log_field *f)
+/* Append formatted text to a text line; past the end it only marks truncation. */
+static void log_line_printf(struct log_line *l, const char *fmt, ...)
 {
-	int n = 0;
+	size_t room = sizeof(l->buf) - l->off;
+	va_list ap;
+	int n;
 
-	if (off >= len)
-		return off;
+	if (l->truncated)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->off, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room) {
+		l->truncated = true;
+		l->off = sizeof(l->buf) - 1;
+		return;
+	}
+	l->off += (size_t)n;
+}
+
+/* Whether s needs quotes in a text line (empty, blanks, quotes, '=', controls). */
+static bool log_text_needs_quotes(const char *s)
+{
+	if (s[0] == '\0')
+		return true;
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
+			return true;
+	return false;
+}
+
+/* Append s with control characters escaped (and '"', '\' too when quoted). */
+static void log_line_escaped(struct log_line *l, const char *s, bool quoted)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0' && !l->truncated; p++) {
+		if (*p == '\n')
+			log_line_printf(l, "\\n");
+		else if (*p == '\t')
+			log_line_printf(l, "\\t");
+		else if (*p < ' ' || *p == 0x7f)
+			log_line_printf(l, "\\x%02x", *p);
+		else if (quoted && (*p == '"' || *p == '\\'))
+			log_line_printf(l, "\\%c", *p);
+		else
+			log_line_printf(l, "%c", *p);
+	}
+}
+
+/* Append one " key=value" pair of a text line; odd strings are quoted and escaped. */
+static void log_text_field(struct log_line *l, const struct log_field *f)
+{
+	log_line_printf(l, " %s=", f->key);
 	switch (f->type) {
 	case LOG_FIELD_STR:
-		if (f->v.s == NULL)
-			n = snprintf(buf + off, len - off, " %s=null", f->key);
-		else if (strpbrk(f->v.s, " \t\"=") != NULL || f->v.s[0] == '\0')
-			n = snprintf(buf + off, len - off, " %s=\"%s\"", f->key, f->v.s);
-		else
-			n = snprintf(buf + off, len - off, " %s=%s", f->key, f->v.s);
+		if (f->v.s == NULL) {
+			log_line_printf(l, "null");
+		} else if (log_text_needs_quotes(f->v.s)) {
+			log_line_printf(l, "\"");
+			log_line_escaped(l, f->v.s, true);
+			log_line_printf(l, "\"");
+		} else {
+			log_line_printf(l, "%s", f->v.s);
+		}
 		break;
 	case LOG_FIELD_INT:
-		n = snprintf(buf + off, len - off, " %s=%" PRId64, f->key, f->v.i);
+		log_line_printf(l, "%" PRId64, f->v.i);
 		break;
 	case LOG_FIELD_UINT:
-		n = snprintf(buf + off, len - off, " %s=%" PRIu64, f->key, f->v.u);
+		log_line_printf(l, "%" PRIu64, f->v.u);
 		break;
 	case LOG_FIELD_BOOL:
-		n = snprintf(buf + off, len - off, " %s=%s", f->key, f->v.b ? "true" : "false");
+		log_line_printf(l, "%s", f->v.b ? "true" : "false");
 		break;
 	case LOG_FIELD_DBL:
-		n = snprintf(buf + off, len - off, " %s=%g", f->key, f->v.d);
+		log_line_printf(l, "%g", f->v.d);
+		break;
+	case LOG_FIELD_SECRET:
+		log_line_printf(l, "%s", LOG_REDACTED);
 		break;
 	case LOG_FIELD_NONE:
 		break;
 	}
-	return n < 0 ? off : off + (size_t)n;
 }
 
 /* Write one event as a readable line: time LEVEL component: msg k=v ... */
@@ -222,17 +289,15 @@ static void log_write_text(enum log_level level, const char *component, const ch
 			   const struct log_field *fields, size_t nfields)
 {
 	char ts[40];
-	char line[4096];
-	size_t off;
-	int n;
+	struct log_line l = {.off = 0};
 
 	log_timestamp(ts, sizeof(ts));
-	n = snprintf(line, sizeof(line), "%s %-5s %s: %s", ts, log_level_name(level),
-		     component != NULL ? component : "keycastd", msg);
-	off = n < 0 ? 0 : (size_t)n;
+	log_line_printf(&l, "%s %-5s %s: ", ts, log_level_name(level),
+			component != NULL ? component : "keycastd");
+	log_line_escaped(&l, msg, false);
 	for (size_t i = 0; i < nfields; i++)
-		off = log_text_field(line, sizeof(line), off, &fields[i]);
-	if (off >= sizeof(line))
-		memcpy(line + sizeof(line) - 5, "...", 4); /* truncated: say so */
-	fprintf(stderr, "%s\n", line);
+		log_text_field(&l, &fields[i]);
+	if (l.truncated)
+		memcpy(l.buf + sizeof(l.buf) - 4, "...", 4); /* say so */
+	fprintf(stderr, "%s\n", l.buf);
 }

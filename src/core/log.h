@@ -5,9 +5,11 @@
  * output is JSON lines (time, level, msg, component, fields...) or readable
  * text; the fields are never formatted by the caller, so nothing can break
  * the JSON. A field is built with one of the log_* constructors below, each
- * of which takes a plain scalar or C string: key material lives in struct
- * types (see nostr/keys.h, core/secret.h) that no constructor accepts, so a
- * secret cannot be logged by accident — passing one is a compile error.
+ * of which takes a plain scalar or C string: key material and secret
+ * strings live in struct types (nostr/keys.h, core/secret.h) that no
+ * constructor accepts, so a secret cannot be logged by accident — passing
+ * one is a compile error. log_secret() is the one constructor that takes a
+ * struct secret, and it prints "[redacted]", never the text.
  *
  *   log_info("plan", "phase started", log_str("phase", name),
  *            log_ms("budget_ms", budget));
@@ -36,12 +38,13 @@ enum log_format {
 
 /* Type tag of one field. */
 enum log_field_type {
-	LOG_FIELD_NONE, /* sentinel, never printed */
-	LOG_FIELD_STR,	/* UTF-8 string (NULL prints as null) */
-	LOG_FIELD_INT,	/* signed 64-bit integer */
-	LOG_FIELD_UINT, /* unsigned 64-bit integer */
-	LOG_FIELD_BOOL, /* true / false */
-	LOG_FIELD_DBL,	/* floating point */
+	LOG_FIELD_NONE,	  /* sentinel, never printed */
+	LOG_FIELD_STR,	  /* UTF-8 string (NULL prints as null) */
+	LOG_FIELD_INT,	  /* signed 64-bit integer */
+	LOG_FIELD_UINT,	  /* unsigned 64-bit integer */
+	LOG_FIELD_BOOL,	  /* true / false */
+	LOG_FIELD_DBL,	  /* floating point */
+	LOG_FIELD_SECRET, /* a struct secret: printed as "[redacted]" */
 };
 
 /* One key/value pair of an event. */
@@ -58,8 +61,8 @@ struct log_field {
 };
 
 /* Receives every event at or above the level (tests capture with it). */
-typedef void (*log_hook_fn)(void *arg, enum log_level level, const char *component,
-			    const char *msg, const struct log_field *fields, size_t nfields);
+typedef void (*log_hook_fn)(void *arg, enum log_level level, const char *component, const char *msg,
+			    const struct log_field *fields, size_t nfields);
 
 /* A string field. */
 static inline struct log_field log_str(const char *key, const char *value)
@@ -97,6 +100,15 @@ static inline struct log_field log_dbl(const char *key, double value)
 	return (struct log_field){.key = key, .type = LOG_FIELD_DBL, .v.d = value};
 }
 
+struct secret;
+
+/* A secret's field: says that it is there, never what it is. */
+static inline struct log_field log_secret(const char *key, const struct secret *value)
+{
+	(void)value;
+	return (struct log_field){.key = key, .type = LOG_FIELD_SECRET};
+}
+
 /* Set the threshold and the format; AUTO picks by isatty(stderr). */
 void log_configure(enum log_level level, enum log_format format);
 
@@ -119,18 +131,18 @@ const char *log_level_name(enum log_level level);
 void log_emit(enum log_level level, const char *component, const char *msg,
 	      const struct log_field *fields, size_t nfields);
 
-#define LOG_FIELDS_(...) ((const struct log_field[]){{.key = NULL}, ##__VA_ARGS__})
+#define LOG_FIELDS_(...)  ((const struct log_field[]){{.key = NULL}, ##__VA_ARGS__})
 #define LOG_NFIELDS_(...) (sizeof(LOG_FIELDS_(__VA_ARGS__)) / sizeof(struct log_field))
-#define log_at(level, component, msg, ...)                                                      \
+#define log_at(level, component, msg, ...)                                                         \
 	log_emit((level), (component), (msg), LOG_FIELDS_(__VA_ARGS__), LOG_NFIELDS_(__VA_ARGS__))
 
-#define log_debug(component, ...)                                                               \
-	do {                                                                                    \
-		if (log_threshold() <= LOG_LEVEL_DEBUG)                                         \
-			log_at(LOG_LEVEL_DEBUG, (component), __VA_ARGS__);                      \
+#define log_debug(component, ...)                                                                  \
+	do {                                                                                       \
+		if (log_threshold() <= LOG_LEVEL_DEBUG)                                            \
+			log_at(LOG_LEVEL_DEBUG, (component), __VA_ARGS__);                         \
 	} while (0)
-#define log_info(component, ...) log_at(LOG_LEVEL_INFO, (component), __VA_ARGS__)
-#define log_warn(component, ...) log_at(LOG_LEVEL_WARN, (component), __VA_ARGS__)
+#define log_info(component, ...)  log_at(LOG_LEVEL_INFO, (component), __VA_ARGS__)
+#define log_warn(component, ...)  log_at(LOG_LEVEL_WARN, (component), __VA_ARGS__)
 #define log_error(component, ...) log_at(LOG_LEVEL_ERROR, (component), __VA_ARGS__)
 
 #endif /* KC_LOG_H */

@@ -50,6 +50,7 @@ static size_t settings_apply_flags(struct config *cfg, int argc, char **argv, in
 	for (int i = first; i < argc; i++) {
 		char name[64];
 		const char *arg = argv[i], *eq, *value;
+		size_t len;
 
 		if (settings_is_extra(arg, extra))
 			continue;
@@ -59,10 +60,17 @@ static size_t settings_apply_flags(struct config *cfg, int argc, char **argv, in
 			continue;
 		}
 		eq = strchr(arg, '=');
-		snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - arg - 2) : (int)strlen(arg + 2),
-			 arg + 2);
+		len = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+		if (len >= sizeof(name)) {
+			diag_add(d, DIAG_ERROR, arg, 0, 0, "unknown option");
+			errors++;
+			continue;
+		}
+		memcpy(name, arg + 2, len);
+		name[len] = '\0';
 		if (eq == NULL && i + 1 >= argc) {
-			diag_add(d, DIAG_ERROR, arg, 0, 0, "needs a value");
+			if (strcmp(name, "config") != 0) /* settings_find_config reported it */
+				diag_add(d, DIAG_ERROR, arg, 0, 0, "needs a value");
 			errors++;
 			continue;
 		}
@@ -75,8 +83,8 @@ static size_t settings_apply_flags(struct config *cfg, int argc, char **argv, in
 }
 
 /* Build cfg from defaults, file, env and flags; -1 if any error. */
-int settings_load(struct config *cfg, int argc, char **argv, int first,
-		  const char *const *extra, struct diag *d)
+int settings_load(struct config *cfg, int argc, char **argv, int first, const char *const *extra,
+		  struct diag *d)
 {
 	struct env env;
 	const char *file;

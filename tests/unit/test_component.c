@@ -13,6 +13,7 @@
 #include "core/component.h"
 #include "core/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,6 +211,76 @@ static void test_illegal(void **state)
 	assert_false(component_ready(c, NULL));
 }
 
+/* What the transition hook saw. */
+struct transitions {
+	char lines[8][64];
+	int n;
+};
+
+/* Log hook: record "component from->to" of each state change. */
+static void record_transition(void *arg, enum log_level l, const char *comp, const char *msg,
+			      const struct log_field *f, size_t n)
+{
+	struct transitions *t = arg;
+
+	(void)l;
+	if (strcmp(msg, "component state changed") != 0 || n < 2 || t->n >= 8)
+		return;
+	snprintf(t->lines[t->n++], sizeof(t->lines[0]), "%s %s->%s", comp, f[0].v.s, f[1].v.s);
+}
+
+/* The full legal path; each transition is logged under the component's name. */
+static void test_transitions_logged(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake f = {0};
+	struct done_log dl = {0};
+	struct transitions tr = {0};
+	struct component *c = component_register(fx->reg, &desc_signer, &fake_ops, &f);
+
+	log_set_hook(record_transition, &tr);
+	assert_int_equal(component_stop_accepting(c), 0);
+	assert_int_equal(component_stop_accepting(c), 0); /* idempotent, no new line */
+	assert_int_equal(component_drain(c, on_done, &dl), 0);
+	component_complete(c, COMPONENT_OP_DRAIN);
+	assert_int_equal(component_close(c, on_done, &dl), 0);
+	component_complete(c, COMPONENT_OP_CLOSE);
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(component_abort(c, on_done, &dl), 0); /* closed: nothing to abort */
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(tr.n, 4);
+	assert_string_equal(tr.lines[0], "relay-signer running->draining");
+	assert_string_equal(tr.lines[1], "relay-signer draining->drained");
+	assert_string_equal(tr.lines[2], "relay-signer drained->closing");
+	assert_string_equal(tr.lines[3], "relay-signer closing->closed");
+	assert_int_equal(dl.count[COMPONENT_OP_DRAIN], 1);
+	assert_int_equal(dl.count[COMPONENT_OP_CLOSE], 1);
+	assert_int_equal(dl.count[COMPONENT_OP_ABORT], 1);
+	assert_int_equal(f.stops, 1);
+	assert_int_equal(f.aborts, 0);
+}
+
+/* Abort from running is legal and logged; a second abort while aborting is not. */
+static void test_abort_from_running(void **state)
+{
+	struct fixture *fx = *state;
+	struct fake f = {0};
+	struct done_log dl = {0};
+	struct transitions tr = {0};
+	struct component *c = component_register(fx->reg, &desc_http, &null_ops, &f);
+
+	log_set_hook(record_transition, &tr);
+	assert_int_equal(component_abort(c, on_done, &dl), 0);
+	assert_int_equal(component_abort(c, on_done, &dl), -1); /* one outstanding */
+	clock_virtual_run_due(fx->clk);
+	assert_int_equal(component_state(c), COMPONENT_ABORTED);
+	assert_int_equal(component_stop_accepting(c), -1);
+	assert_int_equal(dl.count[COMPONENT_OP_ABORT], 1);
+	assert_int_equal(tr.n, 2);
+	assert_string_equal(tr.lines[0], "http running->aborting");
+	assert_string_equal(tr.lines[1], "http aborting->aborted");
+}
+
 /* Names are unique; dependencies are transitive. */
 static void test_registry(void **state)
 {
@@ -234,6 +305,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_supersedes_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_illegal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transitions_logged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_from_running, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("component", tests, NULL, NULL);
 }

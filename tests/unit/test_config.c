@@ -48,8 +48,9 @@ static void test_file_ok(void **state)
 {
 	struct config cfg;
 	struct diag d = {0};
-	char *path = write_temp("port: 9000\nlog_level: debug\n"
-				"bunker_relays:\n  - ws://127.0.0.1:7777\n  - wss://relay.example\n");
+	char *path =
+		write_temp("port: 9000\nlog_level: debug\n"
+			   "bunker_relays:\n  - ws://127.0.0.1:7777\n  - wss://relay.example\n");
 
 	(void)state;
 	assert_int_equal(config_init(&cfg), 0);
@@ -85,6 +86,29 @@ static void test_file_errors(void **state)
 	assert_int_equal(d.items[3].line, 4);
 	assert_int_equal(d.items[3].col, 15);
 	assert_int_equal(cfg.port, 8080); /* left at the default */
+	unlink(path);
+	free(path);
+	diag_clear(&d);
+	config_free(&cfg);
+}
+
+/* A setting given twice, or a second document, is an error, not a silent drop. */
+static void test_file_duplicate(void **state)
+{
+	struct config cfg;
+	struct diag d = {0};
+	char *path = write_temp("port: 9000\nlog_level: warn\nport: 9001\n---\nport: 1\n");
+
+	(void)state;
+	assert_int_equal(config_init(&cfg), 0);
+	assert_int_equal(config_load_file(&cfg, path, &d), 2);
+	assert_int_equal(d.n, 2);
+	assert_int_equal(d.items[0].line, 5);
+	assert_non_null(strstr(d.items[0].message, "one YAML document"));
+	assert_int_equal(d.items[1].line, 3);
+	assert_int_equal(d.items[1].col, 1);
+	assert_non_null(strstr(d.items[1].message, "port: set twice (first at line 1)"));
+	assert_int_equal(cfg.port, 9000);
 	unlink(path);
 	free(path);
 	diag_clear(&d);
@@ -145,9 +169,8 @@ static void test_set_and_show(void **state)
 	(void)state;
 	assert_int_equal(config_init(&cfg), 0);
 	assert_int_equal(config_set(&cfg, "db-pool-size", "4", "--db-pool-size", 0, 0, &d), 0);
-	assert_int_equal(config_set(&cfg, "database_url", "postgres://u:hunter2@h/db", "x", 0, 0,
-				    &d),
-			 0);
+	assert_int_equal(
+		config_set(&cfg, "database_url", "postgres://u:hunter2@h/db", "x", 0, 0, &d), 0);
 	assert_int_equal(config_set(&cfg, "nope", "1", "--nope", 0, 0, &d), -1);
 	assert_int_equal(cfg.db_pool_size, 4);
 	config_print(&cfg, out);
@@ -162,9 +185,10 @@ static void test_set_and_show(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),   cmocka_unit_test(test_file_ok),
-		cmocka_unit_test(test_file_errors), cmocka_unit_test(test_file_syntax),
-		cmocka_unit_test(test_env),	   cmocka_unit_test(test_set_and_show),
+		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_file_ok),
+		cmocka_unit_test(test_file_errors),    cmocka_unit_test(test_file_syntax),
+		cmocka_unit_test(test_file_duplicate), cmocka_unit_test(test_env),
+		cmocka_unit_test(test_set_and_show),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

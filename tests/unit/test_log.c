@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "core/log.h"
+#include "core/secret.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -96,6 +97,56 @@ static void test_text_line(void **state)
 	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
 }
 
+/* Emit an event whose strings hold newlines and quotes, as text. */
+static void emit_text_odd(void)
+{
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	log_warn("db", "query failed\n", log_str("error", "ERROR:  relation \"x\"\nLINE 1"),
+		 log_str("tab", "a\tb"));
+}
+
+/* A text event stays on one line: controls and quotes are escaped. */
+static void test_text_escapes(void **state)
+{
+	char *out = capture_stderr(emit_text_odd);
+
+	(void)state;
+	assert_non_null(strchr(out, '\n'));
+	assert_string_equal(strchr(out, '\n'), "\n"); /* the only newline ends the line */
+	assert_non_null(
+		strstr(out, "db: query failed\\n error=\"ERROR:  relation \\\"x\\\"\\nLINE 1\""));
+	assert_non_null(strstr(out, "tab=\"a\\tb\""));
+	free(out);
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+}
+
+/* Emit a secret's field in both formats. */
+static void emit_secret(void)
+{
+	struct secret s = {0};
+
+	if (secret_set(&s, "hunter2", 7) != 0)
+		return;
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+	log_info("authz", "connect", log_secret("secret", &s));
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	log_info("authz", "connect", log_secret("secret", &s));
+	secret_wipe(&s);
+}
+
+/* A struct secret is printed as "[redacted]" in JSON and text alike. */
+static void test_secret_redacted(void **state)
+{
+	char *out = capture_stderr(emit_secret);
+
+	(void)state;
+	assert_null(strstr(out, "hunter2"));
+	assert_non_null(strstr(out, "\"secret\":\"[redacted]\""));
+	assert_non_null(strstr(out, " secret=[redacted]"));
+	free(out);
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+}
+
 /* Levels and formats parse; unknown names are refused. */
 static void test_parse(void **state)
 {
@@ -115,8 +166,8 @@ static void test_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_lines),
-		cmocka_unit_test(test_text_line),
+		cmocka_unit_test(test_json_lines),   cmocka_unit_test(test_text_line),
+		cmocka_unit_test(test_text_escapes), cmocka_unit_test(test_secret_redacted),
 		cmocka_unit_test(test_parse),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);

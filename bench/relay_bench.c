@@ -202,8 +202,10 @@ static int bench_network(struct bench *b, const char *url)
 	struct relay_filter f = {
 		.kinds = kinds, .nkinds = 1, .authors = authors, .nauthors = 1, .limit = N_EVENTS};
 	b->t0 = now_s();
-	if (relay_pool_subscribe(b->pool, "bench", &f) != 0)
+	if (relay_pool_subscribe(b->pool, "bench", &f, err, sizeof(err)) != 0) {
+		fprintf(stderr, "relay_bench: %s\n", err);
 		return -1;
+	}
 	event_base_dispatch(b->base);
 	dt = now_s() - b->t0;
 	printf("relay: receive + verify through one connection: %d events in %.3f s = %.0f "

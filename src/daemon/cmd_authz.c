@@ -9,17 +9,13 @@
  * secret (stored as its SHA-256), and prints the only copy of the secret
  * inside the bunker:// URI.
  */
-#include "core/config.h"
 #include "daemon/cmd.h"
+#include "daemon/cmd_admin.h"
 #include "daemon/settings.h"
 #include "db/db_admin.h"
-#include "db/db_hex.h"
-#include "db/db_seal.h"
-#include "db/db_sync.h"
+#include "nostr/hex.h"
 #include "nostr/keys.h"
 #include "nostr/uri.h"
-
-#include "core/env.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -28,43 +24,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Everything an authz sub-command works with. */
-struct cmd_authz_ctx {
-	struct config cfg;
-	PGconn *conn;
-	struct db_master_key mk;
-	bool json;
-	const char *pos[1];
-	size_t npos;
-	const char *relays[CMD_OPT_LIST_MAX];
+/* The options of `keycastd authz create` (cmd_admin_ctx.arg). */
+struct cmd_authz_opts {
+	const char *relays[CMD_OPT_LIST_MAX]; /* --relay URL... */
 	size_t nrelays;
 	const char *label, *expires_in, *policy;
 };
 
-/* One sub-command of `keycastd authz`. */
-struct cmd_authz_sub {
-	const char *name;
-	int (*run)(struct cmd_authz_ctx *a);
-	size_t npos;	   /* positional arguments it requires */
-	bool needs_master; /* load the master key */
-};
-
-static int cmd_authz_create(struct cmd_authz_ctx *a);
-static int cmd_authz_list(struct cmd_authz_ctx *a);
-static int cmd_authz_revoke(struct cmd_authz_ctx *a);
-static int cmd_authz_prepare(struct cmd_authz_ctx *a, const struct cmd_authz_sub *sub);
-static const struct cmd_authz_sub *cmd_authz_find(const char *name);
+static int cmd_authz_create(struct cmd_admin_ctx *c);
+static int cmd_authz_list(struct cmd_admin_ctx *c);
+static int cmd_authz_revoke(struct cmd_admin_ctx *c);
 static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const char *const *relays,
 			 size_t n, char *secret);
 static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65]);
-static int cmd_authz_relays(struct cmd_authz_ctx *a, const char ***relays, size_t *n);
-static int cmd_authz_options(struct cmd_authz_ctx *a, int64_t *lifetime_s);
+static int cmd_authz_relays(const struct cmd_admin_ctx *c, const char ***relays, size_t *n);
+static int cmd_authz_options(const struct cmd_authz_opts *o, int64_t *lifetime_s);
 static void cmd_authz_print_row(PGresult *res, int i, cJSON *arr, bool json);
 
-static const struct cmd_authz_sub cmd_authz_subs[] = {
-	{"create", cmd_authz_create, 1, true},
-	{"list", cmd_authz_list, 0, false},
-	{"revoke", cmd_authz_revoke, 1, false},
+static const struct cmd_admin_sub cmd_authz_subs[] = {
+	{.name = "create",
+	 .run = cmd_authz_create,
+	 .npos = 1,
+	 .needs_db = true,
+	 .needs_master = true},
+	{.name = "list", .run = cmd_authz_list, .needs_db = true},
+	{.name = "revoke", .run = cmd_authz_revoke, .npos = 1, .needs_db = true},
+};
+
+static const struct cmd_admin cmd_authz_admin = {
+	.name = "authz",
+	.subs = cmd_authz_subs,
+	.nsubs = sizeof(cmd_authz_subs) / sizeof(cmd_authz_subs[0]),
+	.usage = cmd_authz_usage,
 };
 
 /* Usage of `keycastd authz`. */
@@ -85,74 +76,27 @@ void cmd_authz_usage(FILE *out)
 	settings_print_help(out);
 }
 
-/* The sub-command called name, or NULL. */
-static const struct cmd_authz_sub *cmd_authz_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof(cmd_authz_subs) / sizeof(cmd_authz_subs[0]); i++)
-		if (strcmp(cmd_authz_subs[i].name, name) == 0)
-			return &cmd_authz_subs[i];
-	return NULL;
-}
-
-/* Connect, and load the master key if needed. */
-static int cmd_authz_prepare(struct cmd_authz_ctx *a, const struct cmd_authz_sub *sub)
-{
-	char err[512];
-	struct env e;
-	int rc = 0;
-
-	if (sub->needs_master) {
-		env_init(&e, 1);
-		rc = db_master_key_load(&a->mk, &e, a->cfg.master_key_path, err, sizeof(err));
-		env_clear(&e);
-	}
-	if (rc == 0 && (a->conn = db_sync_connect(a->cfg.database_url, err, sizeof(err))) == NULL)
-		rc = -1;
-	if (rc != 0)
-		fprintf(stderr, "keycastd authz: %s\n", err);
-	return rc == 0 ? CMD_OK : CMD_FAIL;
-}
-
 /* `keycastd authz`: dispatch to a sub-command. */
 int cmd_authz(int argc, char **argv)
 {
-	struct cmd_authz_ctx a = {0};
-	const char *format = NULL;
-	const struct cmd_opt opts[] = {{.name = "format", .value = &format},
-				       {.name = "relay", .list = a.relays, .nlist = &a.nrelays},
-				       {.name = "label", .value = &a.label},
-				       {.name = "expires-in", .value = &a.expires_in},
-				       {.name = "policy", .value = &a.policy},
+	struct cmd_authz_opts o = {0};
+	const struct cmd_opt opts[] = {{.name = "relay", .list = o.relays, .nlist = &o.nrelays},
+				       {.name = "label", .value = &o.label},
+				       {.name = "expires-in", .value = &o.expires_in},
+				       {.name = "policy", .value = &o.policy},
 				       {0}};
-	const struct cmd_authz_sub *sub = argc >= 2 ? cmd_authz_find(argv[1]) : NULL;
-	int rc, json;
+	struct cmd_admin_ctx c = {.arg = &o};
 
-	if (sub == NULL) {
-		cmd_authz_usage(stderr);
-		return CMD_USAGE;
-	}
-	rc = cmd_admin_load(&a.cfg, argc, argv, 2, opts, a.pos, sub->npos, &a.npos);
-	json = cmd_admin_format(format);
-	a.json = json == 1;
-	if (rc == CMD_OK && (json < 0 || a.npos != sub->npos)) {
-		cmd_authz_usage(stderr);
-		rc = CMD_USAGE;
-	}
-	if (rc == CMD_OK)
-		rc = cmd_authz_prepare(&a, sub);
-	if (rc == CMD_OK)
-		rc = sub->run(&a);
-	db_master_key_wipe(&a.mk);
-	PQfinish(a.conn);
-	config_free(&a.cfg);
-	return rc;
+	return cmd_admin_run(&cmd_authz_admin, &c, opts, argc, argv);
 }
 
 /* The relays: --relay flags, else bunker_relays; each a ws:// or wss:// URL. */
-static int cmd_authz_relays(struct cmd_authz_ctx *a, const char ***relays, size_t *n)
+static int cmd_authz_relays(const struct cmd_admin_ctx *c, const char ***relays, size_t *n)
 {
-	*relays = a->nrelays > 0 ? a->relays : (const char **)a->cfg.bunker_relays.v;
-	*n = a->nrelays > 0 ? a->nrelays : a->cfg.bunker_relays.n;
+	struct cmd_authz_opts *o = c->arg;
+
+	*relays = o->nrelays > 0 ? o->relays : (const char **)c->cfg.bunker_relays.v;
+	*n = o->nrelays > 0 ? o->nrelays : c->cfg.bunker_relays.n;
 	if (*n == 0) {
 		fprintf(stderr, "keycastd authz create: no relays: give --relay URL or set "
 				"bunker_relays\n");
@@ -170,18 +114,18 @@ static int cmd_authz_relays(struct cmd_authz_ctx *a, const char ***relays, size_
 }
 
 /* Check --expires-in (seconds > 0, into *lifetime_s; 0 if absent) and --policy (an object). */
-static int cmd_authz_options(struct cmd_authz_ctx *a, int64_t *lifetime_s)
+static int cmd_authz_options(const struct cmd_authz_opts *o, int64_t *lifetime_s)
 {
-	cJSON *policy = a->policy != NULL ? cJSON_Parse(a->policy) : NULL;
-	bool policy_ok = a->policy == NULL || cJSON_IsObject(policy);
+	cJSON *policy = o->policy != NULL ? cJSON_Parse(o->policy) : NULL;
+	bool policy_ok = o->policy == NULL || cJSON_IsObject(policy);
 	char *end = NULL;
 
 	cJSON_Delete(policy);
-	*lifetime_s = a->expires_in != NULL ? strtoll(a->expires_in, &end, 10) : 0;
-	if (a->expires_in != NULL && (*lifetime_s <= 0 || *end != '\0' || end == a->expires_in)) {
+	*lifetime_s = o->expires_in != NULL ? strtoll(o->expires_in, &end, 10) : 0;
+	if (o->expires_in != NULL && (*lifetime_s <= 0 || *end != '\0' || end == o->expires_in)) {
 		fprintf(stderr,
 			"keycastd authz create: --expires-in '%s': want whole seconds > 0\n",
-			a->expires_in);
+			o->expires_in);
 		return -1;
 	}
 	if (!policy_ok) {
@@ -223,31 +167,33 @@ static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const ch
 }
 
 /* authz create KEY: bunker keypair, connect secret, URI. */
-static int cmd_authz_create(struct cmd_authz_ctx *a)
+static int cmd_authz_create(struct cmd_admin_ctx *c)
 {
+	const struct cmd_authz_opts *o = c->arg;
 	struct nostr_seckey bunker;
 	unsigned char raw[32];
 	char secret[65], pk[65], key_pk[65], err[512], *uri = NULL;
-	struct db_admin_authz spec = {.key = a->pos[0],
+	struct db_admin_authz spec = {.key = c->pos[0],
 				      .bunker_pubkey = pk,
 				      .bunker_secret = &bunker,
 				      .connect_secret = secret,
-				      .policy_json = a->policy,
-				      .label = a->label};
+				      .policy_json = o->policy,
+				      .label = o->label};
 	int64_t id = -1;
 	int rc = CMD_FAIL;
 
-	if (cmd_authz_relays(a, (const char ***)&spec.relays, &spec.nrelays) != 0 ||
-	    cmd_authz_options(a, &spec.lifetime_s) != 0)
+	if (cmd_authz_relays(c, (const char ***)&spec.relays, &spec.nrelays) != 0 ||
+	    cmd_authz_options(o, &spec.lifetime_s) != 0)
 		return CMD_USAGE;
-	if (cmd_authz_keypair(&bunker, pk) != 0 || RAND_priv_bytes(raw, sizeof(raw)) != 1 ||
-	    db_hex_encode(secret, sizeof(secret), raw, sizeof(raw)) != 0 ||
-	    cmd_authz_uri(&uri, &bunker, spec.relays, spec.nrelays, secret) != 0)
+	if (cmd_authz_keypair(&bunker, pk) != 0 || RAND_priv_bytes(raw, sizeof(raw)) != 1)
+		goto out;
+	hex_encode(secret, raw, sizeof(raw));
+	if (cmd_authz_uri(&uri, &bunker, spec.relays, spec.nrelays, secret) != 0)
 		goto out; /* nothing stored: the URI is made before the row */
-	id = db_admin_authz_create(a->conn, &a->mk, &spec, key_pk, err, sizeof(err));
+	id = db_admin_authz_create(c->conn, &c->mk, &spec, key_pk, err, sizeof(err));
 	if (id < 0)
 		fprintf(stderr, "keycastd authz create: %s\n", err);
-	else if (a->json)
+	else if (c->json)
 		rc = printf("{\"id\":%lld,\"key_pubkey\":\"%s\",\"bunker_pubkey\":\"%s\","
 			    "\"bunker_uri\":\"%s\"}\n",
 			    (long long)id, key_pk, pk, uri) > 0
@@ -307,46 +253,32 @@ static void cmd_authz_print_row(PGresult *res, int i, cJSON *arr, bool json)
 }
 
 /* authz list. */
-static int cmd_authz_list(struct cmd_authz_ctx *a)
+static int cmd_authz_list(struct cmd_admin_ctx *c)
 {
-	char err[512], *text;
-	PGresult *res = db_admin_authz_list(a->conn, err, sizeof(err));
-	cJSON *arr = cJSON_CreateArray();
+	char err[512];
+	PGresult *res = db_admin_authz_list(c->conn, err, sizeof(err));
 
-	if (res == NULL) {
-		fprintf(stderr, "keycastd authz list: %s\n", err);
-		cJSON_Delete(arr);
-		return CMD_FAIL;
-	}
-	for (int i = 0; i < PQntuples(res); i++)
-		cmd_authz_print_row(res, i, arr, a->json);
-	if (a->json && (text = cJSON_PrintUnformatted(arr)) != NULL) {
-		printf("%s\n", text);
-		cJSON_free(text);
-	}
-	cJSON_Delete(arr);
-	PQclear(res);
-	return CMD_OK;
+	return cmd_admin_list(c, res, "keycastd authz list", err, cmd_authz_print_row);
 }
 
 /* authz revoke ID. */
-static int cmd_authz_revoke(struct cmd_authz_ctx *a)
+static int cmd_authz_revoke(struct cmd_admin_ctx *c)
 {
 	char err[512], *end;
-	long long id = strtoll(a->pos[0], &end, 10);
+	long long id = strtoll(c->pos[0], &end, 10);
 	int n;
 
 	if (*end != '\0' || id <= 0) {
 		fprintf(stderr, "keycastd authz revoke: '%s' is not an authorization id\n",
-			a->pos[0]);
+			c->pos[0]);
 		return CMD_USAGE;
 	}
-	n = db_admin_authz_revoke(a->conn, id, err, sizeof(err));
+	n = db_admin_authz_revoke(c->conn, id, err, sizeof(err));
 	if (n < 0)
 		fprintf(stderr, "keycastd authz revoke: %s\n", err);
 	else if (n == 0)
 		fprintf(stderr, "keycastd authz revoke: no live authorization %lld\n", id);
-	else if (a->json)
+	else if (c->json)
 		printf("{\"revoked\":%lld}\n", id);
 	else
 		printf("revoked authorization %lld\n", id);

@@ -10,67 +10,60 @@
  * Secrets never come from argv; keys, nsec and npub come from the nostr
  * core (nostr/keys.h, nostr/bech32.h).
  */
-#include "core/config.h"
-#include "core/env.h"
 #include "daemon/cmd.h"
+#include "daemon/cmd_admin.h"
 #include "daemon/settings.h"
 #include "db/db_admin.h"
-#include "db/db_hex.h"
 #include "db/db_seal.h"
-#include "db/db_sync.h"
-
-#include <cjson/cJSON.h>
-#include <fcntl.h>
 #include "nostr/bech32.h"
 #include "nostr/keys.h"
 
+#include <cjson/cJSON.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Everything a key sub-command works with. */
-struct cmd_key_ctx {
-	struct config cfg;
-	PGconn *conn;
-	struct db_master_key mk;
-	bool json;
-	const char *pos[1];
-	size_t npos;
-	const char *file;
+/* The options of `keycastd key` beyond --format (cmd_admin_ctx.arg). */
+struct cmd_key_opts {
+	const char *file; /* import: --file PATH */
 };
 
-/* One sub-command of `keycastd key`. */
-struct cmd_key_sub {
-	const char *name;
-	int (*run)(struct cmd_key_ctx *k);
-	size_t npos;	   /* positional arguments it requires */
-	bool optional_pos; /* ... or none */
-	bool needs_db;	   /* connect to database_url */
-	bool needs_master; /* load the master key */
-};
-
-static int cmd_key_generate_master(struct cmd_key_ctx *k);
-static int cmd_key_add(struct cmd_key_ctx *k);
-static int cmd_key_import(struct cmd_key_ctx *k);
-static int cmd_key_list(struct cmd_key_ctx *k);
-static int cmd_key_remove(struct cmd_key_ctx *k);
-static int cmd_key_store(struct cmd_key_ctx *k, const struct nostr_seckey *sk);
+static int cmd_key_generate_master(struct cmd_admin_ctx *c);
+static int cmd_key_add(struct cmd_admin_ctx *c);
+static int cmd_key_import(struct cmd_admin_ctx *c);
+static int cmd_key_list(struct cmd_admin_ctx *c);
+static int cmd_key_remove(struct cmd_admin_ctx *c);
+static void cmd_key_print_row(PGresult *res, int i, cJSON *arr, bool json);
+static int cmd_key_store(struct cmd_admin_ctx *c, const struct nostr_seckey *sk);
 static int cmd_key_read_secret(const char *file, struct nostr_seckey *sk);
 static int cmd_key_parse_secret(const char *text, struct nostr_seckey *sk);
-static int cmd_key_prepare(struct cmd_key_ctx *k, const struct cmd_key_sub *sub);
-static const struct cmd_key_sub *cmd_key_find(const char *name);
 static int cmd_key_pubkey(char pk[65], const struct nostr_seckey *sk);
 static int cmd_key_npub(char *out, size_t cap, const char *pk_hex);
 static void cmd_key_print_removed(const char *name);
 
-static const struct cmd_key_sub cmd_key_subs[] = {
-	{"generate-master", cmd_key_generate_master, 1, true, false, false},
-	{"add", cmd_key_add, 1, false, true, true},
-	{"import", cmd_key_import, 1, false, true, true},
-	{"list", cmd_key_list, 0, false, true, false},
-	{"remove", cmd_key_remove, 1, false, true, false},
+static const struct cmd_admin_sub cmd_key_subs[] = {
+	{.name = "generate-master",
+	 .run = cmd_key_generate_master,
+	 .npos = 1,
+	 .optional_pos = true},
+	{.name = "add", .run = cmd_key_add, .npos = 1, .needs_db = true, .needs_master = true},
+	{.name = "import",
+	 .run = cmd_key_import,
+	 .npos = 1,
+	 .needs_db = true,
+	 .needs_master = true},
+	{.name = "list", .run = cmd_key_list, .needs_db = true},
+	{.name = "remove", .run = cmd_key_remove, .npos = 1, .needs_db = true},
+};
+
+static const struct cmd_admin cmd_key_admin = {
+	.name = "key",
+	.subs = cmd_key_subs,
+	.nsubs = sizeof(cmd_key_subs) / sizeof(cmd_key_subs[0]),
+	.usage = cmd_key_usage,
 };
 
 /* Usage of `keycastd key`. */
@@ -94,74 +87,20 @@ void cmd_key_usage(FILE *out)
 	settings_print_help(out);
 }
 
-/* The sub-command called name, or NULL. */
-static const struct cmd_key_sub *cmd_key_find(const char *name)
-{
-	for (size_t i = 0; i < sizeof(cmd_key_subs) / sizeof(cmd_key_subs[0]); i++)
-		if (strcmp(cmd_key_subs[i].name, name) == 0)
-			return &cmd_key_subs[i];
-	return NULL;
-}
-
-/* Connect and load the master key as the sub-command needs. */
-static int cmd_key_prepare(struct cmd_key_ctx *k, const struct cmd_key_sub *sub)
-{
-	char err[512];
-	struct env e;
-	int rc = 0;
-
-	if (sub->needs_master) {
-		env_init(&e, 1);
-		rc = db_master_key_load(&k->mk, &e, k->cfg.master_key_path, err, sizeof(err));
-		env_clear(&e);
-		if (rc != 0) {
-			fprintf(stderr, "keycastd key: %s\n", err);
-			return CMD_FAIL;
-		}
-	}
-	if (sub->needs_db &&
-	    (k->conn = db_sync_connect(k->cfg.database_url, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "keycastd key: %s\n", err);
-		return CMD_FAIL;
-	}
-	return CMD_OK;
-}
-
 /* `keycastd key`: dispatch to a sub-command. */
 int cmd_key(int argc, char **argv)
 {
-	struct cmd_key_ctx k = {0};
-	const char *format = NULL;
-	const struct cmd_opt opts[] = {
-		{.name = "format", .value = &format}, {.name = "file", .value = &k.file}, {0}};
-	const struct cmd_key_sub *sub = argc >= 2 ? cmd_key_find(argv[1]) : NULL;
-	int rc, json;
+	struct cmd_key_opts o = {0};
+	const struct cmd_opt opts[] = {{.name = "file", .value = &o.file}, {0}};
+	struct cmd_admin_ctx c = {.arg = &o};
 
-	if (sub == NULL) {
-		cmd_key_usage(stderr);
-		return CMD_USAGE;
-	}
-	rc = cmd_admin_load(&k.cfg, argc, argv, 2, opts, k.pos, sub->npos, &k.npos);
-	json = cmd_admin_format(format);
-	k.json = json == 1;
-	if (rc == CMD_OK && (json < 0 || (k.npos != sub->npos && !sub->optional_pos))) {
-		cmd_key_usage(stderr);
-		rc = CMD_USAGE;
-	}
-	if (rc == CMD_OK)
-		rc = cmd_key_prepare(&k, sub);
-	if (rc == CMD_OK)
-		rc = sub->run(&k);
-	db_master_key_wipe(&k.mk);
-	PQfinish(k.conn);
-	config_free(&k.cfg);
-	return rc;
+	return cmd_admin_run(&cmd_key_admin, &c, opts, argc, argv);
 }
 
 /* key generate-master [FILE]. */
-static int cmd_key_generate_master(struct cmd_key_ctx *k)
+static int cmd_key_generate_master(struct cmd_admin_ctx *c)
 {
-	const char *path = k->npos > 0 ? k->pos[0] : k->cfg.master_key_path;
+	const char *path = c->npos > 0 ? c->pos[0] : c->cfg.master_key_path;
 	struct db_master_key mk;
 	char err[512];
 	int rc = CMD_FAIL;
@@ -185,7 +124,7 @@ static int cmd_key_generate_master(struct cmd_key_ctx *k)
 }
 
 /* Store sk under the name in pos[0] and print what was stored. */
-static int cmd_key_store(struct cmd_key_ctx *k, const struct nostr_seckey *sk)
+static int cmd_key_store(struct cmd_admin_ctx *c, const struct nostr_seckey *sk)
 {
 	char pk[65], npub[BECH32_KEY_LEN], err[512];
 	int64_t id;
@@ -198,12 +137,12 @@ static int cmd_key_store(struct cmd_key_ctx *k, const struct nostr_seckey *sk)
 		fprintf(stderr, "keycastd key: cannot encode the npub\n");
 		return CMD_FAIL;
 	}
-	id = db_admin_key_add(k->conn, &k->mk, k->pos[0], pk, sk, err, sizeof(err));
+	id = db_admin_key_add(c->conn, &c->mk, c->pos[0], pk, sk, err, sizeof(err));
 	if (id < 0) {
 		fprintf(stderr, "keycastd key: %s\n", err);
 		return CMD_FAIL;
 	}
-	if (k->json)
+	if (c->json)
 		printf("{\"id\":%lld,\"pubkey\":\"%s\",\"npub\":\"%s\"}\n", (long long)id, pk,
 		       npub);
 	else
@@ -212,28 +151,29 @@ static int cmd_key_store(struct cmd_key_ctx *k, const struct nostr_seckey *sk)
 }
 
 /* key add NAME: a new keypair. */
-static int cmd_key_add(struct cmd_key_ctx *k)
+static int cmd_key_add(struct cmd_admin_ctx *c)
 {
 	struct nostr_seckey sk;
 	int rc = CMD_FAIL;
 
 	if (nostr_seckey_generate(&sk) == 0)
-		rc = cmd_key_store(k, &sk);
+		rc = cmd_key_store(c, &sk);
 	OPENSSL_cleanse(&sk, sizeof(sk));
 	return rc;
 }
 
 /* key import NAME [--file P]: an existing secret from stdin or a file. */
-static int cmd_key_import(struct cmd_key_ctx *k)
+static int cmd_key_import(struct cmd_admin_ctx *c)
 {
+	const char *file = ((const struct cmd_key_opts *)c->arg)->file;
 	struct nostr_seckey sk;
 	int rc = CMD_FAIL;
 
-	if (cmd_key_read_secret(k->file, &sk) != 0)
+	if (cmd_key_read_secret(file, &sk) != 0)
 		fprintf(stderr, "keycastd key import: expected 64 hex digits or nsec1... on %s\n",
-			k->file != NULL ? k->file : "standard input");
+			file != NULL ? file : "standard input");
 	else
-		rc = cmd_key_store(k, &sk);
+		rc = cmd_key_store(c, &sk);
 	OPENSSL_cleanse(&sk, sizeof(sk));
 	return rc;
 }
@@ -281,46 +221,37 @@ static int cmd_key_parse_secret(const char *text, struct nostr_seckey *sk)
 	return rc;
 }
 
-/* key list. */
-static int cmd_key_list(struct cmd_key_ctx *k)
+/* Print one key row as text, or add it to arr when json. */
+static void cmd_key_print_row(PGresult *res, int i, cJSON *arr, bool json)
 {
-	char err[512], npub[BECH32_KEY_LEN];
-	PGresult *res = db_admin_key_list(k->conn, err, sizeof(err));
-	cJSON *arr = cJSON_CreateArray();
-	char *text;
+	const char *pk = PQgetvalue(res, i, DB_KEY_COL_PUBKEY);
+	cJSON *o = cJSON_CreateObject();
+	char npub[BECH32_KEY_LEN];
 
-	if (res == NULL) {
-		fprintf(stderr, "keycastd key list: %s\n", err);
-		cJSON_Delete(arr);
-		return CMD_FAIL;
-	}
-	for (int i = 0; i < PQntuples(res); i++) {
-		const char *pk = PQgetvalue(res, i, DB_KEY_COL_PUBKEY);
-		cJSON *o = cJSON_CreateObject();
+	if (cmd_key_npub(npub, sizeof(npub), pk) != 0)
+		npub[0] = '\0';
+	cJSON_AddNumberToObject(o, "id", atof(PQgetvalue(res, i, DB_KEY_COL_ID)));
+	cJSON_AddStringToObject(o, "name", PQgetvalue(res, i, DB_KEY_COL_NAME));
+	cJSON_AddStringToObject(o, "pubkey", pk);
+	cJSON_AddStringToObject(o, "npub", npub);
+	cJSON_AddNumberToObject(o, "authorizations",
+				atof(PQgetvalue(res, i, DB_KEY_COL_LIVE_AUTHZ)));
+	cJSON_AddStringToObject(o, "created", PQgetvalue(res, i, DB_KEY_COL_CREATED));
+	cJSON_AddItemToArray(arr, o);
+	if (!json)
+		printf("%-4s %-20s %s  %s authz  %s\n", PQgetvalue(res, i, DB_KEY_COL_ID),
+		       PQgetvalue(res, i, DB_KEY_COL_NAME), npub,
+		       PQgetvalue(res, i, DB_KEY_COL_LIVE_AUTHZ),
+		       PQgetvalue(res, i, DB_KEY_COL_CREATED));
+}
 
-		if (cmd_key_npub(npub, sizeof(npub), pk) != 0)
-			npub[0] = '\0';
-		cJSON_AddNumberToObject(o, "id", atof(PQgetvalue(res, i, DB_KEY_COL_ID)));
-		cJSON_AddStringToObject(o, "name", PQgetvalue(res, i, DB_KEY_COL_NAME));
-		cJSON_AddStringToObject(o, "pubkey", pk);
-		cJSON_AddStringToObject(o, "npub", npub);
-		cJSON_AddNumberToObject(o, "authorizations",
-					atof(PQgetvalue(res, i, DB_KEY_COL_LIVE_AUTHZ)));
-		cJSON_AddStringToObject(o, "created", PQgetvalue(res, i, DB_KEY_COL_CREATED));
-		cJSON_AddItemToArray(arr, o);
-		if (!k->json)
-			printf("%-4s %-20s %s  %s authz  %s\n", PQgetvalue(res, i, DB_KEY_COL_ID),
-			       PQgetvalue(res, i, DB_KEY_COL_NAME), npub,
-			       PQgetvalue(res, i, DB_KEY_COL_LIVE_AUTHZ),
-			       PQgetvalue(res, i, DB_KEY_COL_CREATED));
-	}
-	if (k->json && (text = cJSON_PrintUnformatted(arr)) != NULL) {
-		printf("%s\n", text);
-		cJSON_free(text);
-	}
-	cJSON_Delete(arr);
-	PQclear(res);
-	return CMD_OK;
+/* key list. */
+static int cmd_key_list(struct cmd_admin_ctx *c)
+{
+	char err[512];
+	PGresult *res = db_admin_key_list(c->conn, err, sizeof(err));
+
+	return cmd_admin_list(c, res, "keycastd key list", err, cmd_key_print_row);
 }
 
 /* The JSON line of a removed key (its name may need escaping). */
@@ -337,19 +268,19 @@ static void cmd_key_print_removed(const char *name)
 }
 
 /* key remove NAME|PUBKEY. */
-static int cmd_key_remove(struct cmd_key_ctx *k)
+static int cmd_key_remove(struct cmd_admin_ctx *c)
 {
 	char err[512];
-	int n = db_admin_key_remove(k->conn, k->pos[0], err, sizeof(err));
+	int n = db_admin_key_remove(c->conn, c->pos[0], err, sizeof(err));
 
 	if (n < 0)
 		fprintf(stderr, "keycastd key remove: %s\n", err);
 	else if (n == 0)
-		fprintf(stderr, "keycastd key remove: no key named '%s'\n", k->pos[0]);
-	else if (k->json)
-		cmd_key_print_removed(k->pos[0]);
+		fprintf(stderr, "keycastd key remove: no key named '%s'\n", c->pos[0]);
+	else if (c->json)
+		cmd_key_print_removed(c->pos[0]);
 	else
-		printf("removed key '%s' and its authorizations\n", k->pos[0]);
+		printf("removed key '%s' and its authorizations\n", c->pos[0]);
 	return n == 1 ? CMD_OK : CMD_FAIL;
 }
 

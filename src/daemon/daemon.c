@@ -20,6 +20,7 @@
 #include "daemon/catalog.h"
 #include "db/db_boot.h"
 #include "db/db_component.h"
+#include "db/db_metrics.h"
 #include "http/http_plan.h"
 #include "http/http_server.h"
 #include "plan/plan.h"
@@ -196,6 +197,11 @@ static int daemon_http_start(struct daemon *d)
 		log_error("http", "cannot register the shutdown metrics");
 		return -1;
 	}
+	if (d->db.pool != NULL &&
+	    db_metrics_register(http_server_metrics(d->http), d->db.pool) != 0) {
+		log_error("db", "cannot register the database metrics");
+		return -1;
+	}
 	return 0;
 }
 
@@ -284,6 +290,8 @@ void daemon_free(struct daemon *d)
 		event_free(d->sigterm);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
+	if (d->http != NULL && d->db.pool != NULL)
+		db_metrics_unregister(http_server_metrics(d->http), d->db.pool);
 	http_plan_free(d->http_plan);
 	http_server_free(d->http);
 	db_handle_free(&d->db);

@@ -3,10 +3,10 @@
  */
 #include "db/db_admin.h"
 
-#include "db/db_hex.h"
 #include "db/db_seal.h"
 #include "db/db_sql.h"
 #include "db/db_sync.h"
+#include "nostr/hex.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -23,6 +23,8 @@ static int db_admin_seal_hex(const struct db_master_key *mk, const char *kind, c
 			     size_t errlen);
 static int64_t db_admin_returning_id(PGresult *res);
 static int db_admin_name_check(const char *name, char *err, size_t errlen);
+static void db_admin_key_taken(PGconn *conn, const char *name, const char *pubkey_hex, char *err,
+			       size_t errlen);
 static char *db_admin_relays_json(const char *const *relays, size_t n);
 static int db_admin_find_key(PGconn *conn, const char *key, char *id, size_t idlen, char *pubkey,
 			     char *err, size_t errlen);
@@ -36,11 +38,11 @@ static int db_admin_seal_hex(const struct db_master_key *mk, const char *kind, c
 	size_t n;
 
 	if (db_seal_aad(aad, sizeof(aad), kind, id, DB_ADMIN_KEY_VERSION) != 0 ||
-	    db_seal(mk, aad, secret->b, sizeof(secret->b), sealed, sizeof(sealed), &n) != 0 ||
-	    db_hex_encode(hex, DB_ADMIN_SEALED_HEX, sealed, n) != 0) {
+	    db_seal(mk, aad, secret->b, sizeof(secret->b), sealed, sizeof(sealed), &n) != 0) {
 		snprintf(err, errlen, "cannot seal the secret");
 		return -1;
 	}
+	hex_encode(hex, sealed, n); /* n <= sizeof(sealed): hex has DB_ADMIN_SEALED_HEX bytes */
 	return 0;
 }
 
@@ -80,13 +82,38 @@ int64_t db_admin_key_add(PGconn *conn, const struct db_master_key *mk, const cha
 {
 	char hex[DB_ADMIN_SEALED_HEX], ver[16];
 	const char *params[] = {pubkey_hex, name, hex, ver};
+	PGresult *res;
 
 	snprintf(ver, sizeof(ver), "%d", DB_ADMIN_KEY_VERSION);
 	if (db_admin_name_check(name, err, errlen) != 0)
 		return -1;
 	if (db_admin_seal_hex(mk, "key", pubkey_hex, secret, hex, err, errlen) != 0)
 		return -1;
-	return db_admin_returning_id(db_sync_exec(conn, DB_SQL_KEY_INSERT, 4, params, err, errlen));
+	res = db_sync_exec(conn, DB_SQL_KEY_INSERT, 4, params, err, errlen);
+	if (res != NULL && PQntuples(res) == 0)
+		db_admin_key_taken(conn, name, pubkey_hex, err, errlen);
+	return db_admin_returning_id(res);
+}
+
+/* Say in err which of name and pubkey_hex a stored key already holds. */
+static void db_admin_key_taken(PGconn *conn, const char *name, const char *pubkey_hex, char *err,
+			       size_t errlen)
+{
+	const char *params[] = {pubkey_hex, name};
+	PGresult *res = db_sync_exec(conn, DB_SQL_KEY_TAKEN, 2, params, err, errlen);
+	int rows = res != NULL ? PQntuples(res) : 0;
+
+	if (res != NULL)
+		snprintf(err, errlen, "a key with this name or public key already exists");
+	for (int i = 0; i < rows; i++) {
+		if (strcmp(PQgetvalue(res, i, 0), name) == 0) {
+			snprintf(err, errlen, "a key named '%s' already exists", name);
+			break; /* the name first: it is what the admin typed */
+		}
+		snprintf(err, errlen, "public key %s is already stored, as key '%s'", pubkey_hex,
+			 PQgetvalue(res, i, 0));
+	}
+	PQclear(res);
 }
 
 /* Every key. */
@@ -158,8 +185,8 @@ int64_t db_admin_authz_create(PGconn *conn, const struct db_master_key *mk,
 	snprintf(ver, sizeof(ver), "%d", DB_ADMIN_KEY_VERSION);
 	snprintf(life, sizeof(life), "%lld", (long long)a->lifetime_s);
 	db_secret_hash(hash, a->connect_secret);
+	hex_encode(hash_hex, hash, sizeof(hash));
 	if (db_admin_find_key(conn, a->key, key_id, sizeof(key_id), key_pubkey, err, errlen) != 0 ||
-	    db_hex_encode(hash_hex, sizeof(hash_hex), hash, sizeof(hash)) != 0 ||
 	    db_admin_seal_hex(mk, "bunker", a->bunker_pubkey, a->bunker_secret, sealed, err,
 			      errlen) != 0)
 		goto out;

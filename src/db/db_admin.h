@@ -66,8 +66,8 @@ struct db_admin_authz {
 /*
  * Store a key: secret sealed under mk with the row identity as AAD.
  * Returns the new row id, or -1 with a message in err (a name that is not
- * 1..DB_ADMIN_NAME_MAX printable characters or is 64 hex digits, a
- * duplicate name or pubkey).
+ * 1..DB_ADMIN_NAME_MAX printable characters or is 64 hex digits; a name
+ * or pubkey already stored, which err names).
  */
 int64_t db_admin_key_add(PGconn *conn, const struct db_master_key *mk, const char *name,
 			 const char *pubkey_hex, const struct nostr_seckey *secret, char *err,

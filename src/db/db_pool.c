@@ -250,6 +250,7 @@ static void db_query_deliver(struct db_query *q, enum db_status st, PGresult *re
 	char line[512];
 	struct db_result r = {.status = st, .res = res, .error = NULL};
 
+	q->pool->st.queries[st]++;
 	if (st != DB_OK) {
 		db_first_line(line, sizeof(line), msg);
 		r.error = line[0] != '\0' ? line : db_status_name(st);

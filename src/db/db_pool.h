@@ -43,6 +43,9 @@ enum db_status {
 	DB_ERR_CLOSED,	/* the pool was closed before the query finished */
 };
 
+/* How many enum db_status values there are. */
+#define DB_STATUS_COUNT (DB_ERR_CLOSED + 1)
+
 /* The outcome of a query, valid only during the callback. */
 struct db_result {
 	enum db_status status;
@@ -71,14 +74,15 @@ struct db_pool_config {
 
 /* Counters for readiness, logs and metrics. */
 struct db_pool_stats {
-	size_t size;		   /* configured connections */
-	size_t connected;	   /* connections up (idle or busy) */
-	size_t busy;		   /* connections running a query */
-	size_t waiting;		   /* queries waiting for a connection */
-	uint64_t reconnects;	   /* connections re-established after a loss */
-	uint64_t timeouts;	   /* queries cancelled by their timeout */
-	uint64_t connect_attempts; /* connection attempts started */
-	uint64_t connect_failures; /* attempts that failed (each retried after a backoff) */
+	size_t size;			   /* configured connections */
+	size_t connected;		   /* connections up (idle or busy) */
+	size_t busy;			   /* connections running a query */
+	size_t waiting;			   /* queries waiting for a connection */
+	uint64_t reconnects;		   /* connections re-established after a loss */
+	uint64_t timeouts;		   /* queries cancelled by their timeout */
+	uint64_t connect_attempts;	   /* connection attempts started */
+	uint64_t connect_failures;	   /* attempts that failed (each retried after a backoff) */
+	uint64_t queries[DB_STATUS_COUNT]; /* queries finished (callback called), by status */
 };
 
 /* Fill cfg with defaults (size 8, waiters 1024, 5 s timeouts, 100 ms..5 s backoff). */

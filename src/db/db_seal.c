@@ -4,6 +4,7 @@
 #include "db/db_seal.h"
 
 #include "core/env.h"
+#include "nostr/hex.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,24 +18,11 @@
 
 #define DB_SEAL_FORMAT 0x01
 
-static int db_seal_hexval(int c);
 static int db_seal_crypt(const struct db_master_key *k, const char *aad, int enc,
 			 const unsigned char *nonce, const unsigned char *in, size_t len,
 			 unsigned char *out, unsigned char *tag);
 static int db_seal_read_all(const char *path, unsigned char *buf, size_t cap, size_t *n, char *err,
 			    size_t errlen);
-
-/* The value of a hex digit, or -1. */
-static int db_seal_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* A fresh random master key. */
 int db_master_key_generate(struct db_master_key *out)
@@ -42,19 +30,19 @@ int db_master_key_generate(struct db_master_key *out)
 	return RAND_priv_bytes(out->k, sizeof(out->k)) == 1 ? 0 : -1;
 }
 
-/* Parse 64 hex digits with optional surrounding whitespace. */
+/* Parse 64 hex digits with optional surrounding whitespace; out is wiped on failure. */
 int db_master_key_from_hex(struct db_master_key *out, const char *hex)
 {
+	static const char space[] = " \t\r\n";
 	size_t n;
 
-	while (*hex == ' ' || *hex == '\t' || *hex == '\n' || *hex == '\r')
-		hex++;
-	n = strspn(hex, "0123456789abcdefABCDEF");
-	if (n != 2 * DB_MASTER_KEY_LEN || strspn(hex + n, " \t\r\n") != strlen(hex + n))
+	hex += strspn(hex, space);
+	n = strcspn(hex, space);
+	if (hex[n + strspn(hex + n, space)] != '\0' ||
+	    hex_decode(out->k, sizeof(out->k), hex, n, HEX_ANY_CASE) != 0) {
+		db_master_key_wipe(out);
 		return -1;
-	for (size_t i = 0; i < DB_MASTER_KEY_LEN; i++)
-		out->k[i] = (unsigned char)(db_seal_hexval(hex[2 * i]) << 4 |
-					    db_seal_hexval(hex[2 * i + 1]));
+	}
 	return 0;
 }
 

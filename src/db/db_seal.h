@@ -36,7 +36,7 @@ struct db_master_key {
 /* A fresh random master key. Returns 0, or -1 if the RNG failed. */
 int db_master_key_generate(struct db_master_key *out) __attribute__((warn_unused_result));
 
-/* Parse 64 hex digits (surrounding whitespace allowed). Returns 0, or -1. */
+/* Parse 64 hex digits (surrounding whitespace allowed). Returns 0, or -1 (out is then wiped). */
 int db_master_key_from_hex(struct db_master_key *out, const char *hex)
 	__attribute__((warn_unused_result));
 

@@ -23,10 +23,12 @@
 #define DB_SQL_SCHEMA_VERSION "SELECT max(version) FROM schema_version"
 #define DB_SQL_SCHEMA_RECORD  "INSERT INTO schema_version (version, name) VALUES ($1::int, $2)"
 
-/* Keys: $1 pubkey hex, $2 name, $3 sealed hex, $4 key version. */
+/* Keys: $1 pubkey hex, $2 name, $3 sealed hex, $4 key version. No row: name or pubkey taken. */
 #define DB_SQL_KEY_INSERT                                                                          \
 	"INSERT INTO keys (pubkey, name, sealed_secret, key_version)"                              \
-	" VALUES ($1, $2, decode($3, 'hex'), $4::int) RETURNING id"
+	" VALUES ($1, $2, decode($3, 'hex'), $4::int) ON CONFLICT DO NOTHING RETURNING id"
+/* $1 pubkey hex, $2 name: the keys that hold either (name, pubkey). */
+#define DB_SQL_KEY_TAKEN "SELECT name, pubkey FROM keys WHERE pubkey = $1 OR name = $2"
 /* id, pubkey, name, key_version, created_at, live authorizations. */
 #define DB_SQL_KEY_LIST                                                                            \
 	"SELECT k.id, k.pubkey, k.name, k.key_version,"                                            \

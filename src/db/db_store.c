@@ -4,10 +4,10 @@
 #include "db/db_store.h"
 
 #include "core/log.h"
-#include "db/db_hex.h"
 #include "db/db_pool.h"
 #include "db/db_seal.h"
 #include "db/db_sql.h"
+#include "nostr/hex.h"
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
@@ -218,14 +218,14 @@ static void db_store_copy_hex(char *dst, const char *src)
 static int db_serving_unseal(const struct db_master_key *mk, const char *kind, const char *id,
 			     const char *hex, const char *version, struct nostr_seckey *out)
 {
-	unsigned char sealed[32 + DB_SEAL_OVERHEAD];
+	unsigned char sealed[32 + DB_SEAL_OVERHEAD]; /* a sealed 32-byte secret, exactly */
 	char aad[128];
-	size_t n, ptlen;
+	size_t ptlen;
 
-	if (db_hex_decode(sealed, sizeof(sealed), hex, &n) != 0 ||
+	if (hex_decode(sealed, sizeof(sealed), hex, strlen(hex), HEX_ANY_CASE) != 0 ||
 	    db_seal_aad(aad, sizeof(aad), kind, id, (int32_t)atoi(version)) != 0)
 		return -1;
-	if (db_unseal(mk, aad, sealed, n, out->b, sizeof(out->b), &ptlen) != 0 ||
+	if (db_unseal(mk, aad, sealed, sizeof(sealed), out->b, sizeof(out->b), &ptlen) != 0 ||
 	    ptlen != sizeof(out->b))
 		return -1;
 	return 0;
@@ -261,7 +261,6 @@ static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresu
 	int64_t key_id = strtoll(PQgetvalue(res, row, COL_KEY_ID), NULL, 10);
 	struct db_serving_key *k = set->nkeys > 0 ? &set->keys[set->nkeys - 1] : NULL;
 	struct db_serving_authz *a = &set->authz[set->nauthz];
-	size_t n;
 
 	if (k == NULL || k->id != key_id) {
 		k = &set->keys[set->nkeys];
@@ -283,8 +282,9 @@ static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresu
 	db_store_copy_hex(a->client_pubkey, PQgetvalue(res, row, COL_CLIENT));
 	a->secret_used = strcmp(PQgetvalue(res, row, COL_SECRET_USED), "t") == 0;
 	a->expires_at = strtoll(PQgetvalue(res, row, COL_EXPIRES), NULL, 10);
-	if (db_hex_decode(a->secret_hash, sizeof(a->secret_hash),
-			  PQgetvalue(res, row, COL_SECRET_HASH), &n) != 0 ||
+	if (hex_decode(a->secret_hash, sizeof(a->secret_hash),
+		       PQgetvalue(res, row, COL_SECRET_HASH),
+		       strlen(PQgetvalue(res, row, COL_SECRET_HASH)), HEX_ANY_CASE) != 0 ||
 	    db_serving_unseal(&s->mk, "bunker", a->bunker_pubkey,
 			      PQgetvalue(res, row, COL_BUNKER_SEALED),
 			      PQgetvalue(res, row, COL_BUNKER_VERSION), &a->bunker_secret) != 0) {
@@ -377,8 +377,8 @@ int db_store_consume_secret(struct db_store *s, int64_t authz_id, const char *se
 
 	db_secret_hash(h, secret);
 	snprintf(id, sizeof(id), "%lld", (long long)authz_id);
-	rc = db_hex_encode(hex, sizeof(hex), h, sizeof(h));
-	rc = rc == 0 ? db_store_run(s, DB_SQL_AUTHZ_CONSUME, 3, params, true, cb, arg) : -1;
+	hex_encode(hex, h, sizeof(h));
+	rc = db_store_run(s, DB_SQL_AUTHZ_CONSUME, 3, params, true, cb, arg);
 	OPENSSL_cleanse(h, sizeof(h));
 	OPENSSL_cleanse(hex, sizeof(hex));
 	return rc;

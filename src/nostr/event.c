@@ -14,6 +14,7 @@
 
 #include "nostr/hex.h"
 #include "nostr/jstr.h"
+#include "nostr/wipe.h"
 
 static void event_err(char *err, size_t errlen, const char *msg);
 static int event_str_set(struct nostr_str *dst, const char *s, size_t len);
@@ -37,7 +38,7 @@ static int event_str_set(struct nostr_str *dst, const char *s, size_t len)
 	if (len > 0)
 		memcpy(p, s, len);
 	p[len] = '\0';
-	free(dst->s);
+	wipe_free(dst->s, dst->len);
 	dst->s = p;
 	dst->len = len;
 	return 0;
@@ -49,16 +50,16 @@ void nostr_event_init(struct nostr_event *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-/* Free what the event owns. */
+/* Wipe and free what the event owns (an unsigned template may be a request's plaintext). */
 void nostr_event_clear(struct nostr_event *ev)
 {
 	for (size_t i = 0; i < ev->ntags; i++) {
 		for (size_t j = 0; j < ev->tags[i].n; j++)
-			free(ev->tags[i].items[j].s);
+			wipe_free(ev->tags[i].items[j].s, ev->tags[i].items[j].len);
 		free(ev->tags[i].items);
 	}
 	free(ev->tags);
-	free(ev->content.s);
+	wipe_free(ev->content.s, ev->content.len);
 	nostr_event_init(ev);
 }
 
@@ -159,7 +160,7 @@ int nostr_event_compute_id(uint8_t id[32], const struct nostr_event *ev)
 	if (nostr_event_serialize(&s, &len, ev) != 0)
 		return -1;
 	SHA256((const unsigned char *)s, len, id);
-	free(s);
+	wipe_free(s, len);
 	return 0;
 }
 

@@ -78,7 +78,7 @@ struct nostr_event_limits nostr_event_limits_default(void);
 /* An empty event (no tags, empty content, no optional fields). */
 void nostr_event_init(struct nostr_event *ev);
 
-/* Free what ev owns; ev is empty afterwards (as after nostr_event_init). */
+/* Wipe and free what ev owns; ev is empty afterwards (as after nostr_event_init). */
 void nostr_event_clear(struct nostr_event *ev);
 
 /*

@@ -15,6 +15,7 @@
 
 #include "nostr/hex.h"
 #include "nostr/jstr.h"
+#include "nostr/wipe.h"
 
 /* Depth allowed when skipping unknown members. */
 #define EVENT_SKIP_DEPTH 16
@@ -150,7 +151,7 @@ static int event_parse_kind(struct event_parser *ps)
 /* "content": a string within the limit. */
 static int event_parse_content(struct event_parser *ps)
 {
-	free(ps->ev->content.s);
+	wipe_free(ps->ev->content.s, ps->ev->content.len);
 	ps->ev->content.s = NULL;
 	if (jstr_string(&ps->lx, &ps->ev->content.s, &ps->ev->content.len, ps->lim.max_content) ==
 	    0)
@@ -386,7 +387,7 @@ int nostr_json_object_member(const char **start, size_t *vlen, const char *json,
 		if (jstr_string(&lx, &k, &klen, 4096) != 0)
 			return -1;
 		match = klen == strlen(key) && memcmp(k, key, klen) == 0;
-		free(k);
+		wipe_free(k, klen);
 		if (jstr_expect(&lx, ':') != 0)
 			return -1;
 		*start = (jstr_peek(&lx), lx.p);
@@ -408,7 +409,7 @@ int nostr_json_string(char **out, size_t *outlen, const char *json, size_t len, 
 	if (jstr_string(&lx, out, outlen, max) != 0)
 		return -1;
 	if (!jstr_at_end(&lx)) {
-		free(*out);
+		wipe_free(*out, *outlen);
 		*out = NULL;
 		return -1;
 	}

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nostr/wipe.h"
+
 static int jstr_buf_grow(struct jstr_buf *b, size_t n);
 static char jstr_short_escape(unsigned char c);
 static int jstr_fail(struct jstr_lex *lx, const char *msg);
@@ -37,7 +39,7 @@ static int jstr_buf_grow(struct jstr_buf *b, size_t n)
 		return 0;
 	while (cap < b->len + n + 1)
 		cap *= 2;
-	p = realloc(b->p, cap);
+	p = wipe_realloc(b->p, b->cap, cap); /* the contents may be secret: no stale copy */
 	if (p == NULL) {
 		b->oom = 1;
 		return -1;
@@ -121,10 +123,10 @@ int jstr_buf_finish(struct jstr_buf *b, char **out, size_t *len)
 	return 0;
 }
 
-/* Free the contents. */
+/* Wipe and free the contents. */
 void jstr_buf_free(struct jstr_buf *b)
 {
-	free(b->p);
+	wipe_free(b->p, b->cap);
 	*b = (struct jstr_buf){0};
 }
 
@@ -300,7 +302,7 @@ int jstr_string(struct jstr_lex *lx, char **out, size_t *len, size_t max)
 {
 	struct jstr_lex sub;
 	char *o;
-	size_t n;
+	size_t n, cap;
 
 	*out = NULL;
 	if (jstr_peek(lx) != '"')
@@ -312,11 +314,12 @@ int jstr_string(struct jstr_lex *lx, char **out, size_t *len, size_t max)
 		return jstr_fail(lx, "unterminated string");
 	sub.end = lx->p++;
 	sub.err = NULL;
-	o = malloc((size_t)(sub.end - sub.p) + 1); /* decoding never grows */
+	cap = (size_t)(sub.end - sub.p) + 1; /* decoding never grows */
+	o = malloc(cap);
 	if (o == NULL)
 		return jstr_fail(lx, "out of memory");
 	if (jstr_body(&sub, o, &n, max) != 0) {
-		free(o);
+		wipe_free(o, cap); /* a part of the string was decoded */
 		return jstr_fail(lx, sub.err);
 	}
 	o[n] = '\0';
@@ -414,7 +417,7 @@ static int jstr_skip_container(struct jstr_lex *lx, char close, int depth)
 		if (close == '}') {
 			if (jstr_string(lx, &tmp, &n, SIZE_MAX - 1) != 0)
 				return -1;
-			free(tmp);
+			wipe_free(tmp, n);
 			if (jstr_expect(lx, ':') != 0)
 				return -1;
 		}
@@ -443,7 +446,7 @@ int jstr_skip(struct jstr_lex *lx, int depth)
 	if (c == '"') {
 		if (jstr_string(lx, &tmp, &n, SIZE_MAX - 1) != 0)
 			return -1;
-		free(tmp);
+		wipe_free(tmp, n);
 		return 0;
 	}
 	return jstr_skip_scalar(lx);

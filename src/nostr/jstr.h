@@ -12,7 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A growable byte buffer; zero-initialise. oom is sticky. */
+/*
+ * A growable byte buffer; zero-initialise. oom is sticky. It may carry a
+ * secret (a bunker URI, decrypted content), so growing and freeing it wipe
+ * every copy (wipe.h); the buffer jstr_buf_finish hands over is the only one.
+ */
 struct jstr_buf {
 	char *p;
 	size_t len;
@@ -43,7 +47,7 @@ void jstr_buf_string(struct jstr_buf *b, const char *s, size_t n);
 int jstr_buf_finish(struct jstr_buf *b, char **out, size_t *len)
 	__attribute__((warn_unused_result));
 
-/* Free a buffer's contents. */
+/* Wipe and free a buffer's contents. */
 void jstr_buf_free(struct jstr_buf *b);
 
 /* Skip JSON whitespace; return the next byte, or 0 at the end (or at a NUL byte). */
@@ -58,7 +62,8 @@ int jstr_expect(struct jstr_lex *lx, char c) __attribute__((warn_unused_result))
 /*
  * Decode a JSON string (after whitespace) into *out (malloc'd, NUL-terminated,
  * length in *len): strict escapes, valid UTF-8, no raw control characters,
- * no lone surrogates, at most max bytes decoded. 0, or -1 with lx->err.
+ * no lone surrogates, at most max bytes decoded. 0, or -1 with lx->err (a
+ * partly decoded copy is wiped). jstr_skip wipes the strings it decodes.
  */
 int jstr_string(struct jstr_lex *lx, char **out, size_t *len, size_t max)
 	__attribute__((warn_unused_result));

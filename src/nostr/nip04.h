@@ -32,7 +32,7 @@ int nip04_encrypt_iv(char **out, size_t *outlen, const struct nip04_key *k, cons
 		     size_t len, const uint8_t iv[16], char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* Decrypt a payload: *out malloc'd, NUL-terminated, caller frees. */
+/* Decrypt a payload: *out malloc'd, NUL-terminated; the caller wipes and frees it (wipe.h). */
 int nip04_decrypt(uint8_t **out, size_t *outlen, const struct nip04_key *k, const char *payload,
 		  size_t len, char *err, size_t errlen) __attribute__((warn_unused_result));
 

@@ -362,6 +362,7 @@ static enum nip44_err nip44_open(uint8_t **out, size_t *outlen, const struct nip
 	if (rc != NIP44_OK)
 		goto done;
 	memmove(pad, pad + off, len);
+	OPENSSL_cleanse(pad + len, ctlen + 1 - len); /* the tail held the plaintext's last bytes */
 	pad[len] = '\0';
 	*out = pad;
 	*outlen = len;

@@ -76,7 +76,8 @@ enum nip44_err nip44_encrypt_nonce(char **out, size_t *outlen, const struct nip4
 
 /*
  * Decrypt a payload: the plaintext in *out (malloc'd, NUL-terminated,
- * caller frees; may contain NUL bytes), its length in *outlen.
+ * may contain NUL bytes), its length in *outlen. Nothing of the plaintext
+ * lies past its NUL; the caller wipes and frees it (wipe_free(*out, *outlen)).
  */
 enum nip44_err nip44_decrypt(uint8_t **out, size_t *outlen, const struct nip44_key *ck,
 			     const char *payload, size_t len) __attribute__((warn_unused_result));

@@ -14,10 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-
 #include "nostr/hex.h"
 #include "nostr/jstr.h"
+#include "nostr/wipe.h"
 
 /* One known query parameter; off is the char * field in struct nostr_uri. */
 struct uri_param {
@@ -46,7 +45,6 @@ static int uri_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int uri_hexval(char c);
 static char *uri_decode(const char *s, size_t n);
-static void uri_free(char *v);
 static int uri_add_relay(struct nostr_uri *u, char *v, char *err, size_t errlen);
 static int uri_param(struct nostr_uri *u, const char *kv, size_t n, char *err, size_t errlen);
 static int uri_query(struct nostr_uri *u, const char *q, char *err, size_t errlen);
@@ -77,15 +75,6 @@ static int uri_hexval(char c)
 	return -1;
 }
 
-/* Wipe and free a decoded value (it may be the connect secret); NULL is ignored. */
-static void uri_free(char *v)
-{
-	if (v == NULL)
-		return;
-	OPENSSL_cleanse(v, strlen(v));
-	free(v);
-}
-
 /* Percent-decode s[0..n) (malloc'd); NULL if malformed or a control character results. */
 static char *uri_decode(const char *s, size_t n)
 {
@@ -113,8 +102,7 @@ static char *uri_decode(const char *s, size_t n)
 		o[k] = '\0';
 	return o;
 bad:
-	OPENSSL_cleanse(o, n + 1);
-	free(o);
+	wipe_free(o, n + 1);
 	return NULL;
 }
 
@@ -179,7 +167,7 @@ static int uri_param(struct nostr_uri *u, const char *kv, size_t n, char *err, s
 			return uri_add_relay(u, v, err, errlen);
 		slot = (char **)((char *)u + p->off);
 		if (*slot != NULL) {
-			uri_free(v);
+			wipe_free_str(v);
 			return uri_fail(err, errlen, "parameter %s given twice", p->name);
 		}
 		*slot = v;
@@ -313,6 +301,6 @@ void nostr_uri_clear(struct nostr_uri *u)
 	for (size_t i = 0; i < u->nrelays; i++)
 		free(u->relays[i]);
 	for (size_t i = 1; i < URI_NPARAMS; i++)
-		uri_free(*(char **)((char *)u + uri_params[i].off));
+		wipe_free_str(*(char **)((char *)u + uri_params[i].off));
 	memset(u, 0, sizeof(*u));
 }

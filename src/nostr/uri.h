@@ -42,7 +42,11 @@ struct nostr_uri {
 int nostr_uri_parse(struct nostr_uri *out, const char *s, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* Format u into *out (malloc'd, caller frees); 0 or -1 (invalid field or no memory). */
+/*
+ * Format u into *out (malloc'd; it holds the secret, so the caller wipes and
+ * frees it: wipe_free_str). No other copy is left behind. 0 or -1 (invalid
+ * field or no memory).
+ */
 int nostr_uri_format(char **out, const struct nostr_uri *u, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 

@@ -23,6 +23,10 @@ static void relay_pool_sub_free(struct relay_sub *s);
 static int relay_pool_sub_copy(struct relay_sub *s, const struct relay_filter *f);
 static char **relay_pool_strv_dup(const char *const *v, size_t n);
 static bool relay_pool_name_ok(const char *name);
+static int relay_pool_check_name(const struct relay_pool *p, const char *name, size_t *chunks,
+				 char *err, size_t errlen);
+static int relay_pool_check_filter(const struct relay_pool *p, const char *name,
+				   const struct relay_filter *f, char *err, size_t errlen);
 static void relay_pub_on_timer(void *arg);
 static void relay_pub_answer(struct relay_pub *pub, size_t slot, enum relay_outcome o,
 			     const char *reason);
@@ -45,6 +49,10 @@ static void relay_pool_defaults(struct relay_pool_config *c)
 		c->max_p_per_filter = 256;
 	if (c->max_subs_per_relay == 0)
 		c->max_subs_per_relay = 20;
+	if (c->max_authors_per_filter == 0)
+		c->max_authors_per_filter = 1000;
+	if (c->max_kinds_per_filter == 0)
+		c->max_kinds_per_filter = 20;
 	if (c->dedup_capacity == 0)
 		c->dedup_capacity = 16384;
 	if (c->since_overlap_s <= 0)
@@ -199,29 +207,95 @@ void relay_pool_sub_id(const struct relay_sub *s, size_t k, char *buf, size_t le
 		snprintf(buf, len, "%s.%zu", s->name, k);
 }
 
-/* Describe a subscription once; it is kept on every relay. */
-int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct relay_filter *f)
+/* Check the name is valid and unused; the REQs the other subscriptions take in *chunks. */
+static int relay_pool_check_name(const struct relay_pool *p, const char *name, size_t *chunks,
+				 char *err, size_t errlen)
 {
-	size_t total = 0;
-	if (!relay_pool_name_ok(name) || p->closing)
+	*chunks = 0;
+	if (p->closing) {
+		snprintf(err, errlen, "subscription %.40s: the pool is closing", name);
 		return -1;
-	for (struct relay_sub *s = p->subs; s; s = s->next) {
-		if (strcmp(s->name, name) == 0)
+	}
+	if (!relay_pool_name_ok(name)) {
+		snprintf(err, errlen,
+			 "subscription name \"%.40s\": use 1 to %d letters, digits, '-' or '_'",
+			 name, RELAY_NAME_MAX);
+		return -1;
+	}
+	for (const struct relay_sub *s = p->subs; s; s = s->next) {
+		if (strcmp(s->name, name) == 0) {
+			snprintf(err, errlen, "subscription %s exists already", name);
 			return -1;
-		total += s->nchunks;
+		}
+		*chunks += s->nchunks;
 	}
-	struct relay_sub *s = calloc(1, sizeof(*s));
-	if (!s || relay_pool_sub_copy(s, f) != 0)
+	return 0;
+}
+
+/*
+ * Check a filter against what relays accept (their validators refuse a REQ
+ * past these limits): authors and kinds are not split, so more than the
+ * limit is refused here rather than sent and rejected; #p is split.
+ */
+static int relay_pool_check_filter(const struct relay_pool *p, const char *name,
+				   const struct relay_filter *f, char *err, size_t errlen)
+{
+	if (f->nauthors > p->cfg.max_authors_per_filter) {
+		snprintf(err, errlen,
+			 "subscription %s: %zu authors, more than the %zu a relay accepts", name,
+			 f->nauthors, p->cfg.max_authors_per_filter);
+		return -1;
+	}
+	if (f->nkinds > p->cfg.max_kinds_per_filter) {
+		snprintf(err, errlen,
+			 "subscription %s: %zu kinds, more than the %zu a relay accepts", name,
+			 f->nkinds, p->cfg.max_kinds_per_filter);
+		return -1;
+	}
+	for (size_t i = 0; i < f->nauthors; i++) {
+		if (strlen(f->authors[i]) != 64 ||
+		    strspn(f->authors[i], "0123456789abcdef") != 64) {
+			snprintf(err, errlen,
+				 "subscription %s: author %zu is not 64 lower-case hex", name,
+				 i + 1);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < f->nkinds; i++) {
+		if (f->kinds[i] < 0) {
+			snprintf(err, errlen, "subscription %s: kind %d is negative", name,
+				 f->kinds[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Describe a subscription once; it is kept on every relay. */
+int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct relay_filter *f,
+			 char *err, size_t errlen)
+{
+	size_t total, per = p->cfg.max_p_per_filter;
+	size_t chunks = f->np_tags == 0 ? 1 : (f->np_tags + per - 1) / per;
+	struct relay_sub *s = NULL;
+
+	if (relay_pool_check_name(p, name, &total, err, errlen) != 0 ||
+	    relay_pool_check_filter(p, name, f, err, errlen) != 0)
+		return -1;
+	if (total + chunks > p->cfg.max_subs_per_relay) {
+		snprintf(err, errlen,
+			 "subscription %s: %zu REQs per relay with the others, more than the %zu "
+			 "a relay keeps",
+			 name, total + chunks, p->cfg.max_subs_per_relay);
+		return -1;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s || relay_pool_sub_copy(s, f) != 0) {
+		snprintf(err, errlen, "subscription %s: out of memory", name);
 		goto fail;
+	}
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->nchunks = (f->np_tags + p->cfg.max_p_per_filter - 1) / p->cfg.max_p_per_filter;
-	if (s->nchunks == 0)
-		s->nchunks = 1;
-	if (total + s->nchunks > p->cfg.max_subs_per_relay) {
-		log_error("relay", "too many subscriptions for one relay", log_str("sub", name),
-			  log_uint("chunks", total + s->nchunks));
-		goto fail;
-	}
+	s->nchunks = chunks;
 	s->next = p->subs;
 	p->subs = s;
 	for (size_t i = 0; i < p->nconns && p->subscribing; i++)

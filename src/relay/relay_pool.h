@@ -7,7 +7,10 @@
  * keeps them on every relay: chunked so no filter holds more than
  * max_p_per_filter #p values, re-sent after every reconnect with `since`
  * set back to when the relay was lost (minus a small overlap) and without
- * `limit`, so stored events published during the gap are delivered.
+ * `limit`, so stored events published during the gap are delivered. A
+ * filter with more authors or kinds than a relay's validator accepts
+ * (max_authors_per_filter, max_kinds_per_filter) is refused with a message
+ * at relay_pool_subscribe, never sent to be rejected.
  *
  * Every incoming event is parsed and verified (id and signature) by the
  * nostr core before on_event sees it, and handed on once per id however
@@ -38,22 +41,24 @@ struct nostr_event;
 
 /* Settings; zero values take the defaults named per field. */
 struct relay_pool_config {
-	struct event_base *base;    /* required */
-	struct clock *clock;	    /* required */
-	struct evdns_base *dns;	    /* optional */
-	const char *ca_file;	    /* optional extra trusted CAs (PEM) for wss:// */
-	int64_t publish_timeout_ms; /* per relay, default 5 000 */
-	int64_t backoff_min_ms;	    /* first reconnect delay, default 500 */
-	int64_t backoff_max_ms;	    /* cap, default 60 000 */
-	int64_t connect_timeout_ms; /* default 10 000 */
-	int64_t ping_interval_ms;   /* default 30 000; <0 off */
-	int64_t pong_timeout_ms;    /* default 10 000 */
-	int64_t close_timeout_ms;   /* default 2 000 */
-	size_t max_message;	    /* default 1 MiB */
-	size_t max_p_per_filter;    /* default 256 */
-	size_t max_subs_per_relay;  /* default 20 */
-	size_t dedup_capacity;	    /* ids remembered, default 16 384 */
-	int64_t since_overlap_s;    /* resubscribe since = lost - overlap, default 10 */
+	struct event_base *base;       /* required */
+	struct clock *clock;	       /* required */
+	struct evdns_base *dns;	       /* optional */
+	const char *ca_file;	       /* optional extra trusted CAs (PEM) for wss:// */
+	int64_t publish_timeout_ms;    /* per relay, default 5 000 */
+	int64_t backoff_min_ms;	       /* first reconnect delay, default 500 */
+	int64_t backoff_max_ms;	       /* cap, default 60 000 */
+	int64_t connect_timeout_ms;    /* default 10 000 */
+	int64_t ping_interval_ms;      /* default 30 000; <0 off */
+	int64_t pong_timeout_ms;       /* default 10 000 */
+	int64_t close_timeout_ms;      /* default 2 000 */
+	size_t max_message;	       /* default 1 MiB */
+	size_t max_p_per_filter;       /* default 256 */
+	size_t max_subs_per_relay;     /* default 20 */
+	size_t max_authors_per_filter; /* default 1000: more is refused, not split */
+	size_t max_kinds_per_filter;   /* default 20: more is refused, not split */
+	size_t dedup_capacity;	       /* ids remembered, default 16 384 */
+	int64_t since_overlap_s;       /* resubscribe since = lost - overlap, default 10 */
 };
 
 /* Where one relay connection is. */
@@ -150,10 +155,13 @@ int relay_pool_add(struct relay_pool *p, const char *url, char *err, size_t errl
  * Describe a subscription once under name (letters, digits, '-' and '_',
  * at most 40): the pool sends it to every relay, now and after every
  * reconnect. A filter's p_tags longer than max_p_per_filter is split.
- * Returns 0, or -1 (bad name, duplicate, too many chunks, ENOMEM).
+ * Returns 0, or -1 with a message in err: bad or duplicate name, pool
+ * closing, more authors or kinds than a relay accepts, an author that is
+ * not 64 lower-case hex, a negative kind, more REQs per relay than
+ * max_subs_per_relay, out of memory.
  */
-int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct relay_filter *f)
-	__attribute__((warn_unused_result));
+int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct relay_filter *f,
+			 char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Close a subscription on every relay and forget it. */
 void relay_pool_unsubscribe(struct relay_pool *p, const char *name);

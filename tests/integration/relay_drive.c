@@ -41,6 +41,7 @@ struct drive {
 	char reason[256];
 	int64_t lost_ms, back_ms;
 	int step;
+	char sub_err[256]; /* why the last subscribe was refused */
 };
 
 /* A scenario: sets things up; callbacks move it on. */
@@ -51,6 +52,7 @@ static int sign_event(struct drive *d, const struct nostr_keypair *kp, int kind,
 		      const char *content, char **json, char id[65]);
 static int publish(struct drive *d, struct relay_pool *p, const struct nostr_keypair *kp, int kind,
 		   const char *p_hex, const char *content, char id[65]);
+static int subscribe(struct drive *d, const char *name, const struct relay_filter *f);
 static void stop_loop(struct drive *d);
 static void gap_on_event(const char *id);
 static void gap_on_pub(const struct relay_pub_report *r);
@@ -72,6 +74,12 @@ static void check(struct drive *d, int cond, const char *what)
 	if (!cond)
 		d->failed++;
 	fflush(stdout);
+}
+
+/* Subscribe on the main pool; a refusal's message in d->sub_err. 0 or -1. */
+static int subscribe(struct drive *d, const char *name, const struct relay_filter *f)
+{
+	return relay_pool_subscribe(d->pool, name, f, d->sub_err, sizeof(d->sub_err));
 }
 
 /* Stop the event loop. */
@@ -213,8 +221,7 @@ static void on_state(void *arg, const char *url, enum relay_state s)
 		struct relay_filter f = {
 			.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 1, .limit = 0};
 		char id[65];
-		check(d, relay_pool_subscribe(d->pool, "guarded", &f) == 0,
-		      "subscribe before authenticating");
+		check(d, subscribe(d, "guarded", &f) == 0, "subscribe before authenticating");
 		check(d,
 		      publish(d, d->pool, &d->a, 1, NULL, "by A before auth", id) == 0 &&
 			      publish(d, d->pool, &d->b, 1, NULL, "by B before auth", id) == 0,
@@ -308,7 +315,7 @@ static void pubsub_step(struct drive *d)
 		d->step = 1;
 	} else if (d->step == 1 && d->done_pubs == 1) {
 		check(d, d->accepted == 1, "publish gets OK true");
-		check(d, relay_pool_subscribe(d->pool, "bunker", &f) == 0, "subscribe #p A");
+		check(d, subscribe(d, "bunker", &f) == 0, "subscribe #p A");
 		d->step = 3;
 	} else if (d->step == 3 && d->eose == 1) {
 		check(d, d->events_stored == 1, "stored event delivered before EOSE");
@@ -363,7 +370,7 @@ static void reconnect_step(struct drive *d)
 		d->step = 1;
 	} else if (d->step == 1 && d->done_pubs == 1) {
 		check(d, d->accepted == 1, "old event accepted by the relay");
-		check(d, relay_pool_subscribe(d->pool, "live", &f) == 0, "subscribe (limit 0)");
+		check(d, subscribe(d, "live", &f) == 0, "subscribe (limit 0)");
 		d->step = 2;
 	} else if (d->step == 2 && d->eose == 1) {
 		check(d, d->events_old == 0, "limit 0: no stored event sent at first");
@@ -452,7 +459,7 @@ static void gap_step(struct drive *d)
 	if (d->step == 2 || d->step == 3 || (d->step == 4 && gap.n < back_n + 10))
 		gap_send(d);
 	if (d->step == 0 && relay_pool_connected(d->pool) && relay_pool_connected(d->pub_pool)) {
-		check(d, relay_pool_subscribe(d->pool, "eph", &f) == 0, "subscribe kind 24133");
+		check(d, subscribe(d, "eph", &f) == 0, "subscribe kind 24133");
 		d->step = 1;
 	} else if (d->step == 1 && d->eose == 1) {
 		d->step = 2;
@@ -514,7 +521,7 @@ static void close_step(struct drive *d)
 	int kinds[] = {1};
 	struct relay_filter f = {.kinds = kinds, .nkinds = 1, .limit = 0};
 	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
-		check(d, relay_pool_subscribe(d->pool, "s", &f) == 0, "subscribe");
+		check(d, subscribe(d, "s", &f) == 0, "subscribe");
 		check(d, publish(d, d->pool, &d->a, 1, NULL, "last words", id) == 0, "publish");
 		relay_pool_stop_subscribing(d->pool);
 		relay_pool_drain(d->pool, on_drained, d);
@@ -608,11 +615,9 @@ static void chunks_step(struct drive *d)
 	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
 		p[0] = d->a_hex;     /* first chunk */
 		p[N - 1] = d->b_hex; /* twentieth chunk */
-		check(d, relay_pool_subscribe(d->pool, "many", &f) == 0,
-		      "subscribe 4865 #p values (20 chunks)");
+		check(d, subscribe(d, "many", &f) == 0, "subscribe 4865 #p values (20 chunks)");
 		f.np_tags = 1;
-		check(d, relay_pool_subscribe(d->pool, "more", &f) != 0,
-		      "a 21st subscription on the relay refused");
+		check(d, subscribe(d, "more", &f) != 0, "a 21st subscription on the relay refused");
 		d->step = 1;
 	} else if (d->step == 1 && d->eose == 20) {
 		check(d, st.notices == 0, "every chunk answered EOSE, none refused (no NOTICE)");
@@ -645,7 +650,7 @@ static void overlimit_step(struct drive *d)
 	relay_pool_stats(d->pool, 0, &st);
 	f.limit = 0;
 	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
-		check(d, relay_pool_subscribe(d->pool, "wide", &f) == 0, "subscribe 257 #p values");
+		check(d, subscribe(d, "wide", &f) == 0, "subscribe 257 #p values");
 		d->step = 1;
 	} else if (d->step == 1 && st.notices == 1) {
 		check(d, d->eose == 0, "a filter of 257 #p values refused by the relay");
@@ -655,7 +660,7 @@ static void overlimit_step(struct drive *d)
 			snprintf(name, sizeof(name), "s%d", i);
 			p[0] = i == 0 ? d->a_hex : (i == N - 1 ? d->b_hex : p[i + 300]);
 			f.np_tags = 1;
-			if (relay_pool_subscribe(d->pool, name, &f) != 0)
+			if (subscribe(d, name, &f) != 0)
 				check(d, 0, "subscribe");
 		}
 		d->step = 2;
@@ -669,6 +674,79 @@ static void overlimit_step(struct drive *d)
 	} else if (d->step == 3 && d->events_fence == 1 && d->done_pubs == 2) {
 		check(d, d->events_a == 0,
 		      "the relay silently dropped the oldest of 21 subscriptions");
+		stop_loop(d);
+	}
+}
+
+/* A filter of n fake authors (the last one A) and k kinds (24133 among them). */
+static struct relay_filter wide_filter(struct drive *d, size_t n, size_t k)
+{
+	static int kinds[21];
+	const char **authors = fake_keys(n);
+	for (int i = 0; i < 21; i++)
+		kinds[i] = 24133 - i;
+	authors[n - 1] = d->a_hex;
+	return (struct relay_filter){
+		.kinds = kinds, .nkinds = k, .authors = authors, .nauthors = n, .limit = 0};
+}
+
+/*
+ * ---- filters: at the relay validator's limits for authors (1000) and
+ * kinds (20) a filter is accepted (EOSE, no NOTICE) and delivers an event
+ * by one of its authors; one more author or kind is refused by the pool
+ * with a message, never sent to the relay. ----
+ */
+static void filters_step(struct drive *d)
+{
+	struct relay_filter f = wide_filter(d, 1000, 20);
+	struct relay_stats st;
+	char what[512];
+	relay_pool_stats(d->pool, 0, &st);
+	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
+		check(d, subscribe(d, "wide", &f) == 0, "subscribe 1000 authors and 20 kinds");
+		f = wide_filter(d, 1001, 20);
+		int rc = subscribe(d, "wider", &f);
+		snprintf(what, sizeof(what), "1001 authors refused by the pool: %s", d->sub_err);
+		check(d, rc != 0 && strstr(d->sub_err, "1001 authors") != NULL, what);
+		f = wide_filter(d, 1000, 21);
+		rc = subscribe(d, "wider", &f);
+		snprintf(what, sizeof(what), "21 kinds refused by the pool: %s", d->sub_err);
+		check(d, rc != 0 && strstr(d->sub_err, "21 kinds") != NULL, what);
+		d->step = 1;
+	} else if (d->step == 1 && d->eose == 1) {
+		check(d, st.notices == 0, "the relay answered EOSE, refused nothing (no NOTICE)");
+		check(d, publish(d, d->pool, &d->a, 24133, NULL, "by author 1000", d->want_id) == 0,
+		      "publish an event by the 1000th author");
+		d->step = 2;
+	} else if (d->step == 2 && d->events_a == 1) {
+		check(d, 1, "the event by the 1000th author received");
+		stop_loop(d);
+	}
+}
+
+/*
+ * ---- filters-over: why those limits: with the pool configured past
+ * them, the relay refuses a filter of 1001 authors, then one of 21 kinds
+ * (a NOTICE each, no EOSE). ----
+ */
+static void filters_over_step(struct drive *d)
+{
+	struct relay_filter f = wide_filter(d, 1001, 20);
+	struct relay_stats st;
+	relay_pool_stats(d->pool, 0, &st);
+	if (d->step == 0 && relay_pool_connected(d->pool) == 1) {
+		check(d, subscribe(d, "wide", &f) == 0,
+		      "subscribe 1001 authors (pool past the limit)");
+		d->step = 1;
+	} else if (d->step == 1 && st.notices == 1) {
+		check(d, d->eose == 0, "a filter of 1001 authors refused by the relay");
+		relay_pool_unsubscribe(d->pool, "wide");
+		f = wide_filter(d, 1000, 21);
+		check(d, subscribe(d, "kinds", &f) == 0,
+		      "subscribe 21 kinds (pool past the limit)");
+		d->step = 2;
+	} else if (d->step == 2 && st.notices == 2) {
+		check(d, d->eose == 0, "a filter of 21 kinds refused by the relay");
 		stop_loop(d);
 	}
 }
@@ -692,7 +770,7 @@ static void hostile_step(struct drive *d)
 		d->step = 1;
 	} else if (d->step == 1 && d->done_pubs == 1) {
 		check(d, d->accepted == 1, "stored event accepted");
-		check(d, relay_pool_subscribe(d->pool, "hostile", &f) == 0, "subscribe");
+		check(d, subscribe(d, "hostile", &f) == 0, "subscribe");
 		d->step = 2;
 	} else if (d->step == 2 && d->eose == 1) {
 		check(d, st.malformed == 5, "five malformed relay messages counted and ignored");
@@ -718,7 +796,7 @@ static void dedup_step(struct drive *d)
 		check(d, relay_pool_add(d->pool, d->url, err, sizeof(err)) == 0, "second relay");
 		d->step = 1;
 	} else if (d->step == 1 && relay_pool_connected(d->pool) == 2) {
-		check(d, relay_pool_subscribe(d->pool, "both", &f) == 0, "subscribe on both");
+		check(d, subscribe(d, "both", &f) == 0, "subscribe on both");
 		d->step = 2;
 	} else if (d->step == 2 && d->eose == 2) {
 		check(d, publish(d, d->pool, &d->b, 1, d->a_hex, "twice", d->want_id) == 0,
@@ -786,6 +864,10 @@ static const struct scenario scenarios[] = {
 	{.name = "overlimit",
 	 .step = overlimit_step,
 	 .cfg = {.max_p_per_filter = 300, .max_subs_per_relay = 21}},
+	{.name = "filters", .step = filters_step},
+	{.name = "filters-over",
+	 .step = filters_over_step,
+	 .cfg = {.max_authors_per_filter = 1001, .max_kinds_per_filter = 21}},
 	{.name = "dedup", .step = dedup_step},
 	{.name = "hostile", .step = hostile_step},
 };

@@ -10,7 +10,7 @@
  * a virtual clock), and close with a stuck query bounded by its timeout,
  * through the component contract and through the shutdown plan's cleanup
  * phase (the final line comes, inside the teardown margin or with a
- * warning at it).
+ * warning at it). The keycastd_db_* metrics are checked along the way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,8 +22,10 @@
 #include "core/component.h"
 #include "core/diag.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "db/db_boot.h"
 #include "db/db_component.h"
+#include "db/db_metrics.h"
 #include "db/db_pool.h"
 #include "plan/plan.h"
 #include "plan/plan_run.h"
@@ -102,6 +104,20 @@ static bool run_until_ready(struct fx *f, int secs)
 		db_pool_stats(f->pool, &st);
 	}
 	return st.connected == st.size;
+}
+
+/* Scrape m and check each of the NULL-terminated lines is in it, whole. */
+static void assert_metrics(struct metrics *m, const char *const *lines)
+{
+	char *text = metrics_render_string(m), want[256];
+
+	assert_non_null(text);
+	for (; *lines != NULL; lines++) {
+		snprintf(want, sizeof(want), "\n%s\n", *lines);
+		if (strstr(text, want) == NULL)
+			fail_msg("missing metric line: %s\n--- scraped:\n%s", *lines, text);
+	}
+	free(text);
 }
 
 /* A pool of size n with the given timeouts; waits until it is connected. */
@@ -206,9 +222,18 @@ static void test_concurrency_beyond_size(void **state)
 	struct outcome o[40];
 	char v[40][8];
 	size_t max_busy = 0;
+	struct metrics *m = metrics_new();
+	static const char *const busy[] = {
+		"keycastd_db_pool_size 3", "keycastd_db_connections_up 3",
+		"keycastd_db_connections_in_use 3", "keycastd_db_waiters 37", NULL};
+	static const char *const done[] = {"keycastd_db_connections_in_use 0",
+					   "keycastd_db_waiters 0",
+					   "keycastd_db_queries_total{status=\"ok\"} 40", NULL};
 
 	need_pg(state);
 	fx_pool(f, 3, 64, 20000, 20000);
+	assert_non_null(m);
+	assert_int_equal(db_metrics_register(m, f->pool), 0);
 	for (int i = 0; i < 40; i++) {
 		const char *p[] = {v[i]};
 
@@ -219,6 +244,7 @@ static void test_concurrency_beyond_size(void **state)
 				 0);
 	}
 	assert_true(db_pool_inflight(f->pool) == 40);
+	assert_metrics(m, busy);
 	for (int i = 0; i < 40; i++) {
 		assert_true(run_until(f, &o[i].done, 30));
 		assert_int_equal(o[i].status, DB_OK);
@@ -226,6 +252,8 @@ static void test_concurrency_beyond_size(void **state)
 	}
 	assert_int_equal(max_busy, 3); /* every connection was used, never more */
 	assert_int_equal(db_pool_inflight(f->pool), 0);
+	assert_metrics(m, done);
+	metrics_free(m);
 }
 
 /* The waiter bound refuses the excess; a waiter past its acquire timeout fails. */
@@ -255,9 +283,19 @@ static void test_query_timeout_cancels(void **state)
 	struct fx *f = *state;
 	struct outcome slow = {0}, next = {0};
 	struct db_pool_stats st;
+	struct metrics *m = metrics_new();
+	static const char *const lines[] = {"keycastd_db_query_timeouts_total 1",
+					    "keycastd_db_queries_total{status=\"timeout\"} 1",
+					    "keycastd_db_queries_total{status=\"ok\"} 1",
+					    "keycastd_db_reconnects_total 0",
+					    "keycastd_db_connect_failures_total 0",
+					    "keycastd_db_connect_attempts_total 1",
+					    NULL};
 
 	need_pg(state);
 	fx_pool(f, 1, 4, 20000, 300);
+	assert_non_null(m);
+	assert_int_equal(db_metrics_register(m, f->pool), 0);
 	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(30)", 0, NULL, on_result, &slow),
 			 0);
 	assert_true(run_until(f, &slow.done, 10));
@@ -269,6 +307,8 @@ static void test_query_timeout_cancels(void **state)
 	db_pool_stats(f->pool, &st);
 	assert_int_equal(st.timeouts, 1);
 	assert_int_equal(st.reconnects, 0); /* the cancel worked: same connection */
+	assert_metrics(m, lines);
+	metrics_free(m);
 }
 
 /* Run a pg.sh function (pg_kill, pg_restart) on the test's server. */
@@ -289,9 +329,15 @@ static void test_server_restart(void **state)
 	struct outcome inflight = {0}, down = {0}, after = {0};
 	struct db_pool_stats st;
 	const char *why;
+	struct metrics *m = metrics_new();
+	static const char *const lines[] = {"keycastd_db_reconnects_total 2",
+					    "keycastd_db_connections_up 2",
+					    "keycastd_db_queries_total{status=\"ok\"} 1", NULL};
 
 	need_pg(state);
 	fx_pool(f, 2, 16, 500, 60000);
+	assert_non_null(m);
+	assert_int_equal(db_metrics_register(m, f->pool), 0);
 	assert_int_equal(
 		db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &inflight), 0);
 	event_base_loop(f->base, EVLOOP_NONBLOCK);
@@ -313,6 +359,9 @@ static void test_server_restart(void **state)
 	assert_string_equal(after.value, "back");
 	db_pool_stats(f->pool, &st);
 	assert_int_equal(st.reconnects, 2);
+	assert_true(st.queries[DB_ERR_CONN] >= 1); /* the killed query, counted by how it ended */
+	assert_metrics(m, lines);
+	metrics_free(m);
 }
 
 /* Component completion: record that it came. */

@@ -148,9 +148,24 @@ static void test_master_key_hex(void **state)
 		 "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef");
 	assert_int_equal(db_master_key_from_hex(&k, hex), 0);
 	assert_int_equal(k.k[0], 0x01);
+	assert_int_equal(k.k[5], 0xab); /* upper case decodes too */
+	assert_int_equal(k.k[31], 0xef);
 	assert_int_equal(db_master_key_from_hex(&k, "abcd"), -1);
+	assert_int_equal(db_master_key_from_hex(&k, ""), -1);
+	assert_int_equal(db_master_key_from_hex(&k, " \n"), -1);
 	hex[10] = 'g';
 	assert_int_equal(db_master_key_from_hex(&k, hex), -1);
+	for (size_t i = 0; i < sizeof(k.k); i++)
+		assert_int_equal(k.k[i], 0); /* a refused key leaves nothing behind */
+	memset(hex, 'a', 65);		     /* one digit too many */
+	hex[65] = '\0';
+	assert_int_equal(db_master_key_from_hex(&k, hex), -1);
+	hex[32] = ' '; /* whitespace inside */
+	hex[64] = '\0';
+	assert_int_equal(db_master_key_from_hex(&k, hex), -1);
+	snprintf(hex, sizeof(hex), "%.*s x", 64,
+		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_int_equal(db_master_key_from_hex(&k, hex), -1); /* garbage after the key */
 }
 
 /* Files: written 0600, never overwritten, read back as hex or raw bytes; env first. */

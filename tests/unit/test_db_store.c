@@ -21,7 +21,7 @@
 #include "core/log.h"
 #include "db/db_admin.h"
 #include "db/db_boot.h"
-#include "db/db_hex.h"
+#include "nostr/hex.h"
 #include "db/db_migrate.h"
 #include "db/db_pool.h"
 #include "db/db_seal.h"
@@ -124,7 +124,7 @@ static void random_key(struct nostr_seckey *sk, char *pk)
 
 	assert_int_equal(RAND_bytes(sk->b, 32), 1);
 	assert_int_equal(RAND_bytes(b, 32), 1);
-	assert_int_equal(db_hex_encode(pk, 65, b, 32), 0);
+	hex_encode(pk, b, 32);
 }
 
 /* Group setup: loop, pool, stores, admin connection; skips without a server. */
@@ -370,6 +370,19 @@ static void test_tamper_detected(void **state)
 	set = load(f, f->store);
 	assert_int_equal(set->nkeys, 1);
 	assert_string_equal(set->keys[0].pubkey, f->pk_a);
+	assert_int_equal(set->unseal_failures, 1);
+	db_serving_free(set);
+	/* a sealed value one byte short, then one byte long: refused, never read past */
+	sql(f, "UPDATE keys SET sealed_secret = substring(sealed_secret FROM 1 FOR"
+	       " octet_length(sealed_secret) - 1) WHERE name = 'bob'");
+	set = load(f, f->store);
+	assert_int_equal(set->nkeys, 1);
+	assert_int_equal(set->unseal_failures, 1);
+	db_serving_free(set);
+	sql(f,
+	    "UPDATE keys SET sealed_secret = sealed_secret || '\\x0000'::bytea WHERE name = 'bob'");
+	set = load(f, f->store);
+	assert_int_equal(set->nkeys, 1);
 	assert_int_equal(set->unseal_failures, 1);
 	db_serving_free(set);
 }

@@ -176,25 +176,66 @@ static void test_reconnect_backoff(void **state)
 	assert_int_equal(st.connects, 0);
 }
 
-/* Subscriptions: names checked, duplicates and chunk overflows refused. */
+/* Subscriptions: names checked, duplicates and chunk overflows refused with a message. */
 static void test_subscribe_limits(void **state)
 {
 	struct fx *f = *state;
 	const char *p[] = {"a", "b", "c", "d", "e"};
 	int kinds[] = {24133};
+	char err[256];
 	struct relay_filter flt = {
 		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 5, .limit = 0};
-	assert_int_equal(relay_pool_subscribe(f->pool, "", &flt), -1);
-	assert_int_equal(relay_pool_subscribe(f->pool, "a.b", &flt), -1);
-	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt), 0); /* 3 chunks */
-	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt), -1);
+	assert_int_equal(relay_pool_subscribe(f->pool, "", &flt, err, sizeof(err)), -1);
+	assert_string_equal(err, "subscription name \"\": use 1 to 40 letters, digits, '-' or '_'");
+	assert_int_equal(relay_pool_subscribe(f->pool, "a.b", &flt, err, sizeof(err)), -1);
+	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt, err, sizeof(err)), 0);
+	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt, err, sizeof(err)), -1);
+	assert_string_equal(err, "subscription bunker exists already");
 	flt.np_tags = 3; /* 2 more chunks: 5 > 4 per relay */
-	assert_int_equal(relay_pool_subscribe(f->pool, "more", &flt), -1);
+	assert_int_equal(relay_pool_subscribe(f->pool, "more", &flt, err, sizeof(err)), -1);
+	assert_string_equal(err, "subscription more: 5 REQs per relay with the others, more than "
+				 "the 4 a relay keeps");
 	flt.np_tags = 1;
-	assert_int_equal(relay_pool_subscribe(f->pool, "more", &flt), 0);
+	assert_int_equal(relay_pool_subscribe(f->pool, "more", &flt, err, sizeof(err)), 0);
 	relay_pool_unsubscribe(f->pool, "bunker");
 	flt.np_tags = 5;
-	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt), 0);
+	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt, err, sizeof(err)), 0);
+}
+
+/* Authors and kinds past the relay validator's limits are refused, not sent; the name stays free.
+ */
+static void test_subscribe_filter_limits(void **state)
+{
+	struct fx *f = *state;
+	static char hex[1001][65];
+	static const char *authors[1001];
+	int kinds[21];
+	char err[256];
+	for (size_t i = 0; i < 1001; i++) {
+		snprintf(hex[i], sizeof(hex[i]), "%064zx", i + 1);
+		authors[i] = hex[i];
+	}
+	for (int i = 0; i < 21; i++)
+		kinds[i] = i;
+	struct relay_filter flt = {
+		.kinds = kinds, .nkinds = 20, .authors = authors, .nauthors = 1001};
+	assert_int_equal(relay_pool_subscribe(f->pool, "wide", &flt, err, sizeof(err)), -1);
+	assert_string_equal(err,
+			    "subscription wide: 1001 authors, more than the 1000 a relay accepts");
+	flt.nauthors = 1000;
+	flt.nkinds = 21;
+	assert_int_equal(relay_pool_subscribe(f->pool, "wide", &flt, err, sizeof(err)), -1);
+	assert_string_equal(err, "subscription wide: 21 kinds, more than the 20 a relay accepts");
+	flt.nkinds = 20;
+	hex[999][0] = 'A';
+	assert_int_equal(relay_pool_subscribe(f->pool, "wide", &flt, err, sizeof(err)), -1);
+	assert_string_equal(err, "subscription wide: author 1000 is not 64 lower-case hex");
+	hex[999][0] = '0';
+	kinds[19] = -1;
+	assert_int_equal(relay_pool_subscribe(f->pool, "wide", &flt, err, sizeof(err)), -1);
+	assert_string_equal(err, "subscription wide: kind -1 is negative");
+	kinds[19] = 19;
+	assert_int_equal(relay_pool_subscribe(f->pool, "wide", &flt, err, sizeof(err)), 0);
 }
 
 /* Publish report callback. */
@@ -304,6 +345,7 @@ int main(void)
 		cmocka_unit_test(test_dedup_bounded),
 		cmocka_unit_test_setup_teardown(test_reconnect_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subscribe_filter_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_unconnected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),

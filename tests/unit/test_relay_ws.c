@@ -2,7 +2,9 @@
  * test_relay_ws.c - the WebSocket client against a scripted loopback
  * server: the upgrade check (Sec-WebSocket-Accept, status), messages and
  * the close handshake, the message size limit, and (on a virtual clock)
- * the handshake timeout and keepalive detecting a silent peer.
+ * the handshake timeout, keepalive detecting a silent peer, and our close
+ * against a peer that answers and then goes silent, answers with half a
+ * close frame, or never answers.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +37,8 @@ enum srv_mode {
 	SRV_SILENT,	/* never answers */
 	SRV_MUTE,	/* proper 101, then silence (no pongs) */
 	SRV_BIG,	/* proper 101, then a 100-byte text frame */
+	SRV_REPLY,	/* proper 101; answers our close with close 1000, then silence */
+	SRV_HALF,	/* proper 101, a text frame and 3 of the 4 bytes of a close frame */
 };
 
 /* The fixture: a server and a client on one event base. */
@@ -51,7 +55,20 @@ struct fx {
 	size_t srv_got_close;	     /* bytes of the client's close frame seen */
 	unsigned char srv_frame[16]; /* the first bytes the client sent after the upgrade */
 	size_t srv_frame_len;
+	int srv_replied;     /* SRV_REPLY: the close reply was sent */
+	struct event *guard; /* real-time hang guard of RUN_UNTIL (never a timed assertion) */
+	int stuck;	     /* the guard fired */
 };
+
+/* Server: answer the client's complete close frame (SRV_REPLY) and stay connected. */
+static void srv_reply_close(struct fx *f, struct evbuffer *out)
+{
+	static const unsigned char close1000[] = {0x88, 2, 0x03, 0xe8};
+	if (f->mode != SRV_REPLY || f->srv_replied || f->srv_frame_len < 8)
+		return;
+	evbuffer_add(out, close1000, sizeof(close1000));
+	f->srv_replied = 1;
+}
 
 /* Server: answer the upgrade per mode. */
 static void srv_read(struct bufferevent *bev, void *arg)
@@ -65,6 +82,7 @@ static void srv_read(struct bufferevent *bev, void *arg)
 				in, f->srv_frame + f->srv_frame_len, n < room ? n : room);
 		f->srv_got_close += n;
 		evbuffer_drain(in, n);
+		srv_reply_close(f, bufferevent_get_output(bev));
 		return;
 	}
 	struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
@@ -90,17 +108,18 @@ static void srv_read(struct bufferevent *bev, void *arg)
 			    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
 			    "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
 			    acc);
-	f->srv_got_close = f->mode == SRV_MUTE ? 1 : 0;
+	f->srv_got_close = 1; /* from here on, record what the client sends */
 	if (f->mode == SRV_GOOD) {
 		static const unsigned char frames[] = {0x81, 5,	   'h', 'e',  'l', 'l',
 						       'o',  0x88, 2,	0x03, 0xe8};
 		evbuffer_add(out, frames, sizeof(frames));
-		f->srv_got_close = 1;
 	} else if (f->mode == SRV_BIG) {
 		unsigned char big[102] = {0x81, 100};
 		memset(big + 2, 'x', 100);
 		evbuffer_add(out, big, sizeof(big));
-		f->srv_got_close = 1;
+	} else if (f->mode == SRV_HALF) {
+		static const unsigned char half[] = {0x81, 2, 'h', 'i', 0x88, 2, 0x03};
+		evbuffer_add(out, half, sizeof(half));
 	}
 }
 
@@ -170,9 +189,25 @@ static void start(struct fx *f, enum srv_mode mode)
 	assert_int_equal(ws_client_new(&f->ws, &wc, f->url, &cl_cb, f, err, sizeof(err)), 0);
 }
 
-/* Run the loop until cond holds (bounded). */
+/* The hang guard fired: stop RUN_UNTIL (its condition is then asserted false). */
+static void guard_fired(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	((struct fx *)arg)->stuck = 1;
+}
+
+/* Arm the hang guard: 30 s of real time, only so a broken client fails instead of hanging. */
+static void guard_arm(struct fx *f)
+{
+	struct timeval tv = {.tv_sec = 30};
+	f->stuck = 0;
+	evtimer_add(f->guard, &tv);
+}
+
+/* Run the loop until cond holds (bounded by iterations and by the hang guard). */
 #define RUN_UNTIL(f, cond)                                                                         \
-	for (int i_ = 0; i_ < 200 && !(cond); i_++)                                                \
+	for (int i_ = (guard_arm(f), 0); i_ < 200 && !(cond) && !(f)->stuck; i_++)                 \
 	event_base_loop((f)->base, EVLOOP_ONCE)
 
 /* Fixture setup. */
@@ -182,6 +217,7 @@ static int setup(void **state)
 	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
 	f->base = event_base_new();
 	f->clk = clock_new_virtual(0);
+	f->guard = evtimer_new(f->base, guard_fired, f);
 	*state = f;
 	return 0;
 }
@@ -196,6 +232,7 @@ static int teardown(void **state)
 	if (f->lis)
 		evconnlistener_free(f->lis);
 	clock_free(f->clk);
+	event_free(f->guard);
 	event_base_free(f->base);
 	free(f);
 	return 0;
@@ -295,6 +332,43 @@ static void test_close_timeout(void **state)
 	assert_string_equal(f->reason, "close handshake timed out");
 }
 
+/* Our close, answered by the peer's close and then silence (TCP kept open): done at once. */
+static void test_close_reply_then_silent(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_REPLY);
+	RUN_UNTIL(f, f->opened);
+	ws_client_close(f->ws, 1001);
+	RUN_UNTIL(f, f->closed);
+	assert_int_equal(f->srv_replied, 1);
+	assert_int_equal(srv_close_code(f), 1001);
+	assert_int_equal(f->closed,
+			 1); /* with no virtual time passed: the deadline played no part */
+	assert_int_equal(f->code, 1000);
+	assert_string_equal(f->reason, "closed");
+	clock_virtual_advance(f->clk, 60000); /* the close deadline is gone: no second report */
+	assert_int_equal(f->closed, 1);
+	assert_string_equal(f->reason, "closed");
+}
+
+/* Half a close frame from the peer, then silence: our close wait is still bounded. */
+static void test_close_half_frame(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_HALF);
+	RUN_UNTIL(f, f->texts == 1);
+	assert_string_equal(f->text, "hi");
+	ws_client_close(f->ws, 1000);
+	RUN_UNTIL(f, f->srv_frame_len >= 8);
+	assert_int_equal(srv_close_code(f), 1000);
+	clock_virtual_advance(f->clk, 1999);
+	assert_int_equal(f->closed, 0);
+	clock_virtual_advance(f->clk, 1);
+	assert_int_equal(f->closed, 1);
+	assert_int_equal(f->code, 1006);
+	assert_string_equal(f->reason, "close handshake timed out");
+}
+
 /* URL parsing. */
 static void test_url(void **state)
 {
@@ -325,6 +399,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_reply_then_silent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_half_frame, setup, teardown),
 		cmocka_unit_test(test_url),
 	};
 	return cmocka_run_group_tests_name("relay_ws", tests, NULL, NULL);

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COMPONENT_MAX_DEPTH 16 /* bound on dependency chains */
-
 struct component;
 
 /* A caller's pending operation and its deferred completion. */
@@ -49,7 +47,7 @@ static void component_cancel(struct component *c, enum component_op op);
 static void component_free(struct component *c);
 static int component_illegal(struct component *c, const char *what);
 static bool component_desc_depends_at(const struct component_desc *const *descs, size_t n,
-				      const char *a, const char *b, int depth);
+				      const char *a, const char *b, size_t depth);
 
 static const char *const component_state_names[] = {
 	[COMPONENT_RUNNING] = "running", [COMPONENT_DRAINING] = "draining",
@@ -149,13 +147,13 @@ const struct component_desc *component_desc_find(const struct component_desc *co
 	return NULL;
 }
 
-/* Depth-bounded search of a's dependencies for b. */
+/* Search a's dependencies for b; a depth beyond n can only be a cycle, which ends it. */
 static bool component_desc_depends_at(const struct component_desc *const *descs, size_t n,
-				      const char *a, const char *b, int depth)
+				      const char *a, const char *b, size_t depth)
 {
 	const struct component_desc *d = component_desc_find(descs, n, a);
 
-	if (d == NULL || d->depends == NULL || depth > COMPONENT_MAX_DEPTH)
+	if (d == NULL || d->depends == NULL || depth > n)
 		return false;
 	for (const char *const *dep = d->depends; *dep != NULL; dep++)
 		if (strcmp(*dep, b) == 0 || component_desc_depends_at(descs, n, *dep, b, depth + 1))
@@ -170,15 +168,31 @@ bool component_desc_depends_on(const struct component_desc *const *descs, size_t
 	return component_desc_depends_at(descs, n, a, b, 0);
 }
 
-/* Whether a depends on b, directly or transitively. */
+/*
+ * Search the registered a's dependencies for b, without allocation. An
+ * acyclic chain visits at most reg->n components, so a depth beyond that
+ * can only be a cycle, which ends the search.
+ */
+static bool component_depends_at(const struct component_registry *reg, const char *a, const char *b,
+				 size_t depth)
+{
+	const struct component_desc *d = NULL;
+
+	for (size_t i = 0; i < reg->n && d == NULL; i++)
+		if (strcmp(reg->items[i]->desc->name, a) == 0)
+			d = reg->items[i]->desc;
+	if (d == NULL || d->depends == NULL || depth > reg->n)
+		return false;
+	for (const char *const *dep = d->depends; *dep != NULL; dep++)
+		if (strcmp(*dep, b) == 0 || component_depends_at(reg, *dep, b, depth + 1))
+			return true;
+	return false;
+}
+
+/* Whether a depends on b, directly or transitively, among every registered component. */
 bool component_depends_on(const struct component_registry *reg, const char *a, const char *b)
 {
-	const struct component_desc *descs[64];
-	size_t n = reg->n < 64 ? reg->n : 64;
-
-	for (size_t i = 0; i < n; i++)
-		descs[i] = reg->items[i]->desc;
-	return component_desc_depends_on(descs, n, a, b);
+	return component_depends_at(reg, a, b, 0);
 }
 
 /* The name of a component. */

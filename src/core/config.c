@@ -31,7 +31,13 @@ static int config_parse_int(int64_t *out, const struct config_entry *e, const ch
 			    const char *origin, unsigned line, unsigned col, struct diag *d);
 static int config_check_enum(const struct config_entry *e, const char *text, const char *origin,
 			     unsigned line, unsigned col, struct diag *d);
+static int config_check(const struct config *cfg, const struct config_entry *e, const char *value,
+			const char *origin, unsigned line, unsigned col, struct diag *d);
+static int config_env_only(const struct config_entry *e, const char *origin, unsigned line,
+			   unsigned col, struct diag *d);
 static void config_print_flag(FILE *out, const char *name);
+static void config_print_name(FILE *out, const struct config_entry *e);
+static const char *config_note(const struct config_entry *e);
 static void config_print_range(FILE *out, const struct config_entry *e, const char *sep);
 
 static const char *const config_levels[] = {"debug", "info", "warn", "error", NULL};
@@ -41,34 +47,40 @@ static const char *const config_formats[] = {"auto", "json", "text", NULL};
 
 /* The schema: one row per setting; keep doc/configuration.md generated from it. */
 static const struct config_entry config_table[] = {
-	{"log_level", CONFIG_ENUM, CFG(log_level), "info", 0, 0, "LOG_LEVEL", config_levels, false,
+	{"log_level", CONFIG_ENUM, CFG(log_level), "info", 0, 0, "LOG_LEVEL", config_levels, 0,
 	 "lowest severity logged"},
-	{"log_format", CONFIG_ENUM, CFG(log_format), "auto", 0, 0, "LOG_FORMAT", config_formats,
-	 false, "log line format; auto = text on a terminal, JSON otherwise"},
-	{"listen_addr", CONFIG_STR, CFG(listen_addr), "0.0.0.0", 0, 0, "LISTEN_ADDR", NULL, false,
+	{"log_format", CONFIG_ENUM, CFG(log_format), "auto", 0, 0, "LOG_FORMAT", config_formats, 0,
+	 "log line format; auto = text on a terminal, JSON otherwise"},
+	{"listen_addr", CONFIG_STR, CFG(listen_addr), "0.0.0.0", 0, 0, "LISTEN_ADDR", NULL, 0,
 	 "address the HTTP server (probes, metrics) listens on"},
-	{"port", CONFIG_INT, CFG(port), "8080", 0, 65535, "PORT", NULL, false,
+	{"port", CONFIG_INT, CFG(port), "8080", 0, 65535, "PORT", NULL, 0,
 	 "HTTP port; 0 picks a free port and logs it"},
-	{"plan", CONFIG_STR, CFG(plan), "", 0, 0, "SHUTDOWN_PLAN", NULL, false,
+	{"plan", CONFIG_STR, CFG(plan), "", 0, 0, "SHUTDOWN_PLAN", NULL, 0,
 	 "shutdown plan file; empty = the built-in default plan"},
-	{"instance_id", CONFIG_STR, CFG(instance_id), "", 0, 0, "INSTANCE_ID", NULL, false,
+	{"instance_id", CONFIG_STR, CFG(instance_id), "", 0, 0, "INSTANCE_ID", NULL, 0,
 	 "this replica's name in request claims and logs; empty = the host name"},
-	{"database_url", CONFIG_STR, CFG(database_url), "", 0, 0, "DATABASE_URL", NULL, true,
-	 "PostgreSQL connection string (libpq URI or key=value)"},
-	{"db_pool_size", CONFIG_INT, CFG(db_pool_size), "8", 1, 256, "DB_POOL_SIZE", NULL, false,
+	{"database_url", CONFIG_STR, CFG(database_url), "", 0, 0, "DATABASE_URL", NULL,
+	 CONFIG_SECRET, "PostgreSQL connection string (libpq URI or key=value)"},
+	{"db_pool_size", CONFIG_INT, CFG(db_pool_size), "8", 1, 256, "DB_POOL_SIZE", NULL, 0,
 	 "database connections per replica"},
 	{"db_query_timeout_ms", CONFIG_INT, CFG(db_query_timeout_ms), "5000", 1, 600000,
-	 "DB_QUERY_TIMEOUT_MS", NULL, false, "a query running longer is cancelled"},
-	{"master_key_path", CONFIG_STR, CFG(master_key_path), "", 0, 0, "MASTER_KEY_PATH", NULL,
-	 false, "file holding the 256-bit master key that seals users' secret keys"},
-	{"bunker_relays", CONFIG_LIST, CFG(bunker_relays), "", 0, 0, "BUNKER_RELAYS", NULL, false,
-	 "relay URLs (ws:// or wss://) the signer listens and answers on"},
+	 "DB_QUERY_TIMEOUT_MS", NULL, 0, "a query running longer is cancelled"},
+	{"master_key", CONFIG_STR, CFG(master_key), "", 0, 0, "MASTER_KEY", NULL,
+	 CONFIG_SECRET | CONFIG_ENV_ONLY,
+	 "the master key as 64 hex digits; takes precedence over master_key_path"},
+	{"master_key_path", CONFIG_STR, CFG(master_key_path), "", 0, 0, "MASTER_KEY_PATH", NULL, 0,
+	 "file holding the 256-bit master key that seals users' secret keys"},
+	{"bunker_relays", CONFIG_LIST, CFG(bunker_relays), "", 0, 0, "BUNKER_RELAYS", NULL,
+	 CONFIG_CHECKED | CONFIG_INERT,
+	 "relay URLs (ws:// or wss://, each with a host) that `authz create` puts into bunker "
+	 "URIs and the signer is to listen and answer on"},
 	{"http_max_body_bytes", CONFIG_INT, CFG(http_max_body_bytes), "65536", 1024, 16777216,
-	 "HTTP_MAX_BODY_BYTES", NULL, false, "largest HTTP request body accepted"},
+	 "HTTP_MAX_BODY_BYTES", NULL, 0, "largest HTTP request body accepted"},
 	{"http_timeout_ms", CONFIG_INT, CFG(http_timeout_ms), "10000", 100, 3600000,
-	 "HTTP_TIMEOUT_MS", NULL, false, "HTTP read/write timeout per connection"},
+	 "HTTP_TIMEOUT_MS", NULL, 0, "HTTP read/write timeout per connection"},
 	{"relay_publish_timeout_ms", CONFIG_INT, CFG(relay_publish_timeout_ms), "5000", 100, 600000,
-	 "RELAY_PUBLISH_TIMEOUT_MS", NULL, false, "how long a publish waits for the relays' OK"},
+	 "RELAY_PUBLISH_TIMEOUT_MS", NULL, CONFIG_INERT,
+	 "how long a publish is to wait for the relays' OK"},
 };
 
 #define CONFIG_N (sizeof(config_table) / sizeof(config_table[0]))
@@ -116,7 +128,7 @@ void config_free(struct config *cfg)
 /* Free a string setting, wiping it first if the entry is a secret; *p is NULL after. */
 static void config_str_free(const struct config_entry *e, char **p)
 {
-	if (*p != NULL && e->secret)
+	if (*p != NULL && (e->flags & CONFIG_SECRET) != 0)
 		OPENSSL_cleanse(*p, strlen(*p));
 	free(*p);
 	*p = NULL;
@@ -147,7 +159,36 @@ int config_set(struct config *cfg, const char *name, const char *text, const cha
 		diag_add(d, DIAG_ERROR, origin, line, col, "unknown setting '%s'", name);
 		return -1;
 	}
+	if (config_env_only(e, origin, line, col, d) != 0)
+		return -1;
 	return config_set_entry(cfg, e, text, origin, line, col, d);
+}
+
+/* Refuse a flag or file key for an environment-only setting. 0, or -1 with a finding. */
+static int config_env_only(const struct config_entry *e, const char *origin, unsigned line,
+			   unsigned col, struct diag *d)
+{
+	if ((e->flags & CONFIG_ENV_ONLY) == 0)
+		return 0;
+	diag_add(d, DIAG_ERROR, origin, line, col,
+		 "%s: may only be set by the environment variable %s", e->name, e->env);
+	return -1;
+}
+
+/* Run cfg->check on one value of a CONFIG_CHECKED entry (a secret is not echoed). 0 or -1. */
+static int config_check(const struct config *cfg, const struct config_entry *e, const char *value,
+			const char *origin, unsigned line, unsigned col, struct diag *d)
+{
+	const char *why;
+
+	if ((e->flags & CONFIG_CHECKED) == 0 || cfg->check == NULL)
+		return 0;
+	why = cfg->check(e, value);
+	if (why == NULL)
+		return 0;
+	diag_add(d, DIAG_ERROR, origin, line, col, "%s: '%s' %s", e->name,
+		 (e->flags & CONFIG_SECRET) != 0 ? "(secret)" : value, why);
+	return -1;
 }
 
 /* Parse an integer setting within its bounds. 0, or -1 with a finding. */
@@ -197,15 +238,22 @@ static int config_set_entry(struct config *cfg, const struct config_entry *e, co
 	case CONFIG_INT:
 		return config_parse_int(f, e, text, origin, line, col, d);
 	case CONFIG_LIST:
-		if (config_set_list(f, text) == 0)
-			return 0;
-		diag_add(d, DIAG_ERROR, origin, line, col, "%s: out of memory", e->name);
-		return -1;
+		if (config_set_list(f, text) != 0) {
+			diag_add(d, DIAG_ERROR, origin, line, col, "%s: out of memory", e->name);
+			return -1;
+		}
+		for (size_t i = 0, n = ((struct config_list *)f)->n; i < n; i++)
+			if (config_check(cfg, e, ((struct config_list *)f)->v[i], origin, line, col,
+					 d) != 0)
+				return -1;
+		return 0;
 	case CONFIG_ENUM:
 		if (config_check_enum(e, text, origin, line, col, d) != 0)
 			return -1;
 		break;
 	case CONFIG_STR:
+		if (config_check(cfg, e, text, origin, line, col, d) != 0)
+			return -1;
 		break;
 	}
 	copy = strdup(text);
@@ -288,11 +336,16 @@ static size_t config_load_value(struct config *cfg, const struct config_entry *e
 					 ydoc_type_name(item));
 				return 1;
 			}
+			size_t had = l->n;
+
 			if (config_list_push(l, s, strlen(s)) != 0) {
 				diag_add(d, DIAG_ERROR, file, ydoc_line(item), ydoc_col(item),
 					 "%s: out of memory", e->name);
 				return 1;
 			}
+			if (l->n > had && config_check(cfg, e, l->v[had], file, ydoc_line(item),
+						       ydoc_col(item), d) != 0)
+				return 1;
 		}
 		return 0;
 	}
@@ -319,6 +372,8 @@ static size_t config_load_pair(struct config *cfg, yaml_document_t *doc, yaml_no
 			 ydoc_scalar(k) ? ydoc_scalar(k) : "?");
 		return 1;
 	}
+	if (config_env_only(e, path, ydoc_line(k), ydoc_col(k), d) != 0)
+		return 1;
 	i = (size_t)(e - config_table);
 	if (seen[i] != NULL) {
 		diag_add(d, DIAG_ERROR, path, ydoc_line(k), ydoc_col(k),
@@ -405,17 +460,43 @@ static void config_print_range(FILE *out, const struct config_entry *e, const ch
 		fputs(config_type_name(e), out);
 }
 
-/* Print the flags of the schema for --help. */
+/* The note a row's flags add to its help text, or "". */
+static const char *config_note(const struct config_entry *e)
+{
+	if ((e->flags & CONFIG_INERT) != 0)
+		return " (serve does not use it yet: the NIP-46 signing pipeline is not wired in)";
+	if ((e->flags & CONFIG_SECRET) != 0)
+		return " (secret: never logged or shown)";
+	return "";
+}
+
+/* Print how a setting is given: "--flag <range>", or "env VAR <range>" if env-only. */
+static void config_print_name(FILE *out, const struct config_entry *e)
+{
+	if ((e->flags & CONFIG_ENV_ONLY) != 0) {
+		fprintf(out, "  %s=<", e->env);
+	} else {
+		fputs("  --", out);
+		config_print_flag(out, e->name);
+		fputs(" <", out);
+	}
+	config_print_range(out, e, "|");
+	fputs(">\n", out);
+}
+
+/* Print the flags (and environment-only settings) of the schema for --help. */
 void config_print_help(FILE *out)
 {
 	for (size_t i = 0; i < CONFIG_N; i++) {
 		const struct config_entry *e = &config_table[i];
-		fputs("  --", out);
-		config_print_flag(out, e->name);
-		fputs(" <", out);
-		config_print_range(out, e, "|");
-		fprintf(out, ">\n      %s (env %s, default \"%s\")\n", e->help,
-			e->env ? e->env : "-", e->def);
+
+		config_print_name(out, e);
+		if ((e->flags & CONFIG_ENV_ONLY) != 0)
+			fprintf(out, "      %s%s (environment only, no flag or file key)\n",
+				e->help, config_note(e));
+		else
+			fprintf(out, "      %s%s (env %s, default \"%s\")\n", e->help,
+				config_note(e), e->env ? e->env : "-", e->def);
 	}
 }
 
@@ -429,19 +510,25 @@ void config_print_markdown(FILE *out)
 	      "mapping of `setting: value`), environment variable, command-line flag.\n"
 	      "Lists are comma-separated in the environment and on the command line,\n"
 	      "and may be a YAML sequence in the file. A bad value stops `keycastd serve`\n"
-	      "with exit code 2 and an error naming `file:line:col` or the variable.\n\n"
+	      "with exit code 2 and an error naming `file:line:col` or the variable.\n"
+	      "A setting marked *environment only* has no flag and no file key.\n\n"
 	      "| setting | flag | env | type | default | meaning |\n"
 	      "|---|---|---|---|---|---|\n",
 	      out);
 	for (size_t i = 0; i < CONFIG_N; i++) {
 		const struct config_entry *e = &config_table[i];
-		fprintf(out, "| `%s` | `--", e->name);
-		config_print_flag(out, e->name);
-		fprintf(out, "` | `%s` | ", e->env ? e->env : "-");
+		fprintf(out, "| `%s` | ", e->name);
+		if ((e->flags & CONFIG_ENV_ONLY) != 0) {
+			fputs("*environment only*", out);
+		} else {
+			fputs("`--", out);
+			config_print_flag(out, e->name);
+			fputc('`', out);
+		}
+		fprintf(out, " | `%s` | ", e->env ? e->env : "-");
 		config_print_range(out, e, " \\| ");
 		fprintf(out, " | %s%s%s | %s%s |\n", *e->def ? "`" : "",
-			*e->def ? e->def : "(empty)", *e->def ? "`" : "", e->help,
-			e->secret ? " (secret: never logged or shown)" : "");
+			*e->def ? e->def : "(empty)", *e->def ? "`" : "", e->help, config_note(e));
 	}
 }
 
@@ -459,7 +546,7 @@ void config_print(const struct config *cfg, FILE *out)
 			for (size_t j = 0; j < l->n; j++)
 				fprintf(out, "%s%s", l->v[j], j + 1 < l->n ? "," : "");
 			fputc('\n', out);
-		} else if (e->secret && **(char *const *)f != '\0')
+		} else if ((e->flags & CONFIG_SECRET) != 0 && **(char *const *)f != '\0')
 			fputs("(set, redacted)\n", out);
 		else
 			fprintf(out, "%s\n", *(char *const *)f);

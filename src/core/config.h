@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct config_entry;
 struct diag;
 struct env;
 
@@ -34,11 +35,14 @@ struct config {
 	char *database_url;		  /* libpq connection string (secret) */
 	int64_t db_pool_size;		  /* connections in the pool */
 	int64_t db_query_timeout_ms;	  /* per-query timeout */
+	char *master_key;		  /* MASTER_KEY, hex (secret, env only; shown redacted) */
 	char *master_key_path;		  /* file with the 32-byte master key */
 	struct config_list bunker_relays; /* relays the signer listens on */
 	int64_t http_max_body_bytes;	  /* request body limit */
 	int64_t http_timeout_ms;	  /* per-connection read/write timeout */
 	int64_t relay_publish_timeout_ms; /* wait for relay OK per publish */
+	/* Checker of CONFIG_CHECKED values, set by the caller after config_init; NULL = none. */
+	const char *(*check)(const struct config_entry *e, const char *value);
 };
 
 /* Types a setting may have. */
@@ -49,16 +53,24 @@ enum config_type {
 	CONFIG_LIST, /* comma-separated in env/flags, a sequence in YAML */
 };
 
+/* Flags of a schema row. */
+enum config_flag {
+	CONFIG_SECRET = 1u << 0,   /* wiped on free, redacted when shown, never logged */
+	CONFIG_ENV_ONLY = 1u << 1, /* set only by its environment variable: no flag, no file key */
+	CONFIG_CHECKED = 1u << 2,  /* each value (list item) goes through cfg->check */
+	CONFIG_INERT = 1u << 3,	   /* serve does not read it yet: the help text says so */
+};
+
 /* One row of the schema table. */
 struct config_entry {
-	const char *name;	    /* key in YAML, --flag with '-' for '_' */
+	const char *name; /* key in YAML, --flag with '-' for '_' */
 	enum config_type type;
 	size_t offset;		    /* of the field in struct config */
 	const char *def;	    /* default, as text */
 	int64_t min, max;	    /* CONFIG_INT bounds */
 	const char *env;	    /* environment variable, or NULL */
 	const char *const *choices; /* CONFIG_ENUM values, NULL-terminated */
-	bool secret;		    /* redact when shown */
+	unsigned flags;		    /* enum config_flag bits */
 	const char *help;	    /* one line */
 };
 

@@ -9,6 +9,7 @@
 #include "core/log.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +27,21 @@ struct log_line {
 
 #define LOG_REDACTED "[redacted]"
 
+/* A timestamp of the fixed width log_stamp() writes over at write time. */
+#define LOG_TIME_PLACEHOLDER "0000-00-00T00:00:00.000Z"
+#define LOG_TIME_LEN	     (sizeof(LOG_TIME_PLACEHOLDER) - 1)
+
 static void log_timestamp(char *buf, size_t len);
+static void log_deliver(enum log_level level, const char *component, const char *msg,
+			const struct log_field *fields, size_t nfields);
+static char *log_json_line(const char *ts, enum log_level level, const char *component,
+			   const char *msg, const struct log_field *fields, size_t nfields);
+static void log_text_line(struct log_line *l, const char *ts, enum log_level level,
+			  const char *component, const char *msg, const struct log_field *fields,
+			  size_t nfields);
+static void log_stamp(char *out);
+static void log_digits(char *p, unsigned v, int width);
+static int log_prepared_set(struct log_prepared *out, const char *line);
 static void log_write_json(enum log_level level, const char *component, const char *msg,
 			   const struct log_field *fields, size_t nfields);
 static void log_write_text(enum log_level level, const char *component, const char *msg,
@@ -118,8 +133,21 @@ const char *log_level_name(enum log_level level)
 void log_emit(enum log_level level, const char *component, const char *msg,
 	      const struct log_field *fields, size_t nfields)
 {
-	if (level < log_min_level)
-		return;
+	if (level >= log_min_level)
+		log_deliver(level, component, msg, fields, nfields);
+}
+
+/* Emit one event whatever the threshold (final lines); fields[0] is a sentinel. */
+void log_emit_final(enum log_level level, const char *component, const char *msg,
+		    const struct log_field *fields, size_t nfields)
+{
+	log_deliver(level, component, msg, fields, nfields);
+}
+
+/* Send one event to the hook or to stderr; fields[0] is a sentinel. */
+static void log_deliver(enum log_level level, const char *component, const char *msg,
+			const struct log_field *fields, size_t nfields)
+{
 	fields++;
 	nfields--;
 	if (log_hook != NULL) {
@@ -134,16 +162,15 @@ void log_emit(enum log_level level, const char *component, const char *msg,
 		log_write_json(level, component, msg, fields, nfields);
 }
 
-/* Format the wall-clock time as RFC 3339 UTC with milliseconds. */
+/* Format the wall-clock time as RFC 3339 UTC with milliseconds (len > LOG_TIME_LEN). */
 static void log_timestamp(char *buf, size_t len)
 {
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+	if (len <= LOG_TIME_LEN) {
+		buf[0] = '\0';
+		return;
+	}
+	log_stamp(buf);
+	buf[LOG_TIME_LEN] = '\0';
 }
 
 /* Build the cJSON value of one field; NULL on allocation failure. */
@@ -168,17 +195,15 @@ static cJSON *log_field_json(const struct log_field *f)
 	return cJSON_CreateNull();
 }
 
-/* Write one event as a JSON object on its own line. */
-static void log_write_json(enum log_level level, const char *component, const char *msg,
-			   const struct log_field *fields, size_t nfields)
+/* One event as an unformatted JSON object, caller-freed (cJSON_free); NULL on ENOMEM. */
+static char *log_json_line(const char *ts, enum log_level level, const char *component,
+			   const char *msg, const struct log_field *fields, size_t nfields)
 {
-	char ts[40];
 	cJSON *obj = cJSON_CreateObject();
-	char *line = NULL;
+	char *line;
 
 	if (obj == NULL)
-		goto fail;
-	log_timestamp(ts, sizeof(ts));
+		return NULL;
 	cJSON_AddStringToObject(obj, "time", ts);
 	cJSON_AddStringToObject(obj, "level", log_level_name(level));
 	cJSON_AddStringToObject(obj, "msg", msg);
@@ -189,14 +214,24 @@ static void log_write_json(enum log_level level, const char *component, const ch
 			cJSON_AddItemToObject(obj, fields[i].key, v);
 	}
 	line = cJSON_PrintUnformatted(obj);
-	if (line == NULL)
-		goto fail;
-	fprintf(stderr, "%s\n", line);
-	cJSON_free(line);
 	cJSON_Delete(obj);
-	return;
-fail:
-	cJSON_Delete(obj);
+	return line;
+}
+
+/* Write one event as a JSON object on its own line. */
+static void log_write_json(enum log_level level, const char *component, const char *msg,
+			   const struct log_field *fields, size_t nfields)
+{
+	char ts[40];
+	char *line;
+
+	log_timestamp(ts, sizeof(ts));
+	line = log_json_line(ts, level, component, msg, fields, nfields);
+	if (line != NULL) {
+		fprintf(stderr, "%s\n", line);
+		cJSON_free(line);
+		return;
+	}
 	fprintf(stderr, "{\"level\":\"error\",\"msg\":\"log: out of memory\"}\n");
 }
 
@@ -284,7 +319,21 @@ static void log_text_field(struct log_line *l, const struct log_field *f)
 	}
 }
 
-/* Write one event as a readable line: time LEVEL component: msg k=v ... */
+/* Build one event as a readable line: time LEVEL component: msg k=v ... */
+static void log_text_line(struct log_line *l, const char *ts, enum log_level level,
+			  const char *component, const char *msg, const struct log_field *fields,
+			  size_t nfields)
+{
+	log_line_printf(l, "%s %-5s %s: ", ts, log_level_name(level),
+			component != NULL ? component : "keycastd");
+	log_line_escaped(l, msg, false);
+	for (size_t i = 0; i < nfields; i++)
+		log_text_field(l, &fields[i]);
+	if (l->truncated)
+		memcpy(l->buf + sizeof(l->buf) - 4, "...", 4); /* say so */
+}
+
+/* Write one event as a readable line. */
 static void log_write_text(enum log_level level, const char *component, const char *msg,
 			   const struct log_field *fields, size_t nfields)
 {
@@ -292,12 +341,109 @@ static void log_write_text(enum log_level level, const char *component, const ch
 	struct log_line l = {.off = 0};
 
 	log_timestamp(ts, sizeof(ts));
-	log_line_printf(&l, "%s %-5s %s: ", ts, log_level_name(level),
-			component != NULL ? component : "keycastd");
-	log_line_escaped(&l, msg, false);
-	for (size_t i = 0; i < nfields; i++)
-		log_text_field(&l, &fields[i]);
-	if (l.truncated)
-		memcpy(l.buf + sizeof(l.buf) - 4, "...", 4); /* say so */
+	log_text_line(&l, ts, level, component, msg, fields, nfields);
 	fprintf(stderr, "%s\n", l.buf);
+}
+
+/* Copy line and a newline into out; -1 if it does not fit. */
+static int log_prepared_set(struct log_prepared *out, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (n + 1 >= sizeof(out->buf))
+		return -1;
+	memcpy(out->buf, line, n);
+	out->buf[n] = '\n';
+	out->len = n + 1;
+	return 0;
+}
+
+/* Format a line now, in the current format and whatever the threshold. */
+int log_prepare(struct log_prepared *out, enum log_level level, const char *component,
+		const char *msg, const struct log_field *fields, size_t nfields)
+{
+	static const char json_head[] = "{\"time\":\"";
+	struct log_line l = {.off = 0};
+	char *json = NULL;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	out->hook = log_hook;
+	out->hook_arg = log_hook_arg;
+	out->level = level;
+	out->component = component;
+	out->msg = msg;
+	out->nfields = nfields - 1 < LOG_PREPARED_FIELDS ? nfields - 1 : LOG_PREPARED_FIELDS;
+	memcpy(out->fields, fields + 1, out->nfields * sizeof(*fields));
+	if (log_out_format == LOG_FORMAT_AUTO)
+		log_out_format = isatty(STDERR_FILENO) ? LOG_FORMAT_TEXT : LOG_FORMAT_JSON;
+	if (log_out_format == LOG_FORMAT_TEXT) {
+		log_text_line(&l, LOG_TIME_PLACEHOLDER, level, component, msg, fields + 1,
+			      nfields - 1);
+		out->time_off = 0;
+		rc = l.truncated ? -1 : log_prepared_set(out, l.buf);
+		return rc;
+	}
+	json = log_json_line(LOG_TIME_PLACEHOLDER, level, component, msg, fields + 1, nfields - 1);
+	if (json != NULL)
+		rc = log_prepared_set(out, json);
+	out->time_off = strncmp(out->buf, json_head, sizeof(json_head) - 1) == 0
+				? sizeof(json_head) - 1
+				: SIZE_MAX;
+	cJSON_free(json);
+	return rc;
+}
+
+/* Write v as width decimal digits at p. */
+static void log_digits(char *p, unsigned v, int width)
+{
+	for (int i = width - 1; i >= 0; i--, v /= 10)
+		p[i] = (char)('0' + v % 10);
+}
+
+/* Write the UTC time now as RFC 3339 (LOG_TIME_LEN bytes, no NUL); no lock, no allocation. */
+static void log_stamp(char *out)
+{
+	struct timespec ts;
+	int64_t days, era, doe, yoe, doy, mp;
+	unsigned sod;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	days = (int64_t)ts.tv_sec / 86400; /* the civil-from-days algorithm, for days >= 0 */
+	sod = (unsigned)((int64_t)ts.tv_sec % 86400);
+	days += 719468;
+	era = days / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	memcpy(out, LOG_TIME_PLACEHOLDER, LOG_TIME_LEN);
+	log_digits(out, (unsigned)(yoe + era * 400 + (mp >= 10)), 4);
+	log_digits(out + 5, (unsigned)(mp < 10 ? mp + 3 : mp - 9), 2);
+	log_digits(out + 8, (unsigned)(doy - (153 * mp + 2) / 5 + 1), 2);
+	log_digits(out + 11, sod / 3600, 2);
+	log_digits(out + 14, sod / 60 % 60, 2);
+	log_digits(out + 17, sod % 60, 2);
+	log_digits(out + 20, (unsigned)(ts.tv_nsec / 1000000L), 3);
+}
+
+/* Stamp the time and write the prepared line with write(2); async-signal-safe. */
+void log_prepared_write(const struct log_prepared *p)
+{
+	char line[sizeof(p->buf)];
+	size_t off = 0;
+	ssize_t n;
+
+	if (p->len == 0)
+		return;
+	if (p->hook != NULL) {
+		p->hook(p->hook_arg, p->level, p->component, p->msg, p->fields, p->nfields);
+		return;
+	}
+	memcpy(line, p->buf, p->len);
+	if (p->time_off != SIZE_MAX && p->time_off + LOG_TIME_LEN <= p->len)
+		log_stamp(line + p->time_off);
+	while (off < p->len && ((n = write(STDERR_FILENO, line + off, p->len - off)) > 0 ||
+				(n < 0 && errno == EINTR)))
+		off += n > 0 ? (size_t)n : 0;
 }

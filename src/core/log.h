@@ -131,10 +131,54 @@ const char *log_level_name(enum log_level level);
 void log_emit(enum log_level level, const char *component, const char *msg,
 	      const struct log_field *fields, size_t nfields);
 
+/* Emit one event whatever the threshold (final lines); fields[0] is a sentinel. */
+void log_emit_final(enum log_level level, const char *component, const char *msg,
+		    const struct log_field *fields, size_t nfields);
+
+/* The most fields a prepared line keeps for the hook. */
+#define LOG_PREPARED_FIELDS 4
+
+/*
+ * A line formatted in advance (log_prepare), written later by
+ * log_prepared_write() with no allocation, no lock and no global state: for
+ * a thread that must log while the rest of the process may be stuck.
+ */
+struct log_prepared {
+	char buf[1024];	       /* the line, newline included; its time is stamped on write */
+	size_t len;	       /* bytes of buf in use */
+	size_t time_off;       /* offset of the timestamp in buf, or SIZE_MAX */
+	log_hook_fn hook;      /* the hook in force when prepared (NULL: stderr) */
+	void *hook_arg;	       /* its argument */
+	enum log_level level;  /* for the hook */
+	const char *component; /* borrowed, for the hook */
+	const char *msg;       /* borrowed, for the hook */
+	struct log_field fields[LOG_PREPARED_FIELDS]; /* borrowed strings, for the hook */
+	size_t nfields;				      /* fields kept */
+};
+
+/*
+ * Format a line now, in the current format and whatever the threshold;
+ * fields[0] is a sentinel. Returns 0, or -1 if it does not fit or memory
+ * runs out. Strings are borrowed until the last log_prepared_write().
+ */
+int log_prepare(struct log_prepared *out, enum log_level level, const char *component,
+		const char *msg, const struct log_field *fields, size_t nfields)
+	__attribute__((warn_unused_result));
+
+/* Stamp the time and write the prepared line with write(2); async-signal-safe. */
+void log_prepared_write(const struct log_prepared *p);
+
 #define LOG_FIELDS_(...)  ((const struct log_field[]){{.key = NULL}, ##__VA_ARGS__})
 #define LOG_NFIELDS_(...) (sizeof(LOG_FIELDS_(__VA_ARGS__)) / sizeof(struct log_field))
 #define log_at(level, component, msg, ...)                                                         \
 	log_emit((level), (component), (msg), LOG_FIELDS_(__VA_ARGS__), LOG_NFIELDS_(__VA_ARGS__))
+
+#define log_final(level, component, msg, ...)                                                      \
+	log_emit_final((level), (component), (msg), LOG_FIELDS_(__VA_ARGS__),                      \
+		       LOG_NFIELDS_(__VA_ARGS__))
+#define log_prepare_at(out, level, component, msg, ...)                                            \
+	log_prepare((out), (level), (component), (msg), LOG_FIELDS_(__VA_ARGS__),                  \
+		    LOG_NFIELDS_(__VA_ARGS__))
 
 #define log_debug(component, ...)                                                                  \
 	do {                                                                                       \

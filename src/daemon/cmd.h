@@ -74,26 +74,4 @@ int cmd_help(int argc, char **argv);
 /* Usage of `keycastd help`. */
 void cmd_help_usage(FILE *out);
 
-/* Admin commands (key, authz, db; defined in cmd_db.c): their own options. */
-#define CMD_OPT_LIST_MAX 16
-struct config;
-/* One option of an admin command: --name VALUE (or a flag taking none). */
-struct cmd_opt {
-	const char *name;   /* without the leading dashes */
-	const char **value; /* receives the (last) value, or NULL */
-	const char **list;  /* receives every value (up to CMD_OPT_LIST_MAX), or NULL */
-	size_t *nlist;	    /* count of list */
-	_Bool *flag;	    /* set for a flag that takes no value, or NULL */
-};
-/*
- * Split argv[first..argc) into opts (NULL-name terminated), up to maxpos
- * positional arguments and the settings, then load the settings as serve
- * does. cfg is always initialised (config_free it). Returns CMD_OK or
- * CMD_USAGE (problems printed on stderr).
- */
-int cmd_admin_load(struct config *cfg, int argc, char **argv, int first, const struct cmd_opt *opts,
-		   const char **pos, size_t maxpos, size_t *npos);
-/* --format's value: 0 text (or NULL), 1 json, -1 unknown (reported on stderr). */
-int cmd_admin_format(const char *format);
-
 #endif /* KC_CMD_H */

@@ -1,7 +1,7 @@
 /*
  * cmd_admin.h - what the admin commands (key, authz, db) share: a table
  * of sub-commands, their options and settings (cmd_admin_load and
- * cmd_admin_format, declared in daemon/cmd.h), the master key and the
+ * cmd_admin_format), the master key and the
  * database connection a sub-command needs, and the dispatch.
  *
  *     static const struct cmd_admin_sub subs[] = {
@@ -27,6 +27,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+
+/* Values a list option (given several times) keeps at most. */
+#define CMD_OPT_LIST_MAX 16
+
+/* One option of an admin command: --name VALUE (or a flag taking none). */
+struct cmd_opt {
+	const char *name;   /* without the leading dashes */
+	const char **value; /* receives the (last) value, or NULL */
+	const char **list;  /* receives every value (up to CMD_OPT_LIST_MAX), or NULL */
+	size_t *nlist;	    /* count of list */
+	bool *flag;	    /* set for a flag that takes no value, or NULL */
+};
+
+/*
+ * Split argv[first..argc) into opts (NULL-name terminated), up to maxpos
+ * positional arguments and the settings, then load the settings as serve
+ * does. cfg is always initialised (config_free it). Returns CMD_OK or
+ * CMD_USAGE (problems printed on stderr).
+ */
+int cmd_admin_load(struct config *cfg, int argc, char **argv, int first, const struct cmd_opt *opts,
+		   const char **pos, size_t maxpos, size_t *npos);
+
+/* --format's value: 0 text (or NULL), 1 json, -1 unknown (reported on stderr). */
+int cmd_admin_format(const char *format);
 
 /* Positional arguments a sub-command takes at most. */
 #define CMD_ADMIN_POS_MAX 1

@@ -9,6 +9,7 @@
  * secret (stored as its SHA-256), and prints the only copy of the secret
  * inside the bunker:// URI.
  */
+#include "core/secret.h"
 #include "daemon/cmd.h"
 #include "daemon/cmd_admin.h"
 #include "daemon/settings.h"
@@ -18,9 +19,11 @@
 #include "nostr/uri.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +38,10 @@ static int cmd_authz_create(struct cmd_admin_ctx *c);
 static int cmd_authz_list(struct cmd_admin_ctx *c);
 static int cmd_authz_revoke(struct cmd_admin_ctx *c);
 static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const char *const *relays,
-			 size_t n, char *secret);
+			 size_t n, const struct secret *secret);
+static int cmd_authz_secret(struct secret *s);
+static int cmd_authz_print(const struct cmd_admin_ctx *c, int64_t id, const char *key_pk,
+			   const char *pk, const char *uri);
 static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65]);
 static int cmd_authz_relays(const struct cmd_admin_ctx *c, const char ***relays, size_t *n);
 static int cmd_authz_options(const struct cmd_authz_opts *o, int64_t *lifetime_s);
@@ -150,9 +156,10 @@ static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65])
 
 /* The bunker:// URI of a bunker key (nostr/uri.h); *out is malloc'd. 0 or -1. */
 static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const char *const *relays,
-			 size_t n, char *secret)
+			 size_t n, const struct secret *secret)
 {
-	struct nostr_uri u = {.kind = NOSTR_URI_BUNKER, .nrelays = n, .secret = secret};
+	struct nostr_uri u = {
+		.kind = NOSTR_URI_BUNKER, .nrelays = n, .secret = (char *)secret_reveal(secret)};
 	char err[256];
 
 	if (nostr_seckey_pubkey(&u.pubkey, bunker) != 0)
@@ -166,17 +173,58 @@ static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const ch
 	return 0;
 }
 
+/* A fresh connect secret: 32 random bytes as hex. 0 or -1. */
+static int cmd_authz_secret(struct secret *s)
+{
+	unsigned char raw[32];
+	char hex[65];
+	int rc = -1;
+
+	if (RAND_priv_bytes(raw, sizeof(raw)) == 1) {
+		hex_encode(hex, raw, sizeof(raw));
+		rc = secret_set(s, hex, 64);
+	}
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return rc;
+}
+
+/*
+ * Print the new authorization and its URI (the only copy of the secret),
+ * then flush: a write error is seen here, not lost at exit. CMD_OK or
+ * CMD_FAIL (the row is stored all the same: the message says to revoke it).
+ */
+static int cmd_authz_print(const struct cmd_admin_ctx *c, int64_t id, const char *key_pk,
+			   const char *pk, const char *uri)
+{
+	int n;
+
+	if (c->json)
+		n = printf("{\"id\":%lld,\"key_pubkey\":\"%s\",\"bunker_pubkey\":\"%s\","
+			   "\"bunker_uri\":\"%s\"}\n",
+			   (long long)id, key_pk, pk, uri);
+	else
+		n = printf("authorization %lld for key %s\n%s\n", (long long)id, key_pk, uri);
+	if (n > 0 && fflush(stdout) == 0)
+		return CMD_OK;
+	fprintf(stderr,
+		"keycastd authz create: authorization %lld was stored but its bunker URI could not"
+		" be written: %s; revoke it (keycastd authz revoke %lld)\n",
+		(long long)id, strerror(errno), (long long)id);
+	return CMD_FAIL;
+}
+
 /* authz create KEY: bunker keypair, connect secret, URI. */
 static int cmd_authz_create(struct cmd_admin_ctx *c)
 {
 	const struct cmd_authz_opts *o = c->arg;
 	struct nostr_seckey bunker;
-	unsigned char raw[32];
-	char secret[65], pk[65], key_pk[65], err[512], *uri = NULL;
+	struct secret secret = {0};
+	char pk[65], key_pk[65], err[512], *uri = NULL;
 	struct db_admin_authz spec = {.key = c->pos[0],
 				      .bunker_pubkey = pk,
 				      .bunker_secret = &bunker,
-				      .connect_secret = secret,
+				      .connect_secret = &secret,
 				      .policy_json = o->policy,
 				      .label = o->label};
 	int64_t id = -1;
@@ -185,28 +233,18 @@ static int cmd_authz_create(struct cmd_admin_ctx *c)
 	if (cmd_authz_relays(c, (const char ***)&spec.relays, &spec.nrelays) != 0 ||
 	    cmd_authz_options(o, &spec.lifetime_s) != 0)
 		return CMD_USAGE;
-	if (cmd_authz_keypair(&bunker, pk) != 0 || RAND_priv_bytes(raw, sizeof(raw)) != 1)
+	if (cmd_authz_keypair(&bunker, pk) != 0 || cmd_authz_secret(&secret) != 0)
 		goto out;
-	hex_encode(secret, raw, sizeof(raw));
-	if (cmd_authz_uri(&uri, &bunker, spec.relays, spec.nrelays, secret) != 0)
+	if (cmd_authz_uri(&uri, &bunker, spec.relays, spec.nrelays, &secret) != 0)
 		goto out; /* nothing stored: the URI is made before the row */
 	id = db_admin_authz_create(c->conn, &c->mk, &spec, key_pk, err, sizeof(err));
 	if (id < 0)
 		fprintf(stderr, "keycastd authz create: %s\n", err);
-	else if (c->json)
-		rc = printf("{\"id\":%lld,\"key_pubkey\":\"%s\",\"bunker_pubkey\":\"%s\","
-			    "\"bunker_uri\":\"%s\"}\n",
-			    (long long)id, key_pk, pk, uri) > 0
-			     ? CMD_OK
-			     : CMD_FAIL;
 	else
-		rc = printf("authorization %lld for key %s\n%s\n", (long long)id, key_pk, uri) > 0
-			     ? CMD_OK
-			     : CMD_FAIL;
+		rc = cmd_authz_print(c, id, key_pk, pk, uri);
 out:
 	OPENSSL_cleanse(&bunker, sizeof(bunker));
-	OPENSSL_cleanse(raw, sizeof(raw));
-	OPENSSL_cleanse(secret, sizeof(secret));
+	secret_wipe(&secret);
 	if (uri != NULL)
 		OPENSSL_cleanse(uri, strlen(uri));
 	free(uri);

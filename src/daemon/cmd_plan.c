@@ -41,8 +41,9 @@ void cmd_plan_usage(FILE *out)
 		"ConfigMap, else the built-in default plan), apply env overrides (the process\n"
 		"env, then each manifest's container env, then --env), validate it, and print\n"
 		"the timeline it would run and every finding. With --manifest, also check it\n"
-		"against the Deployment/StatefulSet: terminationGracePeriodSeconds, the\n"
-		"readiness probe and the preStop hook. See doc/shutdown-plan.md.\n\n"
+		"against the Deployment/StatefulSet: the plan and its ceiling must fit\n"
+		"terminationGracePeriodSeconds minus the preStop sleep; the readiness probe\n"
+		"must notice the pre-drain. See doc/shutdown-plan.md.\n\n"
 		"Exit codes: 0 the plan runs, 1 it cannot (errors; with --strict also\n"
 		"warnings), 2 usage error.\n");
 }

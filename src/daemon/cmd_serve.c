@@ -9,6 +9,8 @@
 #include "daemon/settings.h"
 #include "plan/plan.h"
 
+#include <stdio.h>
+
 /* Usage of `keycastd serve`. */
 void cmd_serve_usage(FILE *out)
 {
@@ -44,8 +46,8 @@ int cmd_serve(int argc, char **argv)
 
 	if (settings_load(&cfg, argc, argv, 1, NULL, &d) != 0) {
 		diag_print(&d, stderr);
-		fprintf(stderr,
-			"keycastd serve: invalid configuration; see `keycastd serve --help`\n");
+		fprintf(stderr, "keycastd serve: invalid configuration\n\n");
+		cmd_serve_usage(stderr);
 		diag_clear(&d);
 		config_free(&cfg);
 		return CMD_USAGE;

@@ -5,9 +5,13 @@
  * drives them: "db" (when database_url is set: migrations, pool, store),
  * then "http" (probes, metrics). Signals are libevent events: the handler
  * runs on the loop like any other callback and only changes state. The
- * first SIGTERM/SIGINT starts the shutdown plan (plan/plan_run.h) and arms
- * the watchdog; a repeated one escalates as the plan says. The loop ends
- * when the plan has written its final line.
+ * first SIGTERM/SIGINT starts the shutdown plan (plan/plan_run.h); a
+ * repeated one escalates as the plan says. The watchdog thread starts idle
+ * at boot, and a handler chained in front of libevent's arms it at the
+ * first signal itself, so its deadline holds even if the loop is stuck.
+ * SIGPIPE is ignored: a peer that resets mid-write is an EPIPE, not a kill
+ * that skips the plan. The loop ends when the plan has written its final
+ * line.
  */
 #include "daemon/daemon.h"
 
@@ -61,6 +65,7 @@ static void daemon_set_ready(void *arg, bool ready);
 static void daemon_plan_done(void *arg, bool warning);
 static int daemon_db_start(struct daemon *d);
 static int daemon_http_start(struct daemon *d);
+static int daemon_signals_start(struct daemon *d);
 
 /* Log every finding of d at its severity, under component "plan". */
 static void daemon_log_findings(const struct diag *d)
@@ -128,6 +133,8 @@ struct daemon *daemon_new(const struct config *cfg, const struct plan *plan)
 		log_error("daemon", "cannot set up the event loop");
 		goto fail;
 	}
+	if (daemon_signals_start(d) != 0)
+		goto fail; /* logged */
 	if (daemon_db_start(d) != 0 || daemon_http_start(d) != 0)
 		goto fail; /* logged */
 	http_server_set_started(d->http, true);
@@ -135,6 +142,30 @@ struct daemon *daemon_new(const struct config *cfg, const struct plan *plan)
 fail:
 	daemon_free(d);
 	return NULL;
+}
+
+/* Ignore SIGPIPE, start the idle watchdog and chain it in front of libevent's handlers. */
+static int daemon_signals_start(struct daemon *d)
+{
+	struct sigaction ign;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	if (sigaction(SIGPIPE, &ign, NULL) != 0) {
+		log_error("daemon", "cannot ignore SIGPIPE");
+		return -1;
+	}
+	d->watchdog = plan_watchdog_start(plan_watchdog_deadline_ms(d->plan->ceiling.ms), NULL,
+					  NULL, DAEMON_WATCHDOG_EXIT);
+	if (d->watchdog == NULL)
+		return -1; /* logged */
+	if (plan_watchdog_chain(d->watchdog, SIGTERM) != 0 ||
+	    plan_watchdog_chain(d->watchdog, SIGINT) != 0) {
+		log_error("daemon", "cannot chain the watchdog to the shutdown signals");
+		return -1;
+	}
+	return 0;
 }
 
 /* The budget of the phase that closes component name, else the teardown margin. */
@@ -205,7 +236,7 @@ static int daemon_http_start(struct daemon *d)
 	return 0;
 }
 
-/* Start the plan: the runner, then the watchdog, then the first phase. */
+/* Start the plan: the runner, then the first phase (the watchdog is armed). */
 static void daemon_start_plan(struct daemon *d)
 {
 	const struct plan_hooks hooks = {
@@ -216,14 +247,14 @@ static void daemon_start_plan(struct daemon *d)
 
 	d->run = plan_run_new(d->plan, d->reg, d->clk, &hooks);
 	if (d->run == NULL) {
-		log_error("plan", "shutdown complete with warning: out of memory, plan not run");
+		log_final(LOG_LEVEL_ERROR, "plan",
+			  "shutdown complete with warning: out of memory, plan not run");
 		d->exit_code = 1;
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
 	http_plan_attach(d->http_plan, d->run);
-	d->watchdog = plan_watchdog_start(plan_watchdog_deadline_ms(d->plan->ceiling.ms), NULL,
-					  NULL, DAEMON_WATCHDOG_EXIT);
+	plan_watchdog_arm(d->watchdog); /* armed by the signal already; this only makes sure */
 	plan_run_start(d->run);
 }
 

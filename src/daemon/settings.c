@@ -5,13 +5,23 @@
 
 #include "core/diag.h"
 #include "core/env.h"
+#include "nostr/uri.h"
 
 #include <string.h>
 
+static const char *settings_check(const struct config_entry *e, const char *value);
 static int settings_is_extra(const char *arg, const char *const *extra);
 static const char *settings_find_config(int argc, char **argv, int first, struct diag *d);
 static size_t settings_apply_flags(struct config *cfg, int argc, char **argv, int first,
 				   const char *const *extra, struct diag *d);
+
+/* Check a value of a CONFIG_CHECKED setting: NULL if fine, else why not. */
+static const char *settings_check(const struct config_entry *e, const char *value)
+{
+	if (strcmp(e->name, "bunker_relays") == 0 && !nostr_uri_relay_valid(value))
+		return "is not a ws:// or wss:// URL with a host";
+	return NULL;
+}
 
 /* Whether arg is one of the caller's own value-less flags. */
 static int settings_is_extra(const char *arg, const char *const *extra)
@@ -94,6 +104,7 @@ int settings_load(struct config *cfg, int argc, char **argv, int first, const ch
 		diag_add(d, DIAG_ERROR, "keycastd", 0, 0, "out of memory");
 		return -1;
 	}
+	cfg->check = settings_check;
 	file = settings_find_config(argc, argv, first, d);
 	if (file != NULL)
 		errors += config_load_file(cfg, file, d);

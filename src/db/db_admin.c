@@ -3,6 +3,8 @@
  */
 #include "db/db_admin.h"
 
+#include "core/secret.h"
+
 #include "db/db_seal.h"
 #include "db/db_sql.h"
 #include "db/db_sync.h"
@@ -184,7 +186,11 @@ int64_t db_admin_authz_create(PGconn *conn, const struct db_master_key *mk,
 
 	snprintf(ver, sizeof(ver), "%d", DB_ADMIN_KEY_VERSION);
 	snprintf(life, sizeof(life), "%lld", (long long)a->lifetime_s);
-	db_secret_hash(hash, a->connect_secret);
+	if (a->connect_secret == NULL || !secret_is_set(a->connect_secret)) {
+		snprintf(err, errlen, "an authorization needs a connect secret");
+		return -1;
+	}
+	db_secret_hash(hash, secret_reveal(a->connect_secret));
 	hex_encode(hash_hex, hash, sizeof(hash));
 	if (db_admin_find_key(conn, a->key, key_id, sizeof(key_id), key_pubkey, err, errlen) != 0 ||
 	    db_admin_seal_hex(mk, "bunker", a->bunker_pubkey, a->bunker_secret, sealed, err,
@@ -199,6 +205,9 @@ int64_t db_admin_authz_create(PGconn *conn, const struct db_master_key *mk,
 	id = db_admin_returning_id(db_sync_exec(conn, DB_SQL_AUTHZ_INSERT, 9, params, err, errlen));
 out:
 	OPENSSL_cleanse(hash, sizeof(hash));
+	OPENSSL_cleanse(hash_hex, sizeof(hash_hex));
+	OPENSSL_cleanse(key_id, sizeof(key_id));
+	OPENSSL_cleanse(sealed, sizeof(sealed));
 	cJSON_free(relays);
 	return id;
 }

@@ -50,12 +50,14 @@ enum db_admin_authz_col {
 	DB_AUTHZ_COL_CREATED,
 };
 
+struct secret;
+
 /* A new authorization. */
 struct db_admin_authz {
 	const char *key;	   /* key name or pubkey hex */
 	const char *bunker_pubkey; /* hex */
 	const struct nostr_seckey *bunker_secret;
-	const char *connect_secret; /* stored as its SHA-256 */
+	const struct secret *connect_secret; /* stored as its SHA-256 only */
 	const char *const *relays;
 	size_t nrelays;
 	const char *policy_json; /* NULL = {} */

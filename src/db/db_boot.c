@@ -41,13 +41,18 @@ static void db_boot_swept(void *arg, int result, const char *error)
 		log_debug("db", "expired request claims deleted", log_int("claims", result));
 }
 
-/* Janitor tick: delete expired claims, then re-arm (not while the pool closes). */
+/* Janitor tick: delete expired claims, then re-arm, even after a failure (not once the pool
+ * closes). */
 static void db_boot_sweep(void *arg)
 {
 	struct db_handle *h = arg;
 
-	if (db_store_expire_claims(h->store, DB_CLAIMS_RETENTION_S, db_boot_swept, NULL) == 0)
-		clock_timer_start(h->janitor, DB_CLAIMS_SWEEP_MS);
+	if (db_pool_closing(h->pool))
+		return;
+	if (db_store_expire_claims(h->store, DB_CLAIMS_RETENTION_S, db_boot_swept, NULL) != 0)
+		log_warn("db", "request claims sweep not started; retrying at the next tick",
+			 log_ms("retry_in_ms", DB_CLAIMS_SWEEP_MS));
+	clock_timer_start(h->janitor, DB_CLAIMS_SWEEP_MS);
 }
 
 /* Master key, migrations, pool and store. */

@@ -7,6 +7,11 @@
  * (down), connect timeout (connecting), query timeout (busy). Queries
  * that find no idle connection wait in a FIFO with their own acquire
  * timer.
+ *
+ * Callbacks may free the pool: every entry from the loop (socket event,
+ * timer, db_pool_close) counts itself in depth, and db_pool_free() inside
+ * one tears everything down at once but releases the memory only when the
+ * outermost entry returns (db_pool_leave).
  */
 #include "db/db_pool.h"
 
@@ -16,6 +21,8 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -59,6 +66,15 @@ struct db_conn {
 
 TAILQ_HEAD(db_query_list, db_query);
 
+/* How many db_pool_close() callers are remembered (close, then abort, fits). */
+#define DB_POOL_CLOSERS_MAX 4
+
+/* One db_pool_close() caller waiting for the end. */
+struct db_pool_closer {
+	db_pool_closed_cb done;
+	void *arg;
+};
+
 struct db_pool {
 	struct event_base *base;
 	struct clock *clk;
@@ -67,11 +83,14 @@ struct db_pool {
 	struct db_conn *conns;
 	struct db_query_list waiters;
 	size_t nwaiting;
-	bool closing; /* db_pool_close() called */
-	bool closed;  /* nothing runs any more */
+	bool closing;	     /* db_pool_close() called */
+	bool closed;	     /* nothing runs any more */
+	bool doomed;	     /* db_pool_free() called; memory goes when depth drops to 0 */
+	unsigned depth;	     /* entries from the loop or the caller on the stack */
+	int64_t close_at_ms; /* close deadline on clk */
 	struct clock_timer *close_timer;
-	db_pool_closed_cb done;
-	void *done_arg;
+	struct db_pool_closer closers[DB_POOL_CLOSERS_MAX];
+	size_t ncloser;
 	struct db_pool_stats st;
 };
 
@@ -93,13 +112,20 @@ static void db_conn_collect(struct db_conn *c);
 static void db_conn_query_done(struct db_conn *c);
 static bool db_conn_fatal(struct db_conn *c, char *msg, size_t len);
 static void db_conn_cancel(struct db_conn *c);
+static void *db_cancel_thread(void *arg);
 static void db_conn_on_event(evutil_socket_t fd, short what, void *arg);
+static void db_conn_on_event_run(struct db_conn *c, short what);
 static void db_conn_on_timer(void *arg);
+static void db_conn_on_timer_run(struct db_conn *c);
 static struct db_query *db_conn_detach(struct db_conn *c);
 static void db_pool_dispatch(struct db_pool *p);
 static void db_pool_fail_waiters(struct db_pool *p, enum db_status st, const char *msg);
 static void db_pool_check_closed(struct db_pool *p);
 static void db_pool_on_close_timer(void *arg);
+static void db_pool_close_run(struct db_pool *p, int64_t timeout_ms);
+static void db_pool_add_closer(struct db_pool *p, db_pool_closed_cb done, void *arg);
+static void db_pool_teardown(struct db_pool *p);
+static void db_pool_leave(struct db_pool *p);
 static void db_first_line(char *buf, size_t len, const char *msg);
 static void db_conn_notice(void *arg, const char *message);
 
@@ -181,21 +207,38 @@ fail:
 /* Free the pool; everything still queued or running fails with DB_ERR_CLOSED. */
 void db_pool_free(struct db_pool *p)
 {
-	if (p == NULL)
+	if (p == NULL || p->doomed)
 		return;
+	p->doomed = true;
+	p->depth++;
+	db_pool_teardown(p);
+	db_pool_leave(p);
+}
+
+/* Fail everything and drop every connection (no cancel: the server ends a backend whose socket
+ * closed). */
+static void db_pool_teardown(struct db_pool *p)
+{
 	p->closing = true;
+	p->ncloser = 0;
 	db_pool_fail_waiters(p, DB_ERR_CLOSED, "pool freed");
 	for (size_t i = 0; p->conns != NULL && i < p->cfg.size; i++) {
 		struct db_conn *c = &p->conns[i];
 		struct db_query *q = c->state == DB_CONN_BUSY ? db_conn_detach(c) : NULL;
 
-		if (q != NULL) {
-			db_conn_cancel(c);
-			db_query_deliver(q, DB_ERR_CLOSED, NULL, "pool freed");
-		}
 		db_conn_shutdown(c);
-		clock_timer_free(c->timer);
+		if (q != NULL)
+			db_query_deliver(q, DB_ERR_CLOSED, NULL, "pool freed");
 	}
+}
+
+/* Leave an entry; the last one out releases a doomed pool's memory. */
+static void db_pool_leave(struct db_pool *p)
+{
+	if (--p->depth > 0 || !p->doomed)
+		return;
+	for (size_t i = 0; p->conns != NULL && i < p->cfg.size; i++)
+		clock_timer_free(p->conns[i].timer);
 	clock_timer_free(p->close_timer);
 	free(p->conns);
 	free(p->conninfo);
@@ -292,10 +335,13 @@ int db_pool_query(struct db_pool *p, const char *sql, int nparams, const char *c
 static void db_query_on_acquire_timeout(void *arg)
 {
 	struct db_query *q = arg;
+	struct db_pool *p = q->pool;
 
-	TAILQ_REMOVE(&q->pool->waiters, q, link);
-	q->pool->nwaiting--;
+	p->depth++;
+	TAILQ_REMOVE(&p->waiters, q, link);
+	p->nwaiting--;
 	db_query_deliver(q, DB_ERR_ACQUIRE, NULL, "no database connection became free in time");
+	db_pool_leave(p);
 }
 
 /* Fail every queued query with st. */
@@ -466,9 +512,9 @@ static void db_conn_lost(struct db_conn *c, const char *why)
 	db_conn_shutdown(c);
 	if (!p->closing)
 		clock_timer_start(c->timer, delay);
-	if (q != NULL)
-		db_query_deliver(q, q->cancelled ? DB_ERR_TIMEOUT : DB_ERR_CONN, NULL, msg);
 	db_pool_check_closed(p);
+	if (q != NULL) /* last: the callback may close or free the pool */
+		db_query_deliver(q, q->cancelled ? DB_ERR_TIMEOUT : DB_ERR_CONN, NULL, msg);
 }
 
 /* Send q on the idle connection c. Returns 0, or -1 (q untouched, not attached). */
@@ -569,34 +615,70 @@ static void db_conn_query_done(struct db_conn *c)
 		db_conn_shutdown(c);
 	else
 		db_pool_dispatch(p);
+	db_pool_check_closed(p);
+	/* last: the callback may close or free the pool */
 	db_query_deliver(q, st, res,
 			 st == DB_ERR_TIMEOUT ? "query cancelled: it ran past the query timeout"
 					      : PQresultErrorMessage(res));
-	db_pool_check_closed(p);
 }
 
-/* Ask the server to cancel the running query (blocking, see db_pool.h). */
+/*
+ * Ask the server to cancel the running query, from a detached thread that
+ * owns the PGcancel (PQcancel blocks, and is thread-safe). The thread runs
+ * with every signal blocked and never logs; if the cancel does not take
+ * effect, the next query timeout drops the connection.
+ */
 static void db_conn_cancel(struct db_conn *c)
 {
-	char buf[256];
-	PGcancel *cn;
+	PGcancel *cn = PQgetCancel(c->pg);
+	pthread_attr_t attr;
+	sigset_t all, old;
+	pthread_t t;
+	int rc = -1;
 
-	if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK)
+	if (cn == NULL || pthread_attr_init(&attr) != 0)
+		goto fail;
+	sigfillset(&all);
+	if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+	    pthread_sigmask(SIG_SETMASK, &all, &old) == 0) {
+		rc = pthread_create(&t, &attr, db_cancel_thread, cn);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	pthread_attr_destroy(&attr);
+	if (rc == 0)
 		return;
-	cn = PQgetCancel(c->pg);
-	if (cn == NULL)
-		return;
-	if (!PQcancel(cn, buf, sizeof(buf)))
-		log_warn("db", "query cancel failed", log_str("error", buf));
+fail:
 	PQfreeCancel(cn);
+	log_warn("db",
+		 "query cancel could not be sent; the connection is dropped at the next timeout");
 }
 
-/* Socket activity on a connection, dispatched by state. */
+/* Cancel thread: deliver the cancel, free it, end. */
+static void *db_cancel_thread(void *arg)
+{
+	PGcancel *cn = arg;
+	char buf[256];
+
+	(void)PQcancel(cn, buf, sizeof(buf));
+	PQfreeCancel(cn);
+	return NULL;
+}
+
+/* Socket activity on a connection (an entry from the loop). */
 static void db_conn_on_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct db_conn *c = arg;
+	struct db_pool *p = c->pool;
 
 	(void)fd;
+	p->depth++;
+	db_conn_on_event_run(c, what);
+	db_pool_leave(p);
+}
+
+/* Socket activity on a connection, dispatched by state. */
+static void db_conn_on_event_run(struct db_conn *c, short what)
+{
 	if (c->state == DB_CONN_CONNECTING) {
 		db_conn_poll(c);
 		return;
@@ -621,11 +703,20 @@ static void db_conn_on_event(evutil_socket_t fd, short what, void *arg)
 	db_conn_collect(c);
 }
 
-/* The connection's timer: reconnect, connect timeout, or query timeout. */
+/* The connection's timer (an entry from the loop). */
 static void db_conn_on_timer(void *arg)
 {
 	struct db_conn *c = arg;
+	struct db_pool *p = c->pool;
 
+	p->depth++;
+	db_conn_on_timer_run(c);
+	db_pool_leave(p);
+}
+
+/* The connection's timer: reconnect, connect timeout, or query timeout. */
+static void db_conn_on_timer_run(struct db_conn *c)
+{
 	switch (c->state) {
 	case DB_CONN_DOWN:
 		db_conn_connect(c);
@@ -653,14 +744,42 @@ static void db_conn_on_timer(void *arg)
 /* Close: refuse new work, fail waiters, let running queries finish until timeout_ms. */
 void db_pool_close(struct db_pool *p, int64_t timeout_ms, db_pool_closed_cb done, void *arg)
 {
-	p->done = done;
-	p->done_arg = arg;
+	if (p->doomed)
+		return;
+	p->depth++;
+	db_pool_add_closer(p, done, arg);
+	db_pool_close_run(p, timeout_ms);
+	db_pool_leave(p);
+}
+
+/* Remember a close caller (at most DB_POOL_CLOSERS_MAX; an excess one is logged and dropped). */
+static void db_pool_add_closer(struct db_pool *p, db_pool_closed_cb done, void *arg)
+{
+	if (done == NULL)
+		return;
+	if (p->ncloser == DB_POOL_CLOSERS_MAX) {
+		log_error("db", "too many database pool close callers; one is not told the end");
+		return;
+	}
+	p->closers[p->ncloser++] = (struct db_pool_closer){.done = done, .arg = arg};
+}
+
+/* Start closing, or (already closing) bring the deadline forward to timeout_ms from now. */
+static void db_pool_close_run(struct db_pool *p, int64_t timeout_ms)
+{
+	int64_t at = clock_now_ms(p->clk) + (timeout_ms > 0 ? timeout_ms : 0);
+
 	if (p->closing) {
 		if (p->closed)
 			clock_timer_start(p->close_timer, 0);
+		else if (at < p->close_at_ms) {
+			p->close_at_ms = at;
+			clock_timer_start(p->close_timer, timeout_ms);
+		}
 		return;
 	}
 	p->closing = true;
+	p->close_at_ms = at;
 	db_pool_fail_waiters(p, DB_ERR_CLOSED, "database pool closing");
 	for (size_t i = 0; i < p->cfg.size; i++)
 		if (p->conns[i].state != DB_CONN_BUSY)
@@ -680,30 +799,34 @@ static void db_pool_check_closed(struct db_pool *p)
 	clock_timer_start(p->close_timer, 0);
 }
 
-/* Close deadline (cancel and drop what is stuck) or deferred completion. */
+/* Close deadline (drop what is stuck) or deferred completion; close callers are told last. */
 static void db_pool_on_close_timer(void *arg)
 {
 	struct db_pool *p = arg;
+	struct db_pool_closer closers[DB_POOL_CLOSERS_MAX];
+	size_t n;
 
-	for (size_t i = 0; !p->closed && i < p->cfg.size; i++) {
+	p->depth++;
+	for (size_t i = 0; !p->closed && !p->doomed && i < p->cfg.size; i++) {
 		struct db_conn *c = &p->conns[i];
 		struct db_query *q = c->state == DB_CONN_BUSY ? db_conn_detach(c) : NULL;
 
 		if (q == NULL)
 			continue;
-		log_warn("db", "query still running at close; cancelling and dropping it");
-		db_conn_cancel(c);
+		log_warn("db", "query still running at close; dropping its connection");
 		db_conn_shutdown(c);
 		db_query_deliver(q, DB_ERR_CLOSED, NULL, "database pool closed");
 	}
-	p->closed = true;
-	log_info("db", "database pool closed");
-	if (p->done != NULL) {
-		db_pool_closed_cb done = p->done;
-
-		p->done = NULL;
-		done(p->done_arg);
+	n = p->doomed ? 0 : p->ncloser;
+	memcpy(closers, p->closers, n * sizeof(closers[0]));
+	p->ncloser = 0;
+	if (!p->doomed) {
+		p->closed = true;
+		log_info("db", "database pool closed");
 	}
+	db_pool_leave(p);
+	for (size_t i = 0; i < n; i++)
+		closers[i].done(closers[i].arg);
 }
 
 /* Whether a connection is up. */
@@ -718,6 +841,12 @@ bool db_pool_ready(struct db_pool *p, const char **why)
 		return false;
 	}
 	return true;
+}
+
+/* Whether the pool is closing or closed. */
+bool db_pool_closing(struct db_pool *p)
+{
+	return p->closing;
 }
 
 /* Queries running or waiting. */

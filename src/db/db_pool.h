@@ -13,13 +13,23 @@
  * or it returns -1 (pool closed, too many waiters) and the callback is
  * never called. A query waits for a free connection at most
  * acquire_timeout_ms and runs at most query_timeout_ms; then it is
- * cancelled with PQcancel, which is BLOCKING: it opens a short connection
- * to the server to deliver the cancel (libpq 15 has no asynchronous
- * cancel); on loopback or in-cluster that is about a millisecond, but an
- * unreachable server can hold the loop up to the kernel's connect timeout,
- * so a connection that is already known to be lost is dropped, never
- * cancelled. When a connection is lost (server restart), its query fails
- * with DB_ERR_CONN and the connection comes back with exponential backoff.
+ * cancelled on the server. PQcancel blocks (it opens a connection of its
+ * own to the server, and libpq 15 has no asynchronous cancel), so it never
+ * runs on the loop: a detached thread owns the PGcancel object, calls
+ * PQcancel (documented thread-safe) and frees it; an unreachable server
+ * holds up that thread, never the loop. If the cancel has not ended the
+ * query one more query_timeout_ms later, the connection is dropped. At the
+ * close deadline and in db_pool_free() nothing is cancelled: the
+ * connection is closed (PQfinish), and the server ends the backend when
+ * it notices the closed socket (at once with client_connection_check_interval
+ * set, otherwise when the statement next talks to the client). When a
+ * connection is lost (server restart), its query fails with DB_ERR_CONN
+ * and the connection comes back with exponential backoff.
+ *
+ * Callbacks (query and close) may call db_pool_close() and db_pool_free():
+ * the pool delivers each callback after its own bookkeeping, and a pool
+ * freed from inside a callback is torn down at once and released when the
+ * pool's own frame on the stack returns.
  */
 #ifndef KC_DB_POOL_H
 #define KC_DB_POOL_H
@@ -98,8 +108,9 @@ int db_pool_new(struct db_pool **out, struct event_base *base, struct clock *clk
 
 /*
  * Free the pool now: queries still queued or running are failed with
- * DB_ERR_CLOSED (their callbacks run inside this call). Never call it
- * from a pool callback. NULL is ignored.
+ * DB_ERR_CLOSED (their callbacks run inside this call) and their
+ * connections closed, without a cancel; close callers are not called.
+ * Safe from inside a pool callback. NULL is ignored.
  */
 void db_pool_free(struct db_pool *p);
 
@@ -112,14 +123,19 @@ int db_pool_query(struct db_pool *p, const char *sql, int nparams, const char *c
 
 /*
  * Close: new queries are refused and queued ones fail with DB_ERR_CLOSED;
- * running queries get timeout_ms to finish, then are cancelled and their
- * connections dropped; done(arg) follows on a later loop turn. Calling it
- * again only replaces done.
+ * running queries get timeout_ms to finish, then fail with DB_ERR_CLOSED
+ * and their connections are closed; done(arg) follows on a later loop turn
+ * (done may be NULL). Calling it again while closing keeps every done
+ * (up to 4 callers) and brings the deadline forward when timeout_ms from
+ * now is earlier (an abort after a close: timeout 0 ends it now).
  */
 void db_pool_close(struct db_pool *p, int64_t timeout_ms, db_pool_closed_cb done, void *arg);
 
 /* Whether a connection is up; on false *why says why (static text). */
 bool db_pool_ready(struct db_pool *p, const char **why);
+
+/* Whether db_pool_close() (or db_pool_free()) has begun: no new query is taken any more. */
+bool db_pool_closing(struct db_pool *p);
 
 /* Queries running or waiting. */
 size_t db_pool_inflight(struct db_pool *p);

@@ -46,36 +46,42 @@ int db_master_key_from_hex(struct db_master_key *out, const char *hex)
 	return 0;
 }
 
-/* Read up to cap bytes of path into buf; -1 if unreadable or longer. */
+/*
+ * Read path into buf (room for cap + 1 bytes, so that a file of exactly cap
+ * bytes fits and a longer one is seen); retries on EINTR. -1 if unreadable
+ * or longer than cap.
+ */
 static int db_seal_read_all(const char *path, unsigned char *buf, size_t cap, size_t *n, char *err,
 			    size_t errlen)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t r;
+	ssize_t r = 0;
 
 	*n = 0;
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	while ((r = read(fd, buf + *n, cap - *n)) > 0 && *n + (size_t)r < cap)
-		*n += (size_t)r;
+	while (*n <= cap &&
+	       ((r = read(fd, buf + *n, cap + 1 - *n)) > 0 || (r < 0 && errno == EINTR)))
+		*n += r > 0 ? (size_t)r : 0;
+	if (r < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	else if (*n > cap)
+		snprintf(err, errlen, "%s: file too long", path);
 	close(fd);
-	if (r != 0) {
-		snprintf(err, errlen, "%s: %s", path, r < 0 ? strerror(errno) : "file too long");
-		return -1;
-	}
-	return 0;
+	return r < 0 || *n > cap ? -1 : 0;
 }
 
 /* Read a master key file (hex or 32 raw bytes). */
 int db_master_key_load_file(struct db_master_key *out, const char *path, char *err, size_t errlen)
 {
-	unsigned char buf[160];
+	unsigned char buf[DB_MASTER_KEY_FILE_MAX +
+			  2]; /* one byte more to see a longer file, and the NUL */
 	size_t n;
 	int rc = -1;
 
-	if (db_seal_read_all(path, buf, sizeof(buf) - 1, &n, err, errlen) != 0)
+	if (db_seal_read_all(path, buf, DB_MASTER_KEY_FILE_MAX, &n, err, errlen) != 0)
 		goto fail;
 	buf[n] = '\0';
 	if (n == DB_MASTER_KEY_LEN) {

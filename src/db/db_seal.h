@@ -22,9 +22,12 @@
 struct env;
 
 #define DB_MASTER_KEY_LEN 32
-#define DB_SEAL_NONCE_LEN 12
-#define DB_SEAL_TAG_LEN	  16
-#define DB_SEAL_OVERHEAD  (1 + DB_SEAL_NONCE_LEN + DB_SEAL_TAG_LEN)
+
+/* A master key file is at most this many bytes (the key and some whitespace). */
+#define DB_MASTER_KEY_FILE_MAX 158
+#define DB_SEAL_NONCE_LEN      12
+#define DB_SEAL_TAG_LEN	       16
+#define DB_SEAL_OVERHEAD       (1 + DB_SEAL_NONCE_LEN + DB_SEAL_TAG_LEN)
 /* The environment variable that may hold the master key as 64 hex digits. */
 #define DB_MASTER_KEY_ENV "MASTER_KEY"
 

@@ -96,11 +96,11 @@
 	" AND secret_used_at IS NULL AND revoked_at IS NULL"                                       \
 	" AND (expires_at IS NULL OR expires_at > now())"                                          \
 	" AND (client_pubkey IS NULL OR client_pubkey = $3) RETURNING id"
-/* Bind a client to a live authorization: $1 id, $2 client pubkey. */
+/* Bind a client to a live (not revoked, not expired) authorization: $1 id, $2 client pubkey. */
 #define DB_SQL_AUTHZ_BIND                                                                          \
 	"UPDATE authorizations SET client_pubkey = $2 WHERE id = $1::bigint"                       \
-	" AND revoked_at IS NULL AND (client_pubkey IS NULL OR client_pubkey = $2)"                \
-	" RETURNING id"
+	" AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"                   \
+	" AND (client_pubkey IS NULL OR client_pubkey = $2) RETURNING id"
 
 /* Claim a request: $1 event id hex, $2 instance. One row back for the winner. */
 #define DB_SQL_CLAIM                                                                               \

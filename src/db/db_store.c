@@ -35,20 +35,26 @@ struct db_store_call {
 
 /* Columns of DB_SQL_SERVING. */
 enum db_serving_col {
-	COL_AUTHZ_ID,
-	COL_KEY_ID,
-	COL_KEY_PUBKEY,
-	COL_KEY_SEALED,
-	COL_KEY_VERSION,
-	COL_BUNKER_PUBKEY,
-	COL_BUNKER_SEALED,
-	COL_BUNKER_VERSION,
-	COL_SECRET_HASH,
-	COL_SECRET_USED,
-	COL_CLIENT,
-	COL_RELAYS,
-	COL_POLICY,
-	COL_EXPIRES,
+	DB_STORE_COL_AUTHZ_ID,
+	DB_STORE_COL_KEY_ID,
+	DB_STORE_COL_KEY_PUBKEY,
+	DB_STORE_COL_KEY_SEALED,
+	DB_STORE_COL_KEY_VERSION,
+	DB_STORE_COL_BUNKER_PUBKEY,
+	DB_STORE_COL_BUNKER_SEALED,
+	DB_STORE_COL_BUNKER_VERSION,
+	DB_STORE_COL_SECRET_HASH,
+	DB_STORE_COL_SECRET_USED,
+	DB_STORE_COL_CLIENT,
+	DB_STORE_COL_RELAYS,
+	DB_STORE_COL_POLICY,
+	DB_STORE_COL_EXPIRES,
+};
+
+/* Why db_serving_add_row skipped a row. */
+enum db_store_row_skip {
+	DB_STORE_ROW_UNSEAL = 1, /* a sealed secret does not open under the master key */
+	DB_STORE_ROW_MALFORMED,	 /* a column does not hold what the schema promises */
 };
 
 static int db_store_run(struct db_store *s, const char *sql, int n, const char *const *params,
@@ -63,6 +69,7 @@ static int db_serving_unseal(const struct db_master_key *mk, const char *kind, c
 			     const char *hex, const char *version, struct nostr_seckey *out);
 static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresult *res, int row);
 static int db_serving_relays(struct db_serving_authz *a, const char *json);
+static void db_serving_relays_free(struct db_serving_authz *a);
 static void db_store_copy_hex(char *dst, const char *src);
 
 /* A store on pool with a copy of the master key. */
@@ -231,21 +238,22 @@ static int db_serving_unseal(const struct db_master_key *mk, const char *kind, c
 	return 0;
 }
 
-/* Parse the relays JSON array into a. */
+/* Parse the relays JSON array into a: 0, 1 if it is not an array of strings, -1 on ENOMEM. */
 static int db_serving_relays(struct db_serving_authz *a, const char *json)
 {
 	cJSON *arr = cJSON_Parse(json), *it;
-	int rc = -1;
+	int rc = 1;
 
 	if (!cJSON_IsArray(arr))
 		goto out;
+	rc = -1;
 	a->relays = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof(char *));
 	if (a->relays == NULL)
 		goto out;
 	cJSON_ArrayForEach(it, arr)
 	{
-		if (!cJSON_IsString(it) ||
-		    (a->relays[a->nrelays] = strdup(it->valuestring)) == NULL)
+		rc = cJSON_IsString(it) ? -1 : 1;
+		if (rc == 1 || (a->relays[a->nrelays] = strdup(it->valuestring)) == NULL)
 			goto out;
 		a->nrelays++;
 	}
@@ -255,20 +263,31 @@ out:
 	return rc;
 }
 
-/* Add one row (an authorization, and its key if new). 0, 1 if skipped, -1 on ENOMEM. */
+/* Free the relay list of a row being skipped. */
+static void db_serving_relays_free(struct db_serving_authz *a)
+{
+	for (size_t j = 0; j < a->nrelays; j++)
+		free(a->relays[j]);
+	free(a->relays);
+	a->relays = NULL;
+	a->nrelays = 0;
+}
+
+/* Add one row (an authorization, and its key if new): 0, a DB_STORE_ROW_* skip, -1 on ENOMEM. */
 static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresult *res, int row)
 {
-	int64_t key_id = strtoll(PQgetvalue(res, row, COL_KEY_ID), NULL, 10);
+	int rc;
+	int64_t key_id = strtoll(PQgetvalue(res, row, DB_STORE_COL_KEY_ID), NULL, 10);
 	struct db_serving_key *k = set->nkeys > 0 ? &set->keys[set->nkeys - 1] : NULL;
 	struct db_serving_authz *a = &set->authz[set->nauthz];
 
 	if (k == NULL || k->id != key_id) {
 		k = &set->keys[set->nkeys];
 		k->id = key_id;
-		db_store_copy_hex(k->pubkey, PQgetvalue(res, row, COL_KEY_PUBKEY));
-		if (db_serving_unseal(&s->mk, "key", k->pubkey,
-				      PQgetvalue(res, row, COL_KEY_SEALED),
-				      PQgetvalue(res, row, COL_KEY_VERSION), &k->secret) != 0) {
+		db_store_copy_hex(k->pubkey, PQgetvalue(res, row, DB_STORE_COL_KEY_PUBKEY));
+		if (db_serving_unseal(
+			    &s->mk, "key", k->pubkey, PQgetvalue(res, row, DB_STORE_COL_KEY_SEALED),
+			    PQgetvalue(res, row, DB_STORE_COL_KEY_VERSION), &k->secret) != 0) {
 			log_error("db",
 				  "cannot unseal a key: tampered, moved or another master key",
 				  log_str("pubkey", k->pubkey));
@@ -276,24 +295,31 @@ static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresu
 		}
 		set->nkeys++;
 	}
-	a->id = strtoll(PQgetvalue(res, row, COL_AUTHZ_ID), NULL, 10);
+	a->id = strtoll(PQgetvalue(res, row, DB_STORE_COL_AUTHZ_ID), NULL, 10);
 	a->key = set->nkeys - 1;
-	db_store_copy_hex(a->bunker_pubkey, PQgetvalue(res, row, COL_BUNKER_PUBKEY));
-	db_store_copy_hex(a->client_pubkey, PQgetvalue(res, row, COL_CLIENT));
-	a->secret_used = strcmp(PQgetvalue(res, row, COL_SECRET_USED), "t") == 0;
-	a->expires_at = strtoll(PQgetvalue(res, row, COL_EXPIRES), NULL, 10);
+	db_store_copy_hex(a->bunker_pubkey, PQgetvalue(res, row, DB_STORE_COL_BUNKER_PUBKEY));
+	db_store_copy_hex(a->client_pubkey, PQgetvalue(res, row, DB_STORE_COL_CLIENT));
+	a->secret_used = strcmp(PQgetvalue(res, row, DB_STORE_COL_SECRET_USED), "t") == 0;
+	a->expires_at = strtoll(PQgetvalue(res, row, DB_STORE_COL_EXPIRES), NULL, 10);
 	if (hex_decode(a->secret_hash, sizeof(a->secret_hash),
-		       PQgetvalue(res, row, COL_SECRET_HASH),
-		       strlen(PQgetvalue(res, row, COL_SECRET_HASH)), HEX_ANY_CASE) != 0 ||
+		       PQgetvalue(res, row, DB_STORE_COL_SECRET_HASH),
+		       strlen(PQgetvalue(res, row, DB_STORE_COL_SECRET_HASH)), HEX_ANY_CASE) != 0 ||
 	    db_serving_unseal(&s->mk, "bunker", a->bunker_pubkey,
-			      PQgetvalue(res, row, COL_BUNKER_SEALED),
-			      PQgetvalue(res, row, COL_BUNKER_VERSION), &a->bunker_secret) != 0) {
+			      PQgetvalue(res, row, DB_STORE_COL_BUNKER_SEALED),
+			      PQgetvalue(res, row, DB_STORE_COL_BUNKER_VERSION),
+			      &a->bunker_secret) != 0) {
 		log_error("db", "cannot unseal a bunker key: tampered, moved or another master key",
 			  log_str("bunker_pubkey", a->bunker_pubkey));
-		return 1;
+		return DB_STORE_ROW_UNSEAL;
 	}
-	if (db_serving_relays(a, PQgetvalue(res, row, COL_RELAYS)) != 0 ||
-	    (a->policy_json = strdup(PQgetvalue(res, row, COL_POLICY))) == NULL)
+	rc = db_serving_relays(a, PQgetvalue(res, row, DB_STORE_COL_RELAYS));
+	if (rc == 1) {
+		log_error("db", "skipping an authorization whose relays are not a list of URLs",
+			  log_int("authorization", a->id));
+		db_serving_relays_free(a);
+		return DB_STORE_ROW_MALFORMED;
+	}
+	if (rc != 0 || (a->policy_json = strdup(PQgetvalue(res, row, DB_STORE_COL_POLICY))) == NULL)
 		return -1;
 	set->nauthz++;
 	return 0;
@@ -318,8 +344,9 @@ static struct db_serving *db_serving_parse(struct db_store *s, PGresult *res)
 			set->nauthz++; /* free the partial row too */
 			goto fail;
 		}
-		set->unseal_failures += rc == 1;
-		if (rc == 1)
+		set->unseal_failures += rc == DB_STORE_ROW_UNSEAL;
+		set->malformed_rows += rc == DB_STORE_ROW_MALFORMED;
+		if (rc > 0)
 			OPENSSL_cleanse(&set->authz[set->nauthz], sizeof(set->authz[0]));
 	}
 	return set;

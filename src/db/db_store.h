@@ -66,6 +66,7 @@ struct db_serving {
 	struct db_serving_authz *authz;
 	size_t nauthz;
 	size_t unseal_failures; /* rows skipped: tampered, moved, or another master key */
+	size_t malformed_rows;	/* rows skipped: relays not a JSON array of strings */
 	int64_t generation;	/* read before the rows: a later change has a greater one */
 };
 

@@ -8,6 +8,12 @@
  * or its connection goes away (the connection's close callback). The
  * evhttp object is freed outside any HTTP callback: when an operation is
  * asked for from inside one, the teardown runs on the next loop turn.
+ *
+ * Every connection that has carried a request is on the server's
+ * connection list until it closes. Once the server stops accepting, the
+ * idle ones (no exchange) are closed, and a request that still arrives on
+ * an open connection (pipelined, or sent before the close reached the
+ * client) is answered 503 "shutting down" with Connection: close.
  */
 #include "config.h"
 
@@ -43,6 +49,13 @@ struct http_exchange {
 	struct http_exchange *prev, *next;
 };
 
+/* A connection that has carried a request, until it closes. */
+struct http_conn {
+	struct http_server *srv;
+	struct evhttp_connection *evcon;
+	struct http_conn *prev, *next;
+};
+
 struct http_server {
 	struct event_base *base;
 	struct clock *clk;
@@ -52,12 +65,15 @@ struct http_server {
 	struct http_route routes[HTTP_SERVER_MAX_ROUTES];
 	size_t nroutes;
 	struct http_exchange *exchanges;
+	struct http_conn *conns;
 	size_t inflight;
 	bool started, shutting_down, draining;
+	bool refusing;		   /* stopped accepting: new requests get 503 */
 	int dispatching;	   /* depth of HTTP callbacks on the stack */
 	struct component *drain_c; /* a drain waiting for inflight == 0 */
 	struct component *teardown_c[COMPONENT_OP_COUNT_]; /* deferred abort/close */
 	struct clock_timer *teardown_timer;
+	struct clock_timer *idle_timer; /* closes idle connections outside callbacks */
 	struct metrics *metrics;
 	bool own_metrics;
 	struct metrics_family *m_requests, *m_inflight, *m_duration;
@@ -71,13 +87,21 @@ static void http_server_dispatch(struct evhttp_request *req, void *arg);
 static const struct http_route *http_server_route(struct http_server *srv, const char *path);
 static unsigned http_server_method(enum evhttp_cmd_type cmd);
 static void http_server_reply_405(struct http_server *srv, struct http_exchange *x);
+static void http_server_refuse(struct http_server *srv, struct evhttp_request *req,
+			       const struct http_route *route);
+static struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connection *evcon);
+static bool http_conn_busy(const struct http_conn *conn);
+static void http_conn_forget(struct http_conn *conn);
+static void http_server_close_idle(struct http_server *srv);
+static void http_server_close_idle_now(void *arg);
 static struct http_exchange *http_exchange_new(struct http_server *srv, struct evhttp_request *req,
 					       const struct http_route *route);
 static void http_exchange_finish(struct http_exchange *x);
 static void http_exchange_drop(struct http_exchange *x);
 static void http_server_sent(struct evhttp_request *req, void *arg);
 static void http_server_conn_closed(struct evhttp_connection *evcon, void *arg);
-static void http_server_count(struct http_server *srv, struct http_exchange *x, int status);
+static void http_server_count(struct http_server *srv, const struct http_route *route,
+			      int64_t start_ms, int status);
 static void http_server_stop_listening(struct http_server *srv);
 static void http_server_teardown(struct http_server *srv);
 static void http_server_teardown_now(void *arg);
@@ -155,7 +179,8 @@ int http_server_new(struct http_server **out, struct event_base *base, struct cl
 	srv->components = cfg->components;
 	srv->http = evhttp_new(base);
 	srv->teardown_timer = clock_timer_new(clk, http_server_teardown_now, srv);
-	if (srv->http == NULL || srv->teardown_timer == NULL)
+	srv->idle_timer = clock_timer_new(clk, http_server_close_idle_now, srv);
+	if (srv->http == NULL || srv->teardown_timer == NULL || srv->idle_timer == NULL)
 		goto fail;
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_headers_bytes);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_body_bytes);
@@ -232,6 +257,7 @@ void http_server_free(struct http_server *srv)
 	srv->dispatching = 0;
 	http_server_teardown(srv);
 	clock_timer_free(srv->teardown_timer);
+	clock_timer_free(srv->idle_timer);
 	if (srv->metrics != NULL)
 		http_probes_unregister(srv);
 	if (srv->own_metrics)
@@ -299,6 +325,16 @@ size_t http_server_inflight(const struct http_server *srv)
 	return srv->inflight;
 }
 
+/* Open connections that have carried a request. */
+size_t http_server_connections(const struct http_server *srv)
+{
+	size_t n = 0;
+
+	for (const struct http_conn *conn = srv->conns; conn != NULL; conn = conn->next)
+		n++;
+	return n;
+}
+
 /* Whether the listener is open. */
 bool http_server_listening(const struct http_server *srv)
 {
@@ -318,8 +354,13 @@ static void http_server_dispatch(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
 	const struct http_route *route = path != NULL ? http_server_route(srv, path) : NULL;
-	struct http_exchange *x = http_exchange_new(srv, req, route);
+	struct http_exchange *x;
 
+	if (srv->refusing) {
+		http_server_refuse(srv, req, route);
+		return;
+	}
+	x = http_exchange_new(srv, req, route);
 	if (x == NULL) {
 		evhttp_send_error(req, HTTP_INTERNAL, NULL);
 		return;
@@ -334,6 +375,24 @@ static void http_server_dispatch(struct evhttp_request *req, void *arg)
 	else
 		route->handler(route->arg, srv, x);
 	srv->dispatching--;
+}
+
+/* A request after stop-accepting: 503 "shutting down", then the connection closes. */
+static void http_server_refuse(struct http_server *srv, struct evhttp_request *req,
+			       const struct http_route *route)
+{
+	static const char body[] = "{\"status\":\"unavailable\",\"reason\":\"shutting down\"}\n";
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *buf = evbuffer_new();
+
+	http_server_count(srv, route, clock_now_ms(srv->clk), HTTP_SERVUNAVAIL);
+	evhttp_add_header(h, "Content-Type", "application/json");
+	evhttp_add_header(h, "Connection", "close");
+	if (buf != NULL)
+		evbuffer_add(buf, body, sizeof(body) - 1);
+	evhttp_send_reply(req, HTTP_SERVUNAVAIL, NULL, buf);
+	if (buf != NULL)
+		evbuffer_free(buf);
 }
 
 /* The route for an exact path, or NULL. */
@@ -378,17 +437,17 @@ static void http_server_reply_405(struct http_server *srv, struct http_exchange 
 static struct http_exchange *http_exchange_new(struct http_server *srv, struct evhttp_request *req,
 					       const struct http_route *route)
 {
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct http_exchange *x = calloc(1, sizeof(*x));
 
-	if (x == NULL)
+	if (x == NULL || (evcon != NULL && http_conn_track(srv, evcon) == NULL)) {
+		free(x);
 		return NULL;
+	}
 	x->srv = srv;
 	x->req = req;
 	x->route = route;
 	x->start_ms = clock_now_ms(srv->clk);
-	if (evhttp_request_get_connection(req) != NULL)
-		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-					      http_server_conn_closed, srv);
 	x->next = srv->exchanges;
 	if (x->next != NULL)
 		x->next->prev = x;
@@ -422,7 +481,7 @@ void http_server_reply(struct http_server *srv, struct http_exchange *x, int sta
 	struct evkeyvalq *h = evhttp_request_get_output_headers(x->req);
 	struct evbuffer *buf = evbuffer_new();
 
-	http_server_count(srv, x, status);
+	http_server_count(srv, x->route, x->start_ms, status);
 	evhttp_add_header(h, "Content-Type", content_type);
 	if (srv->draining || srv->shutting_down)
 		evhttp_add_header(h, "Connection", "close");
@@ -440,16 +499,17 @@ void http_server_reply(struct http_server *srv, struct http_exchange *x, int sta
 		evbuffer_free(buf);
 }
 
-/* Count the answer by route and status, and its duration. */
-static void http_server_count(struct http_server *srv, struct http_exchange *x, int status)
+/* Count an answer by route (NULL: unmatched) and status, and its duration. */
+static void http_server_count(struct http_server *srv, const struct http_route *route,
+			      int64_t start_ms, int status)
 {
 	char code[16];
-	const char *route = x->route != NULL ? x->route->path : "unmatched";
-	double secs = (double)(clock_now_ms(srv->clk) - x->start_ms) / 1000.0;
+	const char *path = route != NULL ? route->path : "unmatched";
+	double secs = (double)(clock_now_ms(srv->clk) - start_ms) / 1000.0;
 
 	snprintf(code, sizeof(code), "%d", status);
-	(void)metrics_counter_add(srv->m_requests, (const char *const[]){route, code}, 1);
-	(void)metrics_observe(srv->m_duration, (const char *const[]){route}, secs);
+	(void)metrics_counter_add(srv->m_requests, (const char *const[]){path, code}, 1);
+	(void)metrics_observe(srv->m_duration, (const char *const[]){path}, secs);
 }
 
 /* evhttp wrote the whole reply. */
@@ -464,10 +524,41 @@ static void http_server_sent(struct evhttp_request *req, void *arg)
 	srv->dispatching--;
 }
 
-/* A connection is going away: drop its exchanges (cancel held ones). */
+/* The list entry of evcon, added (with its close callback) on first use; NULL: no memory. */
+static struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connection *evcon)
+{
+	struct http_conn *conn;
+
+	for (conn = srv->conns; conn != NULL; conn = conn->next)
+		if (conn->evcon == evcon)
+			return conn;
+	conn = calloc(1, sizeof(*conn));
+	if (conn == NULL)
+		return NULL;
+	conn->srv = srv;
+	conn->evcon = evcon;
+	conn->next = srv->conns;
+	if (conn->next != NULL)
+		conn->next->prev = conn;
+	srv->conns = conn;
+	evhttp_connection_set_closecb(evcon, http_server_conn_closed, conn);
+	return conn;
+}
+
+/* Whether a request of conn is dispatched and not yet answered or written. */
+static bool http_conn_busy(const struct http_conn *conn)
+{
+	for (const struct http_exchange *x = conn->srv->exchanges; x != NULL; x = x->next)
+		if (evhttp_request_get_connection(x->req) == conn->evcon)
+			return true;
+	return false;
+}
+
+/* A connection is going away: drop its exchanges (cancel held ones), forget it. */
 static void http_server_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	struct http_server *srv = arg;
+	struct http_conn *conn = arg;
+	struct http_server *srv = conn->srv;
 	struct http_exchange *x, *next;
 
 	srv->dispatching++;
@@ -476,7 +567,52 @@ static void http_server_conn_closed(struct evhttp_connection *evcon, void *arg)
 		if (evhttp_request_get_connection(x->req) == evcon)
 			http_exchange_drop(x); /* its request is freed after this callback */
 	}
+	evhttp_connection_set_closecb(evcon, NULL, NULL); /* conn is gone; never call twice */
+	http_conn_forget(conn);
 	srv->dispatching--;
+}
+
+/* Unlink and free a connection entry. */
+static void http_conn_forget(struct http_conn *conn)
+{
+	struct http_server *srv = conn->srv;
+
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		srv->conns = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+	free(conn);
+}
+
+/* Close the idle kept-alive connections now, or on the next turn inside a callback. */
+static void http_server_close_idle(struct http_server *srv)
+{
+	if (srv->dispatching > 0)
+		clock_timer_start(srv->idle_timer, 0);
+	else
+		http_server_close_idle_now(srv);
+}
+
+/* Free every tracked connection that has no request in flight. */
+static void http_server_close_idle_now(void *arg)
+{
+	struct http_server *srv = arg;
+	struct http_conn *conn, *next;
+	unsigned closed = 0;
+
+	if (srv->http == NULL)
+		return;
+	for (conn = srv->conns; conn != NULL; conn = next) {
+		next = conn->next;
+		if (http_conn_busy(conn))
+			continue;
+		evhttp_connection_free(conn->evcon); /* runs http_server_conn_closed */
+		closed++;
+	}
+	if (closed > 0)
+		log_info("http", "idle connections closed", log_uint("count", closed));
 }
 
 /* Drop an exchange whose request is gone, telling its holder if it was held. */
@@ -519,6 +655,8 @@ static void http_server_teardown_now(void *arg)
 		srv->http = NULL;
 		log_info("http", "server stopped", log_int("port", srv->port));
 	}
+	while (srv->conns != NULL) /* evhttp closed them all; nothing refers to these */
+		http_conn_forget(srv->conns);
 	while (srv->exchanges != NULL)
 		http_exchange_drop(srv->exchanges);
 	for (int op = 0; op < COMPONENT_OP_COUNT_; op++) {
@@ -555,13 +693,17 @@ static void http_server_check_drained(struct http_server *srv)
 	component_complete(c, COMPONENT_OP_DRAIN);
 }
 
-/* Component: stop accepting. */
+/* Component: stop accepting: close the listener and, the first time, idle connections. */
 static void http_server_op_stop(void *self)
 {
 	struct http_server *srv = self;
 
 	srv->shutting_down = true;
 	http_server_stop_listening(srv);
+	if (srv->refusing)
+		return; /* drain after stop-accepting: idle ones are closed already */
+	srv->refusing = true;
+	http_server_close_idle(srv);
 }
 
 /* Component: drain (answers carry Connection: close from now on). */

@@ -10,7 +10,10 @@
  * flight" from dispatch until its reply is written).
  *
  * Component side (http_server_component_ops, self = the server):
- *   stop_accepting  closes the listener: new connections are refused;
+ *   stop_accepting  closes the listener (new connections are refused) and
+ *                   every idle kept-alive connection; a request that still
+ *                   arrives on an open connection gets 503 "shutting down"
+ *                   with "Connection: close" instead of being served;
  *   drain           answers what is in flight with "Connection: close" and
  *                   completes when nothing is left;
  *   abort           closes every connection and frees the evhttp object
@@ -120,6 +123,9 @@ struct metrics *http_server_metrics(const struct http_server *srv);
 
 /* Requests dispatched and not yet fully answered. */
 size_t http_server_inflight(const struct http_server *srv);
+
+/* Open connections that have carried a request (idle ones close at stop-accepting). */
+size_t http_server_connections(const struct http_server *srv);
 
 /* Whether the listener is open. */
 bool http_server_listening(const struct http_server *srv);

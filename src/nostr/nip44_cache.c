@@ -2,19 +2,25 @@
  * nip44_cache.c - a bounded cache of NIP-44 conversation keys.
  *
  * Set-associative: NIP44_CACHE_WAYS entries per bucket, the bucket chosen
- * by a keyed hash of (own pubkey, peer pubkey) with a random per-cache
- * seed (so a peer cannot aim at one bucket), least recently used way
- * evicted. Lookups are O(1); capacity is rounded up to a power-of-two
- * number of buckets. Evicted and freed keys are wiped.
+ * by SipHash-2-4 (OpenSSL's EVP_MAC "SIPHASH") over the full 64 bytes of
+ * (own pubkey, peer pubkey) under a random key made with the cache, so a
+ * peer cannot grind pubkeys that land in one bucket to evict others'
+ * keys; least recently used way evicted. Lookups are O(1); capacity is
+ * rounded up to a power-of-two number of buckets. Evicted and freed keys
+ * are wiped. Should the MAC ever fail, the key is computed and not cached.
  */
 #include "nostr/nip44.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
-#define NIP44_CACHE_WAYS 4
+#define NIP44_CACHE_WAYS     4
+#define NIP44_CACHE_SIPKEY   16 /* SipHash key bytes */
+#define NIP44_CACHE_SIPBYTES 16 /* SipHash-2-4 output bytes (OpenSSL's default) */
 
 /* One cached conversation key. */
 struct nip44_cache_entry {
@@ -27,15 +33,16 @@ struct nip44_cache_entry {
 /* The cache. */
 struct nip44_cache {
 	struct nip44_cache_entry *e;
-	size_t nbuckets; /* a power of two */
-	uint64_t seed;
+	size_t nbuckets;  /* a power of two */
+	EVP_MAC_CTX *mac; /* SipHash-2-4 keyed at creation; re-initialised per lookup */
 	uint64_t tick;
 	uint64_t hits;
 	uint64_t misses;
 };
 
-static size_t nip44_cache_bucket(const struct nip44_cache *c, const struct nostr_pubkey *own,
-				 const struct nostr_pubkey *peer);
+static int nip44_cache_mac_new(struct nip44_cache *c);
+static int nip44_cache_bucket(struct nip44_cache *c, size_t *bucket, const struct nostr_pubkey *own,
+			      const struct nostr_pubkey *peer);
 static struct nip44_cache_entry *nip44_cache_find(struct nip44_cache *c,
 						  const struct nostr_pubkey *own,
 						  const struct nostr_pubkey *peer, int *hit);
@@ -47,16 +54,37 @@ int nip44_cache_new(struct nip44_cache **out, size_t capacity)
 	size_t nb = 1;
 
 	*out = NULL;
-	while (c != NULL && nb * NIP44_CACHE_WAYS < capacity)
-		nb <<= 1;
-	if (c == NULL || nostr_random((uint8_t *)&c->seed, sizeof(c->seed)) != 0 ||
-	    (c->e = calloc(nb * NIP44_CACHE_WAYS, sizeof(*c->e))) == NULL) {
-		free(c);
+	if (c == NULL)
 		return -1;
-	}
+	while (nb * NIP44_CACHE_WAYS < capacity)
+		nb <<= 1;
 	c->nbuckets = nb;
+	c->e = calloc(nb * NIP44_CACHE_WAYS, sizeof(*c->e));
+	if (c->e == NULL || nip44_cache_mac_new(c) != 0)
+		goto fail;
 	*out = c;
 	return 0;
+fail:
+	nip44_cache_free(&c);
+	return -1;
+}
+
+/* Key the cache's SipHash with 16 fresh random bytes (wiped once set); 0 or -1. */
+static int nip44_cache_mac_new(struct nip44_cache *c)
+{
+	uint8_t key[NIP44_CACHE_SIPKEY];
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_SIPHASH, NULL);
+	int rc = -1;
+
+	if (mac == NULL)
+		return -1;
+	c->mac = EVP_MAC_CTX_new(mac);
+	if (c->mac != NULL && nostr_random(key, sizeof(key)) == 0 &&
+	    EVP_MAC_init(c->mac, key, sizeof(key), NULL) == 1)
+		rc = 0;
+	OPENSSL_cleanse(key, sizeof(key));
+	EVP_MAC_free(mac);
+	return rc;
 }
 
 /* Free the cache, wiping the keys. */
@@ -64,36 +92,45 @@ void nip44_cache_free(struct nip44_cache **c)
 {
 	if (*c == NULL)
 		return;
-	OPENSSL_cleanse((*c)->e, (*c)->nbuckets * NIP44_CACHE_WAYS * sizeof(*(*c)->e));
+	if ((*c)->e != NULL)
+		OPENSSL_cleanse((*c)->e, (*c)->nbuckets * NIP44_CACHE_WAYS * sizeof(*(*c)->e));
 	free((*c)->e);
+	EVP_MAC_CTX_free((*c)->mac);
 	free(*c);
 	*c = NULL;
 }
 
-/* The bucket of a key pair (a seeded multiply-xorshift mix of 16 bytes). */
-static size_t nip44_cache_bucket(const struct nip44_cache *c, const struct nostr_pubkey *own,
-				 const struct nostr_pubkey *peer)
+/* The bucket of a key pair: SipHash-2-4 of own || peer under the cache's key; 0 or -1. */
+static int nip44_cache_bucket(struct nip44_cache *c, size_t *bucket, const struct nostr_pubkey *own,
+			      const struct nostr_pubkey *peer)
 {
-	uint64_t a, b, h;
+	unsigned char h[NIP44_CACHE_SIPBYTES];
+	size_t n = 0;
+	uint64_t v;
 
-	memcpy(&a, own->b, 8);
-	memcpy(&b, peer->b, 8);
-	h = (a ^ c->seed) * 0x9e3779b97f4a7c15ULL;
-	h ^= h >> 29;
-	h = (h ^ b) * 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 32;
-	return (size_t)(h & (c->nbuckets - 1));
+	if (EVP_MAC_init(c->mac, NULL, 0, NULL) != 1 || /* back to the keyed state */
+	    EVP_MAC_update(c->mac, own->b, sizeof(own->b)) != 1 ||
+	    EVP_MAC_update(c->mac, peer->b, sizeof(peer->b)) != 1 ||
+	    EVP_MAC_final(c->mac, h, &n, sizeof(h)) != 1 || n < sizeof(v))
+		return -1;
+	memcpy(&v, h, sizeof(v));
+	*bucket = (size_t)(v & (c->nbuckets - 1));
+	return 0;
 }
 
-/* The entry for (own, peer): a hit (*hit = 1) or the way to fill (LRU). */
+/* The entry for (own, peer): a hit (*hit = 1), the way to fill (LRU), or NULL if the MAC failed. */
 static struct nip44_cache_entry *nip44_cache_find(struct nip44_cache *c,
 						  const struct nostr_pubkey *own,
 						  const struct nostr_pubkey *peer, int *hit)
 {
-	struct nip44_cache_entry *set = c->e + nip44_cache_bucket(c, own, peer) * NIP44_CACHE_WAYS;
-	struct nip44_cache_entry *victim = set;
+	struct nip44_cache_entry *set, *victim;
+	size_t b;
 
 	*hit = 0;
+	if (nip44_cache_bucket(c, &b, own, peer) != 0)
+		return NULL;
+	set = c->e + b * NIP44_CACHE_WAYS;
+	victim = set;
 	for (size_t i = 0; i < NIP44_CACHE_WAYS; i++) {
 		if (set[i].used != 0 && nostr_pubkey_equal(&set[i].own, own) &&
 		    nostr_pubkey_equal(&set[i].peer, peer)) {
@@ -125,8 +162,8 @@ enum nip44_err nip44_cache_get(struct nip44_cache *c, struct nip44_key *out,
 	nostr_keypair_seckey(&sk, kp);
 	rc = nip44_conversation_key(out, &sk, peer);
 	nostr_seckey_wipe(&sk);
-	if (rc != NIP44_OK)
-		return rc;
+	if (rc != NIP44_OK || e == NULL)
+		return rc; /* e == NULL: no bucket (MAC failure), served uncached */
 	e->own = kp->pub;
 	e->peer = *peer;
 	e->key = *out;

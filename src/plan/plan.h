@@ -172,5 +172,27 @@ const char *plan_origin_name(enum plan_origin o);
 const char *plan_timeout_name(enum plan_timeout_kind k);
 /* The name of an escalation. */
 const char *plan_escalation_name(enum plan_escalation e);
+/* The name of a mode: "strict" or "warn". */
+const char *plan_mode_name(bool strict);
+/* The word of a readiness step: "pass" or "fail". */
+const char *plan_readiness_name(bool ready);
+
+/*
+ * The parsers below read the same words as the names above, from the same
+ * table per enum: 0, or -1 if s (NULL allowed) is none of them.
+ */
+/* Parse a step kind. */
+int plan_step_kind_parse(enum plan_step_kind *out, const char *s)
+	__attribute__((warn_unused_result));
+/* Parse a timeout action ("abort" included: the loader wants a list with it). */
+int plan_timeout_parse(enum plan_timeout_kind *out, const char *s)
+	__attribute__((warn_unused_result));
+/* Parse an escalation. */
+int plan_escalation_parse(enum plan_escalation *out, const char *s)
+	__attribute__((warn_unused_result));
+/* Parse a mode into *strict. */
+int plan_mode_parse(bool *strict, const char *s) __attribute__((warn_unused_result));
+/* Parse a readiness word into *ready. */
+int plan_readiness_parse(bool *ready, const char *s) __attribute__((warn_unused_result));
 
 #endif /* KC_PLAN_H */

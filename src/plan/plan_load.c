@@ -34,11 +34,7 @@ struct plan_key {
 };
 
 /* One step kind: its name in plans and its argument parser. */
-struct plan_step_kind_desc {
-	const char *name;
-	enum plan_step_kind kind;
-	void (*parse)(struct plan_loader *l, yaml_node_t *v, struct plan_step *s);
-};
+typedef void (*plan_load_step_fn)(struct plan_loader *l, yaml_node_t *v, struct plan_step *s);
 
 static void plan_err(struct plan_loader *l, const yaml_node_t *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -48,54 +44,55 @@ static struct plan_pos plan_pos_of(const yaml_node_t *n);
 static char *plan_str(struct plan_loader *l, yaml_node_t *v, const char *what);
 static void plan_budget_parse(struct plan_loader *l, yaml_node_t *v, struct plan_budget *b,
 			      bool allow_margin);
-static void key_version(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_ceiling(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_ceiling_env(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_margin(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_margin_env(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_mode(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_second(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_abort_wait(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_phases(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_ph_name(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_ph_budget(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_ph_env(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_ph_steps(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void key_ph_timeout(struct plan_loader *l, yaml_node_t *v, void *obj);
-static void step_readiness(struct plan_loader *l, yaml_node_t *v, struct plan_step *s);
-static void step_wait(struct plan_loader *l, yaml_node_t *v, struct plan_step *s);
-static void step_component(struct plan_loader *l, yaml_node_t *v, struct plan_step *s);
+static void plan_load_key_version(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_ceiling(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_ceiling_env(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_margin(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_margin_env(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_mode(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_second(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_abort_wait(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_phases(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_ph_name(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_ph_budget(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_ph_env(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_ph_steps(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_ph_timeout(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_step_readiness(struct plan_loader *l, yaml_node_t *v, struct plan_step *s);
+static void plan_load_step_wait(struct plan_loader *l, yaml_node_t *v, struct plan_step *s);
+static void plan_load_step_component(struct plan_loader *l, yaml_node_t *v, struct plan_step *s);
 
 static const struct plan_key plan_top_keys[] = {
-	{"version", key_version, true},
-	{"ceiling", key_ceiling, true},
-	{"ceiling_env", key_ceiling_env, false},
-	{"teardown_margin", key_margin, true},
-	{"teardown_margin_env", key_margin_env, false},
-	{"mode", key_mode, false},
-	{"on_second_signal", key_second, false},
-	{"abort_wait", key_abort_wait, false},
-	{"phases", key_phases, true},
+	{"version", plan_load_key_version, true},
+	{"ceiling", plan_load_key_ceiling, true},
+	{"ceiling_env", plan_load_key_ceiling_env, false},
+	{"teardown_margin", plan_load_key_margin, true},
+	{"teardown_margin_env", plan_load_key_margin_env, false},
+	{"mode", plan_load_key_mode, false},
+	{"on_second_signal", plan_load_key_second, false},
+	{"abort_wait", plan_load_key_abort_wait, false},
+	{"phases", plan_load_key_phases, true},
 };
 
 static const struct plan_key plan_phase_keys[] = {
-	{"name", key_ph_name, true},
-	{"budget", key_ph_budget, true},
-	{"env", key_ph_env, false},
-	{"steps", key_ph_steps, true},
-	{"on_timeout", key_ph_timeout, false},
+	{"name", plan_load_key_ph_name, true},
+	{"budget", plan_load_key_ph_budget, true},
+	{"env", plan_load_key_ph_env, false},
+	{"steps", plan_load_key_ph_steps, true},
+	{"on_timeout", plan_load_key_ph_timeout, false},
 };
 
-static const struct plan_step_kind_desc plan_step_kinds[] = {
-	{"readiness", PLAN_STEP_READINESS, step_readiness},
-	{"wait", PLAN_STEP_WAIT, step_wait},
-	{"stop-accepting", PLAN_STEP_STOP_ACCEPTING, step_component},
-	{"drain", PLAN_STEP_DRAIN, step_component},
-	{"close", PLAN_STEP_CLOSE, step_component},
-	{"log", PLAN_STEP_LOG, step_component},
+/* The parser of each step kind (the kind's word comes from plan_step_kind_parse). */
+static const plan_load_step_fn plan_step_parsers[PLAN_STEP_KIND_COUNT_] = {
+	[PLAN_STEP_READINESS] = plan_load_step_readiness,
+	[PLAN_STEP_WAIT] = plan_load_step_wait,
+	[PLAN_STEP_STOP_ACCEPTING] = plan_load_step_component,
+	[PLAN_STEP_DRAIN] = plan_load_step_component,
+	[PLAN_STEP_CLOSE] = plan_load_step_component,
+	[PLAN_STEP_LOG] = plan_load_step_component,
 };
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define PLAN_LOAD_NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Report an error at node n. */
 static void plan_err(struct plan_loader *l, const yaml_node_t *n, const char *fmt, ...)
@@ -192,7 +189,7 @@ static void plan_budget_parse(struct plan_loader *l, yaml_node_t *v, struct plan
 }
 
 /* version: 1. */
-static void key_version(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_version(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	const char *s = ydoc_scalar(v);
 
@@ -205,61 +202,53 @@ static void key_version(struct plan_loader *l, yaml_node_t *v, void *obj)
 }
 
 /* ceiling: DURATION. */
-static void key_ceiling(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_ceiling(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	plan_budget_parse(l, v, &((struct plan *)obj)->ceiling, false);
 }
 
 /* ceiling_env: NAME. */
-static void key_ceiling_env(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_ceiling_env(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	((struct plan *)obj)->ceiling.env = plan_str(l, v, "ceiling_env");
 }
 
 /* teardown_margin: DURATION. */
-static void key_margin(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_margin(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	plan_budget_parse(l, v, &((struct plan *)obj)->margin, false);
 }
 
 /* teardown_margin_env: NAME. */
-static void key_margin_env(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_margin_env(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	((struct plan *)obj)->margin.env = plan_str(l, v, "teardown_margin_env");
 }
 
 /* mode: warn | strict. */
-static void key_mode(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_mode(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	struct plan *p = obj;
 	const char *s = ydoc_scalar(v);
 
 	p->mode_pos = plan_pos_of(v);
-	if (s != NULL && strcmp(s, "warn") == 0)
-		p->strict = false;
-	else if (s != NULL && strcmp(s, "strict") == 0)
-		p->strict = true;
-	else
+	if (plan_mode_parse(&p->strict, s) != 0)
 		plan_err(l, v, "mode must be 'warn' or 'strict', not '%s'", s ? s : "?");
 }
 
 /* on_second_signal: skip-to-last-phase | exit-now | ignore. */
-static void key_second(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_second(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	const char *s = ydoc_scalar(v);
 
-	for (int e = 0; e < 3; e++) {
-		if (s != NULL && strcmp(s, plan_escalation_name((enum plan_escalation)e)) == 0) {
-			((struct plan *)obj)->second_signal = (enum plan_escalation)e;
-			return;
-		}
-	}
+	if (plan_escalation_parse(&((struct plan *)obj)->second_signal, s) == 0)
+		return;
 	plan_err(l, v, "on_second_signal must be skip-to-last-phase, exit-now or ignore, not '%s'",
 		 s ? s : "?");
 }
 
 /* abort_wait: DURATION. */
-static void key_abort_wait(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_abort_wait(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	struct plan_budget b = {0};
 
@@ -268,7 +257,7 @@ static void key_abort_wait(struct plan_loader *l, yaml_node_t *v, void *obj)
 }
 
 /* phases: a non-empty sequence of phase mappings. */
-static void key_phases(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_phases(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	struct plan *p = obj;
 	size_t n;
@@ -292,12 +281,12 @@ static void key_phases(struct plan_loader *l, yaml_node_t *v, void *obj)
 		struct plan_phase *x = &p->phases[p->nphases++];
 
 		x->pos = plan_pos_of(ph);
-		plan_map(l, ph, plan_phase_keys, NELEM(plan_phase_keys), x, "a phase");
+		plan_map(l, ph, plan_phase_keys, PLAN_LOAD_NELEM(plan_phase_keys), x, "a phase");
 	}
 }
 
 /* name: TEXT. */
-static void key_ph_name(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_ph_name(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	struct plan_phase *ph = obj;
 
@@ -306,13 +295,13 @@ static void key_ph_name(struct plan_loader *l, yaml_node_t *v, void *obj)
 }
 
 /* budget: DURATION | teardown-margin. */
-static void key_ph_budget(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_ph_budget(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	plan_budget_parse(l, v, &((struct plan_phase *)obj)->budget, true);
 }
 
 /* env: NAME. */
-static void key_ph_env(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_ph_env(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	((struct plan_phase *)obj)->budget.env = plan_str(l, v, "env");
 }
@@ -332,20 +321,18 @@ static void plan_step_parse(struct plan_loader *l, yaml_node_t *v, struct plan_s
 	}
 	p = v->data.mapping.pairs.start;
 	kind = ydoc_scalar(yaml_document_get_node(l->doc, p->key));
-	for (size_t i = 0; i < NELEM(plan_step_kinds); i++) {
-		if (kind != NULL && strcmp(kind, plan_step_kinds[i].name) == 0) {
-			s->kind = plan_step_kinds[i].kind;
-			plan_step_kinds[i].parse(l, yaml_document_get_node(l->doc, p->value), s);
-			return;
-		}
+	if (plan_step_kind_parse(&s->kind, kind) == 0) {
+		plan_step_parsers[s->kind](l, yaml_document_get_node(l->doc, p->value), s);
+		return;
 	}
+	s->kind = PLAN_STEP_KIND_COUNT_;
 	plan_err(l, yaml_document_get_node(l->doc, p->key),
 		 "unknown step kind '%s'; use readiness, wait, stop-accepting, drain, close or log",
 		 kind ? kind : "?");
 }
 
 /* steps: a sequence of steps (may be empty). */
-static void key_ph_steps(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_ph_steps(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	struct plan_phase *ph = obj;
 	size_t n;
@@ -388,17 +375,16 @@ static void plan_abort_add(struct plan_loader *l, yaml_node_t *v, struct plan_ph
 }
 
 /* on_timeout: continue | exit-now | {abort: NAME | [NAME, ...]}. */
-static void key_ph_timeout(struct plan_loader *l, yaml_node_t *v, void *obj)
+static void plan_load_key_ph_timeout(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
 	struct plan_phase *ph = obj;
 	const char *s = ydoc_scalar(v);
 	yaml_node_t *a = ydoc_get(l->doc, v, "abort");
+	enum plan_timeout_kind k;
 
 	ph->timeout_pos = plan_pos_of(v);
-	if (s != NULL && strcmp(s, "continue") == 0)
-		ph->on_timeout = PLAN_TIMEOUT_CONTINUE;
-	else if (s != NULL && strcmp(s, "exit-now") == 0)
-		ph->on_timeout = PLAN_TIMEOUT_EXIT_NOW;
+	if (plan_timeout_parse(&k, s) == 0 && k != PLAN_TIMEOUT_ABORT) /* abort takes a list */
+		ph->on_timeout = k;
 	else if (a != NULL && v->type == YAML_MAPPING_NODE &&
 		 v->data.mapping.pairs.top - v->data.mapping.pairs.start == 1) {
 		ph->on_timeout = PLAN_TIMEOUT_ABORT;
@@ -415,18 +401,16 @@ static void key_ph_timeout(struct plan_loader *l, yaml_node_t *v, void *obj)
 }
 
 /* readiness: fail | pass. */
-static void step_readiness(struct plan_loader *l, yaml_node_t *v, struct plan_step *s)
+static void plan_load_step_readiness(struct plan_loader *l, yaml_node_t *v, struct plan_step *s)
 {
 	const char *t = ydoc_scalar(v);
 
-	if (t != NULL && (strcmp(t, "fail") == 0 || strcmp(t, "pass") == 0))
-		s->ready = strcmp(t, "pass") == 0;
-	else
+	if (plan_readiness_parse(&s->ready, t) != 0)
 		plan_err(l, v, "readiness must be 'fail' or 'pass', not '%s'", t ? t : "?");
 }
 
 /* wait: DURATION | rest-of-budget. */
-static void step_wait(struct plan_loader *l, yaml_node_t *v, struct plan_step *s)
+static void plan_load_step_wait(struct plan_loader *l, yaml_node_t *v, struct plan_step *s)
 {
 	const char *t = ydoc_scalar(v);
 
@@ -438,7 +422,7 @@ static void step_wait(struct plan_loader *l, yaml_node_t *v, struct plan_step *s
 }
 
 /* A component name (or log text). */
-static void step_component(struct plan_loader *l, yaml_node_t *v, struct plan_step *s)
+static void plan_load_step_component(struct plan_loader *l, yaml_node_t *v, struct plan_step *s)
 {
 	s->arg = plan_str(l, v, plan_step_kind_name(s->kind));
 }
@@ -469,7 +453,7 @@ static int plan_load_docs(struct plan *p, struct ydoc_file *yf, struct diag *d)
 		diag_add(d, DIAG_WARNING, yf->name, 0, 0, "only the first YAML document is read");
 	l.doc = &yf->docs[0];
 	root = ydoc_root(l.doc);
-	plan_map(&l, root, plan_top_keys, NELEM(plan_top_keys), p, "the plan");
+	plan_map(&l, root, plan_top_keys, PLAN_LOAD_NELEM(plan_top_keys), p, "the plan");
 	return l.errors == 0 ? 0 : -1;
 }
 

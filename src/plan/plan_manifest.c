@@ -21,13 +21,15 @@ struct plan_mctx {
 	yaml_document_t *doc; /* the workload's document */
 };
 
-static void manifest_workload(struct plan_mctx *x, yaml_node_t *root, const char *kind);
-static yaml_node_t *manifest_path(yaml_document_t *doc, yaml_node_t *n, const char *const *keys);
-static void manifest_container(struct plan_mctx *x, yaml_node_t *c);
-static void manifest_configmap(struct plan_mctx *x, yaml_node_t *pod, yaml_node_t *c);
+static void plan_manifest_workload(struct plan_mctx *x, yaml_node_t *root, const char *kind);
+static yaml_node_t *plan_manifest_path(yaml_document_t *doc, yaml_node_t *n,
+				       const char *const *keys);
+static void plan_manifest_container(struct plan_mctx *x, yaml_node_t *c);
+static void plan_manifest_configmap(struct plan_mctx *x, yaml_node_t *pod, yaml_node_t *c);
 
 /* The node under a NULL-terminated key path, or NULL. */
-static yaml_node_t *manifest_path(yaml_document_t *doc, yaml_node_t *n, const char *const *keys)
+static yaml_node_t *plan_manifest_path(yaml_document_t *doc, yaml_node_t *n,
+				       const char *const *keys)
 {
 	for (; n != NULL && *keys != NULL; keys++)
 		n = ydoc_get(doc, n, *keys);
@@ -35,7 +37,7 @@ static yaml_node_t *manifest_path(yaml_document_t *doc, yaml_node_t *n, const ch
 }
 
 /* An integer scalar into *out; false if absent or not an integer. */
-static bool manifest_int(const yaml_node_t *n, int64_t *out)
+static bool plan_manifest_int(const yaml_node_t *n, int64_t *out)
 {
 	const char *s = ydoc_scalar(n);
 	char *end;
@@ -52,7 +54,7 @@ static bool manifest_int(const yaml_node_t *n, int64_t *out)
 }
 
 /* The i-th item of a sequence node, or NULL. */
-static yaml_node_t *manifest_item(yaml_document_t *doc, yaml_node_t *seq, size_t i)
+static yaml_node_t *plan_manifest_item(yaml_document_t *doc, yaml_node_t *seq, size_t i)
 {
 	if (seq == NULL || seq->type != YAML_SEQUENCE_NODE ||
 	    (ptrdiff_t)i >= seq->data.sequence.items.top - seq->data.sequence.items.start)
@@ -61,7 +63,7 @@ static yaml_node_t *manifest_item(yaml_document_t *doc, yaml_node_t *seq, size_t
 }
 
 /* Store a copy of s in *dst (replacing). */
-static void manifest_set(char **dst, const char *s)
+static void plan_manifest_set(char **dst, const char *s)
 {
 	free(*dst);
 	*dst = s ? strdup(s) : NULL;
@@ -84,7 +86,7 @@ int plan_manifest_load(struct plan_manifest *m, const char *path, struct diag *d
 		if (kind != NULL &&
 		    (strcmp(kind, "Deployment") == 0 || strcmp(kind, "StatefulSet") == 0)) {
 			x.doc = &x.yf.docs[i];
-			manifest_workload(&x, root, kind);
+			plan_manifest_workload(&x, root, kind);
 		}
 	}
 	if (m->workload == NULL)
@@ -96,36 +98,36 @@ int plan_manifest_load(struct plan_manifest *m, const char *path, struct diag *d
 }
 
 /* Pick the keycastd container: named or imaged keycastd, else the first. */
-static yaml_node_t *manifest_pick(yaml_document_t *doc, yaml_node_t *list)
+static yaml_node_t *plan_manifest_pick(yaml_document_t *doc, yaml_node_t *list)
 {
 	yaml_node_t *c;
 
-	for (size_t i = 0; (c = manifest_item(doc, list, i)) != NULL; i++) {
+	for (size_t i = 0; (c = plan_manifest_item(doc, list, i)) != NULL; i++) {
 		const char *name = ydoc_scalar(ydoc_get(doc, c, "name"));
 		const char *image = ydoc_scalar(ydoc_get(doc, c, "image"));
 
 		if ((name && strstr(name, "keycastd")) || (image && strstr(image, "keycastd")))
 			return c;
 	}
-	return manifest_item(doc, list, 0);
+	return plan_manifest_item(doc, list, 0);
 }
 
 /* Read a Deployment or StatefulSet. */
-static void manifest_workload(struct plan_mctx *x, yaml_node_t *root, const char *kind)
+static void plan_manifest_workload(struct plan_mctx *x, yaml_node_t *root, const char *kind)
 {
 	static const char *const name_k[] = {"metadata", "name", NULL};
 	static const char *const pod_k[] = {"spec", "template", "spec", NULL};
-	const char *name = ydoc_scalar(manifest_path(x->doc, root, name_k));
-	yaml_node_t *pod = manifest_path(x->doc, root, pod_k);
+	const char *name = ydoc_scalar(plan_manifest_path(x->doc, root, name_k));
+	yaml_node_t *pod = plan_manifest_path(x->doc, root, pod_k);
 	yaml_node_t *grace = ydoc_get(x->doc, pod, "terminationGracePeriodSeconds");
-	yaml_node_t *c = manifest_pick(x->doc, ydoc_get(x->doc, pod, "containers"));
+	yaml_node_t *c = plan_manifest_pick(x->doc, ydoc_get(x->doc, pod, "containers"));
 	char buf[256];
 	int64_t v;
 
 	snprintf(buf, sizeof(buf), "%s/%s", kind, name ? name : "?");
-	manifest_set(&x->m->workload, buf);
+	plan_manifest_set(&x->m->workload, buf);
 	x->m->workload_pos = (struct plan_pos){ydoc_line(root), ydoc_col(root)};
-	if (grace != NULL && manifest_int(grace, &v)) {
+	if (grace != NULL && plan_manifest_int(grace, &v)) {
 		x->m->grace_ms = v * 1000;
 		x->m->grace_set = true;
 		x->m->grace_pos = (struct plan_pos){ydoc_line(grace), ydoc_col(grace)};
@@ -137,12 +139,12 @@ static void manifest_workload(struct plan_mctx *x, yaml_node_t *root, const char
 			 "%s has no containers", buf);
 		return;
 	}
-	manifest_container(x, c);
-	manifest_configmap(x, pod, c);
+	plan_manifest_container(x, c);
+	plan_manifest_configmap(x, pod, c);
 }
 
 /* Add one NAME=VALUE of the container env. */
-static void manifest_env_add(struct plan_mctx *x, const char *name, const char *value)
+static void plan_manifest_env_add(struct plan_mctx *x, const char *name, const char *value)
 {
 	char **e = realloc(x->m->env, (x->m->nenv + 1) * sizeof(*e));
 	size_t len = strlen(name) + strlen(value) + 2;
@@ -155,46 +157,46 @@ static void manifest_env_add(struct plan_mctx *x, const char *name, const char *
 		return;
 	snprintf(e[x->m->nenv++], len, "%s=%s", name, value);
 	if (strcmp(name, "SHUTDOWN_PLAN") == 0)
-		manifest_set(&x->m->plan_path, value);
+		plan_manifest_set(&x->m->plan_path, value);
 }
 
 /* The container's env (literal values only) and --plan argument. */
-static void manifest_env_args(struct plan_mctx *x, yaml_node_t *c)
+static void plan_manifest_env_args(struct plan_mctx *x, yaml_node_t *c)
 {
 	yaml_node_t *e, *a, *args = ydoc_get(x->doc, c, "args");
 
-	for (size_t i = 0; (e = manifest_item(x->doc, ydoc_get(x->doc, c, "env"), i)) != NULL;
+	for (size_t i = 0; (e = plan_manifest_item(x->doc, ydoc_get(x->doc, c, "env"), i)) != NULL;
 	     i++) {
 		const char *n = ydoc_scalar(ydoc_get(x->doc, e, "name"));
 		const char *v = ydoc_scalar(ydoc_get(x->doc, e, "value"));
 
 		if (n != NULL && v != NULL)
-			manifest_env_add(x, n, v);
+			plan_manifest_env_add(x, n, v);
 	}
 	if (args == NULL)
 		args = ydoc_get(x->doc, c, "command");
-	for (size_t i = 0; (a = manifest_item(x->doc, args, i)) != NULL; i++) {
+	for (size_t i = 0; (a = plan_manifest_item(x->doc, args, i)) != NULL; i++) {
 		const char *s = ydoc_scalar(a);
 
 		if (s != NULL && strncmp(s, "--plan=", 7) == 0)
-			manifest_set(&x->m->plan_path, s + 7);
+			plan_manifest_set(&x->m->plan_path, s + 7);
 		else if (s != NULL && strcmp(s, "--plan") == 0)
-			manifest_set(&x->m->plan_path,
-				     ydoc_scalar(manifest_item(x->doc, args, i + 1)));
+			plan_manifest_set(&x->m->plan_path,
+					  ydoc_scalar(plan_manifest_item(x->doc, args, i + 1)));
 	}
 }
 
 /* The seconds of a "sleep N" inside a preStop exec command, or -1. */
-static int64_t manifest_sleep_secs(yaml_document_t *doc, yaml_node_t *cmd)
+static int64_t plan_manifest_sleep_secs(yaml_document_t *doc, yaml_node_t *cmd)
 {
 	yaml_node_t *a;
 
-	for (size_t i = 0; (a = manifest_item(doc, cmd, i)) != NULL; i++) {
+	for (size_t i = 0; (a = plan_manifest_item(doc, cmd, i)) != NULL; i++) {
 		const char *s = ydoc_scalar(a), *p = s ? strstr(s, "sleep") : NULL;
 		int64_t v;
 
 		if (s != NULL && strcmp(s, "sleep") == 0 &&
-		    manifest_int(manifest_item(doc, cmd, i + 1), &v))
+		    plan_manifest_int(plan_manifest_item(doc, cmd, i + 1), &v))
 			return v;
 		if (p != NULL && sscanf(p, "sleep %" SCNd64, &v) == 1 && v >= 0)
 			return v;
@@ -203,27 +205,28 @@ static int64_t manifest_sleep_secs(yaml_document_t *doc, yaml_node_t *cmd)
 }
 
 /* Readiness probe and preStop sleep of the container. */
-static void manifest_container(struct plan_mctx *x, yaml_node_t *c)
+static void plan_manifest_container(struct plan_mctx *x, yaml_node_t *c)
 {
 	static const char *const exec_k[] = {"lifecycle", "preStop", "exec", "command", NULL};
 	static const char *const sleep_k[] = {"lifecycle", "preStop", "sleep", "seconds", NULL};
 	yaml_node_t *probe = ydoc_get(x->doc, c, "readinessProbe");
-	yaml_node_t *cmd = manifest_path(x->doc, c, exec_k),
-		    *sl = manifest_path(x->doc, c, sleep_k);
+	yaml_node_t *cmd = plan_manifest_path(x->doc, c, exec_k),
+		    *sl = plan_manifest_path(x->doc, c, sleep_k);
 	int64_t v = -1;
 
-	manifest_env_args(x, c);
+	plan_manifest_env_args(x, c);
 	if (probe != NULL) {
 		x->m->has_probe = true;
 		x->m->probe_pos = (struct plan_pos){ydoc_line(probe), ydoc_col(probe)};
-		(void)manifest_int(ydoc_get(x->doc, probe, "periodSeconds"), &x->m->probe_period_s);
-		(void)manifest_int(ydoc_get(x->doc, probe, "failureThreshold"),
-				   &x->m->probe_threshold);
+		(void)plan_manifest_int(ydoc_get(x->doc, probe, "periodSeconds"),
+					&x->m->probe_period_s);
+		(void)plan_manifest_int(ydoc_get(x->doc, probe, "failureThreshold"),
+					&x->m->probe_threshold);
 	}
-	if (sl != NULL && manifest_int(sl, &v))
+	if (sl != NULL && plan_manifest_int(sl, &v))
 		cmd = sl;
 	else if (cmd != NULL)
-		v = manifest_sleep_secs(x->doc, cmd);
+		v = plan_manifest_sleep_secs(x->doc, cmd);
 	if (v >= 0) {
 		x->m->prestop_ms = v * 1000;
 		x->m->prestop_pos = (struct plan_pos){ydoc_line(cmd), ydoc_col(cmd)};
@@ -231,7 +234,7 @@ static void manifest_container(struct plan_mctx *x, yaml_node_t *c)
 }
 
 /* The indentation of 1-based line n of path (block scalar content). */
-static unsigned manifest_indent(const char *path, unsigned n)
+static unsigned plan_manifest_indent(const char *path, unsigned n)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
@@ -249,7 +252,7 @@ static unsigned manifest_indent(const char *path, unsigned n)
 }
 
 /* Find the ConfigMap named name and copy its key into the plan text. */
-static void manifest_cm_data(struct plan_mctx *x, const char *name, const char *key)
+static void plan_manifest_cm_data(struct plan_mctx *x, const char *name, const char *key)
 {
 	static const char *const name_k[] = {"metadata", "name", NULL};
 
@@ -257,7 +260,7 @@ static void manifest_cm_data(struct plan_mctx *x, const char *name, const char *
 		yaml_document_t *doc = &x->yf.docs[i];
 		yaml_node_t *root = ydoc_root(doc), *v;
 		const char *kind = ydoc_scalar(ydoc_get(doc, root, "kind"));
-		const char *n = ydoc_scalar(manifest_path(doc, root, name_k));
+		const char *n = ydoc_scalar(plan_manifest_path(doc, root, name_k));
 		char buf[512];
 
 		if (kind == NULL || strcmp(kind, "ConfigMap") != 0 || n == NULL ||
@@ -266,26 +269,27 @@ static void manifest_cm_data(struct plan_mctx *x, const char *name, const char *
 		v = ydoc_get(doc, ydoc_get(doc, root, "data"), key);
 		if (ydoc_scalar(v) == NULL)
 			continue;
-		manifest_set(&x->m->plan_text, ydoc_scalar(v));
+		plan_manifest_set(&x->m->plan_text, ydoc_scalar(v));
 		snprintf(buf, sizeof(buf), "%s[ConfigMap/%s:%s]", x->m->file, name, key);
-		manifest_set(&x->m->plan_name, buf);
+		plan_manifest_set(&x->m->plan_name, buf);
 		x->m->plan_line =
 			v->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ? ydoc_line(v) : 0;
 		x->m->plan_col =
-			x->m->plan_line ? manifest_indent(x->m->file, x->m->plan_line + 1) : 0;
+			x->m->plan_line ? plan_manifest_indent(x->m->file, x->m->plan_line + 1) : 0;
 		return;
 	}
 }
 
 /* Resolve the plan path through the container's mounts to a ConfigMap. */
-static void manifest_configmap(struct plan_mctx *x, yaml_node_t *pod, yaml_node_t *c)
+static void plan_manifest_configmap(struct plan_mctx *x, yaml_node_t *pod, yaml_node_t *c)
 {
 	static const char *const cm_k[] = {"configMap", "name", NULL};
 	const char *path = x->m->plan_path;
 	yaml_node_t *vm, *vol;
 
 	for (size_t i = 0;
-	     path && (vm = manifest_item(x->doc, ydoc_get(x->doc, c, "volumeMounts"), i)); i++) {
+	     path && (vm = plan_manifest_item(x->doc, ydoc_get(x->doc, c, "volumeMounts"), i));
+	     i++) {
 		const char *mp = ydoc_scalar(ydoc_get(x->doc, vm, "mountPath"));
 		const char *vn = ydoc_scalar(ydoc_get(x->doc, vm, "name"));
 		size_t len = mp ? strlen(mp) : 0;
@@ -293,12 +297,12 @@ static void manifest_configmap(struct plan_mctx *x, yaml_node_t *pod, yaml_node_
 		if (mp == NULL || vn == NULL || strncmp(path, mp, len) != 0 || path[len] != '/')
 			continue;
 		for (size_t j = 0;
-		     (vol = manifest_item(x->doc, ydoc_get(x->doc, pod, "volumes"), j)); j++) {
+		     (vol = plan_manifest_item(x->doc, ydoc_get(x->doc, pod, "volumes"), j)); j++) {
 			const char *n = ydoc_scalar(ydoc_get(x->doc, vol, "name"));
-			const char *cm = ydoc_scalar(manifest_path(x->doc, vol, cm_k));
+			const char *cm = ydoc_scalar(plan_manifest_path(x->doc, vol, cm_k));
 
 			if (n != NULL && cm != NULL && strcmp(n, vn) == 0)
-				manifest_cm_data(x, cm, path + len + 1);
+				plan_manifest_cm_data(x, cm, path + len + 1);
 		}
 	}
 }
@@ -340,8 +344,8 @@ int64_t plan_predrain_wait_ms(const struct plan *p)
 }
 
 /* The plan (preStop + phases + margin) must fit in the grace period. */
-static void manifest_check_grace(const struct plan_manifest *m, const struct plan *p,
-				 struct diag *d)
+static void plan_manifest_check_grace(const struct plan_manifest *m, const struct plan *p,
+				      struct diag *d)
 {
 	int64_t phases = plan_total_ms(p);
 	int64_t need = plan_add_ms(plan_add_ms(m->prestop_ms, phases), p->margin.ms);
@@ -363,9 +367,39 @@ static void manifest_check_grace(const struct plan_manifest *m, const struct pla
 		 m->grace_set ? "" : " (the default)", (need + 999) / 1000);
 }
 
+/*
+ * The ceiling must fit in the grace period minus the preStop sleep: the
+ * watchdog ends a stuck shutdown just before the ceiling, counted from
+ * SIGTERM, which Kubernetes sends after the preStop hook.
+ */
+static void plan_manifest_check_ceiling(const struct plan_manifest *m, const struct plan *p,
+					struct diag *d)
+{
+	int64_t room = m->grace_ms - m->prestop_ms;
+	char a[32], b[32], c[32], e[32];
+	const struct plan_pos *pos = m->grace_set ? &m->grace_pos : &m->workload_pos;
+
+	if (p->ceiling.ms <= room)
+		return;
+	diag_add(d, DIAG_ERROR, m->file, pos->line, pos->col,
+		 "the plan's ceiling is %s (%s) but terminationGracePeriodSeconds %s%s minus the "
+		 "preStop sleep %s leaves %s: the watchdog would end a stuck shutdown after "
+		 "Kubernetes' SIGKILL; lower the ceiling to at most %" PRId64
+		 "s (the plan's 'ceiling' or SHUTDOWN_GRACE_PERIOD_CEILING_SECS) or raise "
+		 "terminationGracePeriodSeconds to at least %" PRId64 "s",
+		 plan_duration_format(a, sizeof(a), p->ceiling.ms),
+		 plan_origin_name(p->ceiling.origin),
+		 plan_duration_format(b, sizeof(b), m->grace_ms),
+		 m->grace_set ? "" : " (the default)",
+		 plan_duration_format(c, sizeof(c), m->prestop_ms),
+		 plan_duration_format(e, sizeof(e), room > 0 ? room : 0),
+		 (room > 0 ? room : 0) / 1000,
+		 (plan_add_ms(p->ceiling.ms, m->prestop_ms) + 999) / 1000);
+}
+
 /* The pre-drain wait must cover the readiness probe's detection time. */
-static void manifest_check_probe(const struct plan_manifest *m, const struct plan *p,
-				 struct diag *d)
+static void plan_manifest_check_probe(const struct plan_manifest *m, const struct plan *p,
+				      struct diag *d)
 {
 	int64_t detect = m->probe_period_s * m->probe_threshold * 1000;
 	int64_t wait = plan_add_ms(plan_predrain_wait_ms(p), m->prestop_ms);
@@ -388,6 +422,7 @@ void plan_manifest_check(const struct plan_manifest *m, const struct plan *p, st
 {
 	if (m->workload == NULL)
 		return;
-	manifest_check_grace(m, p, d);
-	manifest_check_probe(m, p, d);
+	plan_manifest_check_grace(m, p, d);
+	plan_manifest_check_ceiling(m, p, d);
+	plan_manifest_check_probe(m, p, d);
 }

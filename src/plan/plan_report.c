@@ -15,17 +15,17 @@
 /* One printer per format. */
 typedef void (*plan_report_fn)(const struct plan_report *r, FILE *out);
 
-static void report_text(const struct plan_report *r, FILE *out);
-static void report_json(const struct plan_report *r, FILE *out);
-static void report_github(const struct plan_report *r, FILE *out);
+static void plan_report_text(const struct plan_report *r, FILE *out);
+static void plan_report_json(const struct plan_report *r, FILE *out);
+static void plan_report_github(const struct plan_report *r, FILE *out);
 
 static const struct {
 	const char *name;
 	plan_report_fn print;
 } plan_report_formats[] = {
-	[PLAN_REPORT_TEXT] = {"text", report_text},
-	[PLAN_REPORT_JSON] = {"json", report_json},
-	[PLAN_REPORT_GITHUB] = {"github", report_github},
+	[PLAN_REPORT_TEXT] = {"text", plan_report_text},
+	[PLAN_REPORT_JSON] = {"json", plan_report_json},
+	[PLAN_REPORT_GITHUB] = {"github", plan_report_github},
 };
 
 #define NFORMATS (sizeof(plan_report_formats) / sizeof(plan_report_formats[0]))
@@ -49,7 +49,7 @@ void plan_report_print(const struct plan_report *r, enum plan_report_format f, F
 }
 
 /* "10s (file)", "3s (env NAME)" for a budget. */
-static const char *report_budget(char *buf, size_t len, const struct plan *p, size_t i)
+static const char *plan_report_budget(char *buf, size_t len, const struct plan *p, size_t i)
 {
 	const struct plan_budget *b = &p->phases[i].budget;
 	char d[32];
@@ -65,7 +65,7 @@ static const char *report_budget(char *buf, size_t len, const struct plan *p, si
 }
 
 /* The steps of a phase as "readiness fail; wait rest-of-budget". */
-static const char *report_steps(char *buf, size_t len, const struct plan_phase *ph)
+static const char *plan_report_steps(char *buf, size_t len, const struct plan_phase *ph)
 {
 	size_t off = 0;
 
@@ -76,7 +76,7 @@ static const char *report_steps(char *buf, size_t len, const struct plan_phase *
 		const char *arg = s->arg;
 
 		if (s->kind == PLAN_STEP_READINESS)
-			arg = s->ready ? "pass" : "fail";
+			arg = plan_readiness_name(s->ready);
 		else if (s->kind == PLAN_STEP_WAIT)
 			arg = s->wait_ms == PLAN_WAIT_REST
 				      ? "rest-of-budget"
@@ -88,7 +88,7 @@ static const char *report_steps(char *buf, size_t len, const struct plan_phase *
 }
 
 /* The timeout action as "abort http, db". */
-static const char *report_timeout(char *buf, size_t len, const struct plan_phase *ph)
+static const char *plan_report_timeout(char *buf, size_t len, const struct plan_phase *ph)
 {
 	size_t off = (size_t)snprintf(buf, len, "%s", plan_timeout_name(ph->on_timeout));
 
@@ -98,22 +98,22 @@ static const char *report_timeout(char *buf, size_t len, const struct plan_phase
 }
 
 /* The timeline table. */
-static void report_timeline(const struct plan *p, FILE *out)
+static void plan_report_timeline(const struct plan *p, FILE *out)
 {
 	char a[32], b[64], c[32], m[32], s[512], t[128];
 	int64_t at = 0;
 
 	fprintf(out, "plan %s: version %d, mode %s, second signal: %s\n", p->file, p->version,
-		p->strict ? "strict" : "warn", plan_escalation_name(p->second_signal));
+		plan_mode_name(p->strict), plan_escalation_name(p->second_signal));
 	fprintf(out, "  %-8s %-34s %-16s %-24s %s\n", "start", "budget", "phase", "on timeout",
 		"steps");
 	for (size_t i = 0; i < p->nphases; i++) {
 		const struct plan_phase *ph = &p->phases[i];
 
 		fprintf(out, "  %-8s %-34s %-16s %-24s %s\n",
-			plan_duration_format(a, sizeof(a), at), report_budget(b, sizeof(b), p, i),
-			ph->name ? ph->name : "?", report_timeout(t, sizeof(t), ph),
-			report_steps(s, sizeof(s), ph));
+			plan_duration_format(a, sizeof(a), at),
+			plan_report_budget(b, sizeof(b), p, i), ph->name ? ph->name : "?",
+			plan_report_timeout(t, sizeof(t), ph), plan_report_steps(s, sizeof(s), ph));
 		if (ph->budget.ms != PLAN_BUDGET_MARGIN)
 			at = plan_add_ms(at, ph->budget.ms);
 	}
@@ -127,7 +127,7 @@ static void report_timeline(const struct plan *p, FILE *out)
 }
 
 /* The manifest facts, one line each. */
-static void report_manifests(const struct plan_report *r, FILE *out)
+static void plan_report_manifests(const struct plan_report *r, FILE *out)
 {
 	for (size_t i = 0; i < r->nmanifests; i++) {
 		const struct plan_manifest *m = &r->manifests[i];
@@ -148,7 +148,7 @@ static void report_manifests(const struct plan_report *r, FILE *out)
 }
 
 /* The verdict line. */
-static void report_verdict(const struct plan_report *r, FILE *out)
+static void plan_report_verdict(const struct plan_report *r, FILE *out)
 {
 	fprintf(out, "%s: %zu error(s), %zu warning(s)%s\n", r->ok ? "ok, the plan runs" : "FAILED",
 		diag_count(r->d, DIAG_ERROR), diag_count(r->d, DIAG_WARNING),
@@ -156,25 +156,25 @@ static void report_verdict(const struct plan_report *r, FILE *out)
 }
 
 /* Text: timeline, manifests, findings, verdict. */
-static void report_text(const struct plan_report *r, FILE *out)
+static void plan_report_text(const struct plan_report *r, FILE *out)
 {
 	if (r->p != NULL)
-		report_timeline(r->p, out);
-	report_manifests(r, out);
+		plan_report_timeline(r->p, out);
+	plan_report_manifests(r, out);
 	if (r->d->n > 0)
 		fprintf(out, "\n");
 	diag_print(r->d, out);
-	report_verdict(r, out);
+	plan_report_verdict(r, out);
 }
 
 /* GitHub: timeline, then one workflow annotation per finding. */
-static void report_github(const struct plan_report *r, FILE *out)
+static void plan_report_github(const struct plan_report *r, FILE *out)
 {
 	static const char *const kinds[] = {"notice", "warning", "error"};
 
 	if (r->p != NULL)
-		report_timeline(r->p, out);
-	report_manifests(r, out);
+		plan_report_timeline(r->p, out);
+	plan_report_manifests(r, out);
 	for (size_t i = 0; i < r->d->n; i++) {
 		const struct diag_item *it = &r->d->items[i];
 
@@ -190,11 +190,11 @@ static void report_github(const struct plan_report *r, FILE *out)
 			      out);
 		fputc('\n', out);
 	}
-	report_verdict(r, out);
+	plan_report_verdict(r, out);
 }
 
 /* The JSON of one phase. */
-static cJSON *report_json_phase(const struct plan *p, size_t i, int64_t start)
+static cJSON *plan_report_json_phase(const struct plan *p, size_t i, int64_t start)
 {
 	const struct plan_phase *ph = &p->phases[i];
 	cJSON *o = cJSON_CreateObject(), *steps, *to, *ab;
@@ -231,13 +231,13 @@ static cJSON *report_json_phase(const struct plan *p, size_t i, int64_t start)
 }
 
 /* The JSON of the plan. */
-static void report_json_plan(cJSON *root, const struct plan *p)
+static void plan_report_json_plan(cJSON *root, const struct plan *p)
 {
 	cJSON *phases;
 	int64_t at = 0;
 
 	cJSON_AddStringToObject(root, "plan", p->file);
-	cJSON_AddStringToObject(root, "mode", p->strict ? "strict" : "warn");
+	cJSON_AddStringToObject(root, "mode", plan_mode_name(p->strict));
 	cJSON_AddStringToObject(root, "second_signal", plan_escalation_name(p->second_signal));
 	cJSON_AddNumberToObject(root, "ceiling_ms", (double)p->ceiling.ms);
 	cJSON_AddStringToObject(root, "ceiling_origin", plan_origin_name(p->ceiling.origin));
@@ -248,14 +248,14 @@ static void report_json_plan(cJSON *root, const struct plan *p)
 				(double)plan_add_ms(plan_total_ms(p), p->margin.ms));
 	phases = cJSON_AddArrayToObject(root, "phases");
 	for (size_t i = 0; i < p->nphases; i++) {
-		cJSON_AddItemToArray(phases, report_json_phase(p, i, at));
+		cJSON_AddItemToArray(phases, plan_report_json_phase(p, i, at));
 		if (p->phases[i].budget.ms != PLAN_BUDGET_MARGIN)
 			at = plan_add_ms(at, p->phases[i].budget.ms);
 	}
 }
 
 /* The JSON of the findings. */
-static void report_json_findings(cJSON *root, const struct diag *d)
+static void plan_report_json_findings(cJSON *root, const struct diag *d)
 {
 	cJSON *arr = cJSON_AddArrayToObject(root, "findings");
 
@@ -272,7 +272,7 @@ static void report_json_findings(cJSON *root, const struct diag *d)
 }
 
 /* The JSON of the manifests. */
-static void report_json_manifests(cJSON *root, const struct plan_report *r)
+static void plan_report_json_manifests(cJSON *root, const struct plan_report *r)
 {
 	cJSON *arr = cJSON_AddArrayToObject(root, "manifests");
 
@@ -294,7 +294,7 @@ static void report_json_manifests(cJSON *root, const struct plan_report *r)
 }
 
 /* JSON: one object (schema keycastd.plan-check/1). */
-static void report_json(const struct plan_report *r, FILE *out)
+static void plan_report_json(const struct plan_report *r, FILE *out)
 {
 	cJSON *root = cJSON_CreateObject();
 	char *text;
@@ -305,9 +305,9 @@ static void report_json(const struct plan_report *r, FILE *out)
 	cJSON_AddNumberToObject(root, "warnings", (double)diag_count(r->d, DIAG_WARNING));
 	cJSON_AddBoolToObject(root, "strict", r->strict);
 	if (r->p != NULL)
-		report_json_plan(root, r->p);
-	report_json_manifests(root, r);
-	report_json_findings(root, r->d);
+		plan_report_json_plan(root, r->p);
+	plan_report_json_manifests(root, r);
+	plan_report_json_findings(root, r->d);
 	text = cJSON_Print(root);
 	if (text != NULL)
 		fprintf(out, "%s\n", text);

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "plan/plan.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,33 +46,43 @@ struct plan_run {
 	enum component_op pending_op;
 	size_t aborts;
 	enum plan_esc esc;
+	bool esc_signal;	/* the escalation came from a signal */
+	bool esc_aborted;	/* its aborts of the skipped phases' components have started */
+	bool abort_unconfirmed; /* an abort of this phase did not confirm in time */
 	bool started, done, warning;
 	enum plan_outcome *outcomes;
 	int64_t *durations;
 };
 
+/* The most components one escalation aborts. */
+#define PLAN_ESC_MAX_TARGETS 32
+
 /* A step handler: true when the step is finished, false when it waits. */
 typedef bool (*plan_step_fn)(struct plan_run *r, const struct plan_step *s);
 
-static bool step_readiness(struct plan_run *r, const struct plan_step *s);
-static bool step_wait(struct plan_run *r, const struct plan_step *s);
-static bool step_stop(struct plan_run *r, const struct plan_step *s);
-static bool step_async(struct plan_run *r, const struct plan_step *s);
-static bool step_log(struct plan_run *r, const struct plan_step *s);
+static bool plan_run_step_readiness(struct plan_run *r, const struct plan_step *s);
+static bool plan_run_step_wait(struct plan_run *r, const struct plan_step *s);
+static bool plan_run_step_stop(struct plan_run *r, const struct plan_step *s);
+static bool plan_run_step_async(struct plan_run *r, const struct plan_step *s);
+static bool plan_run_step_log(struct plan_run *r, const struct plan_step *s);
 static void plan_phase_begin(struct plan_run *r, size_t i);
 static void plan_phase_end(struct plan_run *r, enum plan_outcome o);
 static void plan_advance(struct plan_run *r);
 static void plan_finish(struct plan_run *r);
+static void plan_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 static void plan_on_budget(void *arg);
 static void plan_on_wait(void *arg);
 static void plan_on_abort_timer(void *arg);
 static void plan_on_done(void *arg, struct component *c, enum component_op op);
 static void plan_on_aborted(void *arg, struct component *c, enum component_op op);
+static bool plan_escalation_abort(struct plan_run *r);
+static void plan_abort_settled(struct plan_run *r, bool confirmed);
 
 static const plan_step_fn plan_step_table[PLAN_STEP_KIND_COUNT_] = {
-	[PLAN_STEP_READINESS] = step_readiness, [PLAN_STEP_WAIT] = step_wait,
-	[PLAN_STEP_STOP_ACCEPTING] = step_stop, [PLAN_STEP_DRAIN] = step_async,
-	[PLAN_STEP_CLOSE] = step_async,		[PLAN_STEP_LOG] = step_log,
+	[PLAN_STEP_READINESS] = plan_run_step_readiness, [PLAN_STEP_WAIT] = plan_run_step_wait,
+	[PLAN_STEP_STOP_ACCEPTING] = plan_run_step_stop, [PLAN_STEP_DRAIN] = plan_run_step_async,
+	[PLAN_STEP_CLOSE] = plan_run_step_async,	 [PLAN_STEP_LOG] = plan_run_step_log,
 };
 
 /* The lower-case name of an outcome. */
@@ -136,6 +147,25 @@ static void plan_mark_truncated(char *buf, size_t len, size_t off)
 		memcpy(buf + len - 4, "...", 4);
 }
 
+/* Append to buf at *off; an error or a cut sets *off to len (marked by the caller). */
+static void plan_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		buf[*off] = '\0';
+		*off = len;
+		return;
+	}
+	*off = (size_t)n >= len - *off ? len : *off + (size_t)n;
+}
+
 /* Log the effective budgets and their origins. */
 static void plan_log_start(struct plan_run *r)
 {
@@ -146,16 +176,15 @@ static void plan_log_start(struct plan_run *r)
 	for (size_t i = 0; i < r->p->nphases && off < sizeof(budgets); i++) {
 		const struct plan_budget *b = &r->p->phases[i].budget;
 
-		off += (size_t)snprintf(
-			budgets + off, sizeof(budgets) - off, "%s%s=%lldms(%s%s%s)", i ? " " : "",
-			r->p->phases[i].name, (long long)plan_phase_budget_ms(r->p, i),
-			b->ms == PLAN_BUDGET_MARGIN ? "margin" : plan_origin_name(b->origin),
-			b->origin == PLAN_ORIGIN_ENV ? " " : "",
-			b->origin == PLAN_ORIGIN_ENV ? b->env : "");
+		plan_appendf(budgets, sizeof(budgets), &off, "%s%s=%lldms(%s%s%s)", i ? " " : "",
+			     r->p->phases[i].name, (long long)plan_phase_budget_ms(r->p, i),
+			     b->ms == PLAN_BUDGET_MARGIN ? "margin" : plan_origin_name(b->origin),
+			     b->origin == PLAN_ORIGIN_ENV ? " " : "",
+			     b->origin == PLAN_ORIGIN_ENV ? b->env : "");
 	}
 	plan_mark_truncated(budgets, sizeof(budgets), off);
 	log_info("plan", "plan started", log_str("file", r->p->file),
-		 log_str("mode", r->p->strict ? "strict" : "warn"), log_str("budgets", budgets),
+		 log_str("mode", plan_mode_name(r->p->strict)), log_str("budgets", budgets),
 		 log_ms("ceiling_ms", r->p->ceiling.ms),
 		 log_str("ceiling_origin", plan_origin_name(r->p->ceiling.origin)),
 		 log_ms("margin_ms", r->p->margin.ms),
@@ -224,7 +253,7 @@ static struct component *plan_component(struct plan_run *r, const char *name, co
 }
 
 /* readiness: tell the daemon through its hook. */
-static bool step_readiness(struct plan_run *r, const struct plan_step *s)
+static bool plan_run_step_readiness(struct plan_run *r, const struct plan_step *s)
 {
 	log_info("plan", "readiness set", log_str("phase", r->p->phases[r->phase].name),
 		 log_bool("ready", s->ready));
@@ -234,7 +263,7 @@ static bool step_readiness(struct plan_run *r, const struct plan_step *s)
 }
 
 /* wait: a timer, or the rest of the budget (none left: go on at once). */
-static bool step_wait(struct plan_run *r, const struct plan_step *s)
+static bool plan_run_step_wait(struct plan_run *r, const struct plan_step *s)
 {
 	int64_t left =
 		plan_phase_budget_ms(r->p, r->phase) - (clock_now_ms(r->clk) - r->phase_start_ms);
@@ -253,7 +282,7 @@ static bool step_wait(struct plan_run *r, const struct plan_step *s)
 }
 
 /* stop-accepting: synchronous. */
-static bool step_stop(struct plan_run *r, const struct plan_step *s)
+static bool plan_run_step_stop(struct plan_run *r, const struct plan_step *s)
 {
 	struct component *c = plan_component(r, s->arg, "stop-accepting");
 
@@ -263,7 +292,7 @@ static bool step_stop(struct plan_run *r, const struct plan_step *s)
 }
 
 /* drain / close: start the operation and await its completion. */
-static bool step_async(struct plan_run *r, const struct plan_step *s)
+static bool plan_run_step_async(struct plan_run *r, const struct plan_step *s)
 {
 	struct component *c = plan_component(r, s->arg, plan_step_kind_name(s->kind));
 	int rc;
@@ -285,7 +314,7 @@ static bool step_async(struct plan_run *r, const struct plan_step *s)
 }
 
 /* log: one info line with the plan's text. */
-static bool step_log(struct plan_run *r, const struct plan_step *s)
+static bool plan_run_step_log(struct plan_run *r, const struct plan_step *s)
 {
 	log_info("plan", s->arg, log_str("phase", r->p->phases[r->phase].name));
 	return true;
@@ -338,11 +367,110 @@ static bool plan_abort_components(struct plan_run *r)
 /* Stop what the phase waits on, then run its abort; end it unless awaiting. */
 static void plan_cut_phase(struct plan_run *r, enum plan_outcome o)
 {
+	bool awaiting;
+
 	clock_timer_stop(r->wait);
 	r->pending = NULL;
 	r->waiting = PLAN_WAIT_NONE;
-	if (!plan_abort_components(r))
+	awaiting = r->esc_signal ? plan_escalation_abort(r) : plan_abort_components(r);
+	if (!awaiting)
 		plan_phase_end(r, o);
+}
+
+/* Add c to set[0..*n) unless it is there or the set is full. */
+static void plan_esc_add(struct component **set, size_t *n, struct component *c)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (set[i] == c)
+			return;
+	if (c != NULL && *n < PLAN_ESC_MAX_TARGETS)
+		set[(*n)++] = c;
+}
+
+/* Add the components phase i stops, drains, closes or aborts. */
+static void plan_esc_collect(struct plan_run *r, size_t i, struct component **set, size_t *n)
+{
+	const struct plan_phase *ph = &r->p->phases[i];
+
+	for (size_t j = 0; j < ph->nsteps; j++) {
+		enum plan_step_kind k = ph->steps[j].kind;
+
+		if (k == PLAN_STEP_STOP_ACCEPTING || k == PLAN_STEP_DRAIN || k == PLAN_STEP_CLOSE)
+			plan_esc_add(set, n, component_find(r->reg, ph->steps[j].arg));
+	}
+	for (size_t j = 0; j < ph->nabort; j++)
+		plan_esc_add(set, n, component_find(r->reg, ph->abort[j]));
+}
+
+/* Order set[0..n) dependents first: nothing later in the set depends on an earlier one. */
+static void plan_esc_order(struct plan_run *r, struct component **set, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i; j < n; j++) {
+			bool needed = false;
+
+			for (size_t k = i; k < n && !needed; k++)
+				needed = k != j &&
+					 component_depends_on(r->reg, component_name(set[k]),
+							      component_name(set[j]));
+			if (!needed) {
+				struct component *t = set[i];
+
+				set[i] = set[j];
+				set[j] = t;
+				break;
+			}
+		}
+	}
+}
+
+/* Abort set[0..n) in order; logs the targets; the number whose confirmation is awaited. */
+static size_t plan_esc_abort_all(struct plan_run *r, struct component **set, size_t n)
+{
+	char names[512];
+	size_t off = 0, awaited = 0;
+
+	names[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		enum component_state st = component_state(set[i]);
+
+		if (st == COMPONENT_ABORTING || st == COMPONENT_ABORTED || st == COMPONENT_CLOSED)
+			continue; /* nothing of it runs any more, or its abort is awaited already */
+		if (component_abort(set[i], plan_on_aborted, r) != 0)
+			continue; /* logged by the registry */
+		plan_appendf(names, sizeof(names), &off, "%s%s", awaited ? " " : "",
+			     component_name(set[i]));
+		awaited++;
+	}
+	plan_mark_truncated(names, sizeof(names), off);
+	if (awaited > 0)
+		log_warn("plan", "escalation: aborting what the skipped phases would stop",
+			 log_str("phase", r->p->phases[r->phase].name), log_str("targets", names),
+			 log_ms("abort_wait_ms", r->p->abort_wait_ms));
+	return awaited;
+}
+
+/*
+ * A signal escalated: abort every component the current phase and the
+ * phases it skips would stop, drain, close or abort, dependents first, and
+ * await the confirmations (at most abort_wait) before the next phase. True
+ * if confirmations are awaited.
+ */
+static bool plan_escalation_abort(struct plan_run *r)
+{
+	struct component *set[PLAN_ESC_MAX_TARGETS];
+	size_t end = r->esc == PLAN_ESC_EXIT ? r->p->nphases : r->p->nphases - 1, n = 0;
+
+	r->esc_aborted = true;
+	for (size_t i = r->phase; i < end; i++)
+		plan_esc_collect(r, i, set, &n);
+	plan_esc_order(r, set, n);
+	r->aborts += plan_esc_abort_all(r, set, n);
+	if (r->aborts == 0)
+		return false;
+	r->waiting = PLAN_WAIT_ABORT;
+	clock_timer_start(r->abort_timer, r->p->abort_wait_ms);
+	return true;
 }
 
 /* The phase budget ran out. */
@@ -368,9 +496,19 @@ static void plan_on_budget(void *arg)
 /* The outcome once every abort is settled. */
 static enum plan_outcome plan_abort_outcome(const struct plan_run *r, bool confirmed)
 {
-	if (!confirmed)
+	if (!confirmed || r->abort_unconfirmed)
 		return PLAN_OUTCOME_ABORT_UNCONFIRMED;
 	return r->esc != PLAN_ESC_NONE ? PLAN_OUTCOME_ESCALATED : PLAN_OUTCOME_TIMED_OUT_ABORTED;
+}
+
+/* The phase's aborts are settled: a pending signal escalation aborts more, else the phase ends. */
+static void plan_abort_settled(struct plan_run *r, bool confirmed)
+{
+	r->abort_unconfirmed = r->abort_unconfirmed || !confirmed;
+	r->waiting = PLAN_WAIT_NONE;
+	if (r->esc_signal && !r->esc_aborted && plan_escalation_abort(r))
+		return;
+	plan_phase_end(r, plan_abort_outcome(r, true));
 }
 
 /* An abort was confirmed. */
@@ -384,7 +522,7 @@ static void plan_on_aborted(void *arg, struct component *c, enum component_op op
 	log_info("plan", "abort confirmed", log_str("target", component_name(c)));
 	if (--r->aborts == 0) {
 		clock_timer_stop(r->abort_timer);
-		plan_phase_end(r, plan_abort_outcome(r, true));
+		plan_abort_settled(r, true);
 	}
 }
 
@@ -398,7 +536,8 @@ static void plan_on_abort_timer(void *arg)
 	log_warn("plan", "abort not confirmed in time",
 		 log_str("phase", r->p->phases[r->phase].name),
 		 log_ms("abort_wait_ms", r->p->abort_wait_ms));
-	plan_phase_end(r, plan_abort_outcome(r, false));
+	r->aborts = 0;
+	plan_abort_settled(r, false);
 }
 
 /* Mark phases [from, to) skipped. */
@@ -421,6 +560,7 @@ static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
 	clock_timer_stop(r->wait);
 	clock_timer_stop(r->abort_timer);
 	r->waiting = PLAN_WAIT_NONE;
+	r->abort_unconfirmed = false;
 	r->outcomes[r->phase] = o;
 	r->durations[r->phase] = dur;
 	log_at(o == PLAN_OUTCOME_COMPLETED ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "plan",
@@ -433,7 +573,11 @@ static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
 	else if (r->esc == PLAN_ESC_LAST && next < r->p->nphases)
 		next = r->p->nphases - 1;
 	plan_skip(r, r->phase + 1, next);
-	r->esc = r->esc == PLAN_ESC_LAST ? PLAN_ESC_NONE : r->esc;
+	if (r->esc == PLAN_ESC_LAST) {
+		r->esc = PLAN_ESC_NONE;
+		r->esc_signal = false;
+		r->esc_aborted = false;
+	}
 	plan_phase_begin(r, next);
 }
 
@@ -447,17 +591,18 @@ static void plan_finish(struct plan_run *r)
 	for (size_t i = 0; i < r->p->nphases; i++)
 		r->warning = r->warning || r->outcomes[i] != PLAN_OUTCOME_COMPLETED;
 	for (size_t i = 0; i < r->p->nphases && off < sizeof(sum); i++) {
-		off += (size_t)snprintf(sum + off, sizeof(sum) - off, "%s%s=%s(%lldms)",
-					i ? ", " : "", r->p->phases[i].name,
-					plan_outcome_name(r->outcomes[i]),
-					(long long)r->durations[i]);
+		plan_appendf(sum, sizeof(sum), &off, "%s%s=%s(%lldms)", i ? ", " : "",
+			     r->p->phases[i].name, plan_outcome_name(r->outcomes[i]),
+			     (long long)r->durations[i]);
 	}
 	plan_mark_truncated(sum, sizeof(sum), off);
 	r->done = true;
-	snprintf(warn, sizeof(warn), "shutdown complete with warning: %s", sum);
-	log_at(r->warning ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "plan",
-	       r->warning ? warn : "shutdown complete", log_str("phases", sum),
-	       log_ms("duration_ms", clock_now_ms(r->clk) - r->start_ms));
+	if (snprintf(warn, sizeof(warn), "shutdown complete with warning: %s", sum) < 0)
+		memcpy(warn, "shutdown complete with warning",
+		       sizeof("shutdown complete with warning"));
+	log_final(r->warning ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "plan",
+		  r->warning ? warn : "shutdown complete", log_str("phases", sum),
+		  log_ms("duration_ms", clock_now_ms(r->clk) - r->start_ms));
 	if (r->hooks.on_done != NULL)
 		r->hooks.on_done(r->hooks.arg, r->warning);
 }
@@ -475,6 +620,7 @@ void plan_run_signal(struct plan_run *r)
 	if (e == PLAN_ESCALATE_IGNORE || (e == PLAN_ESCALATE_SKIP_TO_LAST && last))
 		return;
 	r->esc = e == PLAN_ESCALATE_EXIT_NOW ? PLAN_ESC_EXIT : PLAN_ESC_LAST;
+	r->esc_signal = true;
 	if (r->waiting == PLAN_WAIT_ABORT)
 		return; /* the abort under way ends the phase */
 	plan_cut_phase(r, PLAN_OUTCOME_ESCALATED);

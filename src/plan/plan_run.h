@@ -5,10 +5,13 @@
  * Each phase runs its steps in order under one budget timer; on expiry the
  * phase's timeout action runs and an abort is awaited (at most the plan's
  * abort_wait) before the next phase starts. Components the plan names but
- * the registry lacks are skipped with a log line. The interpreter knows
+ * the registry lacks are skipped with a log line. A second signal that
+ * escalates aborts every component the current and the skipped phases would
+ * stop, drain, close or abort, dependents first, and awaits their
+ * confirmations (at most abort_wait) before the next phase. The interpreter knows
  * nothing of HTTP: readiness and observation go through struct plan_hooks.
  * It always ends with one final log line, "shutdown complete" or
- * "shutdown complete with warning: ...".
+ * "shutdown complete with warning: ...", written whatever the log level.
  */
 #ifndef KC_PLAN_RUN_H
 #define KC_PLAN_RUN_H

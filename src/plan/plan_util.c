@@ -106,37 +106,153 @@ int64_t plan_phase_budget_ms(const struct plan *p, size_t i)
 	return b == PLAN_BUDGET_MARGIN ? p->margin.ms : b;
 }
 
+/* One word a plan may say and the enum value it stands for. */
+struct plan_word {
+	const char *name;
+	int value;
+};
+
+#define PLAN_WORDS(t) (t), (sizeof(t) / sizeof((t)[0]))
+
+static const struct plan_word plan_step_kind_words[] = {
+	{"readiness", PLAN_STEP_READINESS},
+	{"wait", PLAN_STEP_WAIT},
+	{"stop-accepting", PLAN_STEP_STOP_ACCEPTING},
+	{"drain", PLAN_STEP_DRAIN},
+	{"close", PLAN_STEP_CLOSE},
+	{"log", PLAN_STEP_LOG},
+};
+
+static const struct plan_word plan_origin_words[] = {
+	{"default", PLAN_ORIGIN_DEFAULT},
+	{"file", PLAN_ORIGIN_FILE},
+	{"env", PLAN_ORIGIN_ENV},
+};
+
+static const struct plan_word plan_timeout_words[] = {
+	{"continue", PLAN_TIMEOUT_CONTINUE},
+	{"abort", PLAN_TIMEOUT_ABORT},
+	{"exit-now", PLAN_TIMEOUT_EXIT_NOW},
+};
+
+static const struct plan_word plan_escalation_words[] = {
+	{"skip-to-last-phase", PLAN_ESCALATE_SKIP_TO_LAST},
+	{"exit-now", PLAN_ESCALATE_EXIT_NOW},
+	{"ignore", PLAN_ESCALATE_IGNORE},
+};
+
+static const struct plan_word plan_mode_words[] = {{"warn", false}, {"strict", true}};
+
+static const struct plan_word plan_readiness_words[] = {{"fail", false}, {"pass", true}};
+
+/* The word for value v in t[0..n), or "?". */
+static const char *plan_word_name(const struct plan_word *t, size_t n, int v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].value == v)
+			return t[i].name;
+	return "?";
+}
+
+/* The value of word s in t[0..n) into *out; 0, or -1 if s is none of them. */
+static int plan_word_parse(const struct plan_word *t, size_t n, const char *s, int *out)
+{
+	for (size_t i = 0; s != NULL && i < n; i++) {
+		if (strcmp(s, t[i].name) == 0) {
+			*out = t[i].value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Lower-case names of step kinds, as written in plans. */
 const char *plan_step_kind_name(enum plan_step_kind k)
 {
-	static const char *const names[PLAN_STEP_KIND_COUNT_] = {
-		[PLAN_STEP_READINESS] = "readiness",
-		[PLAN_STEP_WAIT] = "wait",
-		[PLAN_STEP_STOP_ACCEPTING] = "stop-accepting",
-		[PLAN_STEP_DRAIN] = "drain",
-		[PLAN_STEP_CLOSE] = "close",
-		[PLAN_STEP_LOG] = "log",
-	};
-	return (unsigned)k < PLAN_STEP_KIND_COUNT_ ? names[k] : "?";
+	return plan_word_name(PLAN_WORDS(plan_step_kind_words), (int)k);
+}
+
+/* Parse a step kind; 0, or -1. */
+int plan_step_kind_parse(enum plan_step_kind *out, const char *s)
+{
+	int v;
+
+	if (plan_word_parse(PLAN_WORDS(plan_step_kind_words), s, &v) != 0)
+		return -1;
+	*out = (enum plan_step_kind)v;
+	return 0;
 }
 
 /* The name of an origin. */
 const char *plan_origin_name(enum plan_origin o)
 {
-	static const char *const names[] = {"default", "file", "env"};
-	return (unsigned)o < 3 ? names[o] : "?";
+	return plan_word_name(PLAN_WORDS(plan_origin_words), (int)o);
 }
 
 /* The name of a timeout action. */
 const char *plan_timeout_name(enum plan_timeout_kind k)
 {
-	static const char *const names[] = {"continue", "abort", "exit-now"};
-	return (unsigned)k < 3 ? names[k] : "?";
+	return plan_word_name(PLAN_WORDS(plan_timeout_words), (int)k);
+}
+
+/* Parse a timeout action word ("abort" included); 0, or -1. */
+int plan_timeout_parse(enum plan_timeout_kind *out, const char *s)
+{
+	int v;
+
+	if (plan_word_parse(PLAN_WORDS(plan_timeout_words), s, &v) != 0)
+		return -1;
+	*out = (enum plan_timeout_kind)v;
+	return 0;
 }
 
 /* The name of an escalation. */
 const char *plan_escalation_name(enum plan_escalation e)
 {
-	static const char *const names[] = {"skip-to-last-phase", "exit-now", "ignore"};
-	return (unsigned)e < 3 ? names[e] : "?";
+	return plan_word_name(PLAN_WORDS(plan_escalation_words), (int)e);
+}
+
+/* Parse an escalation; 0, or -1. */
+int plan_escalation_parse(enum plan_escalation *out, const char *s)
+{
+	int v;
+
+	if (plan_word_parse(PLAN_WORDS(plan_escalation_words), s, &v) != 0)
+		return -1;
+	*out = (enum plan_escalation)v;
+	return 0;
+}
+
+/* The name of a mode: "strict" or "warn". */
+const char *plan_mode_name(bool strict)
+{
+	return plan_word_name(PLAN_WORDS(plan_mode_words), strict);
+}
+
+/* Parse a mode into *strict; 0, or -1. */
+int plan_mode_parse(bool *strict, const char *s)
+{
+	int v;
+
+	if (plan_word_parse(PLAN_WORDS(plan_mode_words), s, &v) != 0)
+		return -1;
+	*strict = v != 0;
+	return 0;
+}
+
+/* The word of a readiness step: "pass" or "fail". */
+const char *plan_readiness_name(bool ready)
+{
+	return plan_word_name(PLAN_WORDS(plan_readiness_words), ready);
+}
+
+/* Parse a readiness word into *ready; 0, or -1. */
+int plan_readiness_parse(bool *ready, const char *s)
+{
+	int v;
+
+	if (plan_word_parse(PLAN_WORDS(plan_readiness_words), s, &v) != 0)
+		return -1;
+	*ready = v != 0;
+	return 0;
 }

@@ -1,5 +1,6 @@
 /*
- * plan_watchdog.c - the shutdown watchdog thread (pthread, CLOCK_MONOTONIC).
+ * plan_watchdog.c - the shutdown watchdog thread (pthread, CLOCK_MONOTONIC),
+ * armed from a chained signal handler through a semaphore.
  */
 #include "plan/plan_watchdog.h"
 
@@ -7,23 +8,46 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The most signals one watchdog chains. */
+#define PLAN_WATCHDOG_MAX_SIGNALS 4
 
 struct plan_watchdog {
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct timespec deadline;
-	bool stopped, fired;
+	sem_t wake;	   /* posted by plan_watchdog_arm() or by stop */
+	atomic_bool armed; /* the first arm posts wake, later ones do nothing */
+	bool stopped;	   /* under mu */
+	atomic_bool fired;
 	int64_t deadline_ms;
+	struct log_prepared line; /* the final line, formatted at start */
 	plan_watchdog_exit_fn exit_fn;
 	void *arg;
 	int code;
 };
 
+/* A signal chained in front of its previous handler. */
+struct plan_watchdog_chained {
+	int sig;
+	struct sigaction prev;
+};
+
 static void *plan_watchdog_main(void *arg);
+static void plan_watchdog_on_signal(int sig, siginfo_t *info, void *ctx);
+static void plan_watchdog_unchain(struct plan_watchdog *w);
+static int plan_watchdog_spawn(struct plan_watchdog *w);
+
+static struct plan_watchdog *_Atomic plan_watchdog_current;
+static struct plan_watchdog_chained plan_watchdog_chain_tab[PLAN_WATCHDOG_MAX_SIGNALS];
+static atomic_size_t plan_watchdog_nchained;
 
 /* The deadline the daemon gives a plan with this ceiling. */
 int64_t plan_watchdog_deadline_ms(int64_t ceiling_ms)
@@ -33,7 +57,7 @@ int64_t plan_watchdog_deadline_ms(int64_t ceiling_ms)
 	return ceiling_ms / 2;
 }
 
-/* The monotonic time deadline_ms from now. */
+/* The monotonic time ms from now. */
 static struct timespec plan_watchdog_when(int64_t ms)
 {
 	struct timespec ts;
@@ -48,28 +72,66 @@ static struct timespec plan_watchdog_when(int64_t ms)
 	return ts;
 }
 
-/* Start a watchdog. */
-struct plan_watchdog *plan_watchdog_start(int64_t deadline_ms, plan_watchdog_exit_fn exit_fn,
-					  void *arg, int code)
+/* Initialise w's synchronisation and final line; 0 or -1. */
+static int plan_watchdog_init(struct plan_watchdog *w)
 {
-	struct plan_watchdog *w = calloc(1, sizeof(*w));
 	pthread_condattr_t ca;
 
-	if (w == NULL)
-		goto fail;
-	w->deadline_ms = deadline_ms < 0 ? 0 : deadline_ms;
-	w->deadline = plan_watchdog_when(w->deadline_ms);
-	w->exit_fn = exit_fn;
-	w->arg = arg;
-	w->code = code;
+	if (log_prepare_at(
+		    &w->line, LOG_LEVEL_WARN, "plan",
+		    "shutdown complete with warning: watchdog fired, the event loop is stuck",
+		    log_ms("deadline_ms", w->deadline_ms), log_int("exit_code", w->code)) != 0)
+		return -1;
+	if (sem_init(&w->wake, 0, 0) != 0)
+		return -1;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	if (pthread_create(&w->thread, NULL, plan_watchdog_main, w) != 0) {
-		pthread_cond_destroy(&w->cv);
-		pthread_mutex_destroy(&w->mu);
+	return 0;
+}
+
+/* Release what plan_watchdog_init() set up. */
+static void plan_watchdog_fini(struct plan_watchdog *w)
+{
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+	sem_destroy(&w->wake);
+}
+
+/* Start w's thread with every signal blocked, so signals go to the loop's thread. 0 or -1. */
+static int plan_watchdog_spawn(struct plan_watchdog *w)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, plan_watchdog_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Start an idle watchdog. */
+struct plan_watchdog *plan_watchdog_start(int64_t deadline_ms, plan_watchdog_exit_fn exit_fn,
+					  void *arg, int code)
+{
+	struct plan_watchdog *w = calloc(1, sizeof(*w));
+
+	if (w == NULL)
+		goto fail;
+	w->deadline_ms = deadline_ms < 0 ? 0 : deadline_ms;
+	w->exit_fn = exit_fn;
+	w->arg = arg;
+	w->code = code;
+	if (plan_watchdog_init(w) != 0) {
+		free(w);
+		w = NULL;
+		goto fail;
+	}
+	if (plan_watchdog_spawn(w) != 0) {
+		plan_watchdog_fini(w);
 		goto fail;
 	}
 	return w;
@@ -79,21 +141,31 @@ fail:
 	return NULL;
 }
 
-/* Thread body: wait for stop or the deadline; on the deadline, end it all. */
+/* Arm the watchdog: the deadline counts from the first call. Async-signal-safe. */
+void plan_watchdog_arm(struct plan_watchdog *w)
+{
+	if (w != NULL && !atomic_exchange(&w->armed, true))
+		sem_post(&w->wake);
+}
+
+/* Thread body: wait to be armed, then for stop or the deadline; on the deadline, end it all. */
 static void *plan_watchdog_main(void *arg)
 {
 	struct plan_watchdog *w = arg;
+	struct timespec deadline;
 	int rc = 0;
 
+	while (sem_wait(&w->wake) != 0 && errno == EINTR)
+		;
+	deadline = plan_watchdog_when(w->deadline_ms);
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopped && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&w->cv, &w->mu, &w->deadline);
-	w->fired = !w->stopped;
+		rc = pthread_cond_timedwait(&w->cv, &w->mu, &deadline);
+	atomic_store(&w->fired, !w->stopped);
 	pthread_mutex_unlock(&w->mu);
-	if (!w->fired)
+	if (!atomic_load(&w->fired))
 		return NULL;
-	log_warn("plan", "shutdown complete with warning: watchdog fired, the event loop is stuck",
-		 log_ms("deadline_ms", w->deadline_ms), log_int("exit_code", w->code));
+	log_prepared_write(&w->line); /* one write(2): no allocation, no stdio lock */
 	if (w->exit_fn != NULL)
 		w->exit_fn(w->arg, w->code);
 	else
@@ -101,21 +173,81 @@ static void *plan_watchdog_main(void *arg)
 	return NULL;
 }
 
-/* Stop and free the watchdog; returns whether it had fired. */
+/* The chained handler: arm the watchdog, then run the previous handler. */
+static void plan_watchdog_on_signal(int sig, siginfo_t *info, void *ctx)
+{
+	int saved = errno;
+	size_t n = atomic_load(&plan_watchdog_nchained);
+
+	plan_watchdog_arm(atomic_load(&plan_watchdog_current));
+	for (size_t i = 0; i < n; i++) {
+		const struct sigaction *prev = &plan_watchdog_chain_tab[i].prev;
+
+		if (plan_watchdog_chain_tab[i].sig != sig)
+			continue;
+		if (prev->sa_flags & SA_SIGINFO)
+			prev->sa_sigaction(sig, info, ctx);
+		else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN)
+			prev->sa_handler(sig);
+	}
+	errno = saved;
+}
+
+/* Put a handler for sig in front of the current one. */
+int plan_watchdog_chain(struct plan_watchdog *w, int sig)
+{
+	size_t n = atomic_load(&plan_watchdog_nchained);
+	struct plan_watchdog *cur = atomic_load(&plan_watchdog_current);
+	struct sigaction sa;
+
+	if (w == NULL || n >= PLAN_WATCHDOG_MAX_SIGNALS || (cur != NULL && cur != w))
+		return -1;
+	plan_watchdog_chain_tab[n].sig = sig;
+	if (sigaction(sig, NULL, &plan_watchdog_chain_tab[n].prev) != 0)
+		return -1;
+	atomic_store(&plan_watchdog_current, w);
+	atomic_store(&plan_watchdog_nchained, n + 1); /* visible before the handler can run */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = plan_watchdog_on_signal;
+	sa.sa_mask = plan_watchdog_chain_tab[n].prev.sa_mask;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	if (sigaction(sig, &sa, NULL) != 0) {
+		atomic_store(&plan_watchdog_nchained, n);
+		return -1;
+	}
+	return 0;
+}
+
+/* Give the chained signals their previous handlers back, if w chained them. */
+static void plan_watchdog_unchain(struct plan_watchdog *w)
+{
+	size_t n = atomic_load(&plan_watchdog_nchained);
+
+	if (atomic_load(&plan_watchdog_current) != w)
+		return;
+	for (size_t i = n; i-- > 0;)
+		(void)sigaction(plan_watchdog_chain_tab[i].sig, &plan_watchdog_chain_tab[i].prev,
+				NULL);
+	atomic_store(&plan_watchdog_nchained, 0);
+	atomic_store(&plan_watchdog_current, NULL);
+}
+
+/* Restore the chained handlers, stop and free the watchdog; whether it had fired. */
 bool plan_watchdog_stop(struct plan_watchdog *w)
 {
 	bool fired;
 
 	if (w == NULL)
 		return false;
+	plan_watchdog_unchain(w);
 	pthread_mutex_lock(&w->mu);
-	w->stopped = !w->fired;
+	w->stopped = !atomic_load(&w->fired);
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
+	sem_post(&w->wake); /* an idle thread wakes, sees stopped, and ends */
 	pthread_join(w->thread, NULL);
-	fired = w->fired;
-	pthread_cond_destroy(&w->cv);
-	pthread_mutex_destroy(&w->mu);
+	fired = atomic_load(&w->fired);
+	plan_watchdog_fini(w);
 	free(w);
 	return fired;
 }

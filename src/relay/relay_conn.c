@@ -2,6 +2,8 @@
  * relay_conn.c - one relay of the pool: its WebSocket, reconnects with
  * backoff, the NIP-01 messages it sends us, and NIP-42 AUTH.
  */
+#include "relay/relay_pool_int.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +18,6 @@
 #include "relay/relay_backoff.h"
 #include "relay/relay_dedup.h"
 #include "relay/relay_msg.h"
-#include "relay/relay_pool_int.h"
 
 /* Handles one parsed relay message. */
 typedef void (*relay_conn_msg_fn)(struct relay_conn *c, const struct relay_msg *m);
@@ -58,13 +59,13 @@ static const relay_conn_msg_fn relay_conn_dispatch[] = {
 struct relay_conn *relay_conn_new(struct relay_pool *p, const char *url, size_t index)
 {
 	struct relay_conn *c = calloc(1, sizeof(*c));
-	if (!c)
+	if (c == NULL)
 		return NULL;
 	c->pool = p;
 	c->index = index;
 	c->url = strdup(url);
 	c->retry = clock_timer_new(p->cfg.clock, relay_conn_on_retry, c);
-	if (!c->url || !c->retry) {
+	if (c->url == NULL || c->retry == NULL) {
 		relay_conn_free(c);
 		return NULL;
 	}
@@ -76,7 +77,7 @@ struct relay_conn *relay_conn_new(struct relay_pool *p, const char *url, size_t 
 /* Free a connection (dropping its socket). */
 void relay_conn_free(struct relay_conn *c)
 {
-	if (!c)
+	if (c == NULL)
 		return;
 	ws_client_free(c->ws);
 	clock_timer_free(c->retry);
@@ -97,7 +98,7 @@ static void relay_conn_set_state(struct relay_conn *c, enum relay_state s)
 /* Tell the owner the current state. */
 static void relay_conn_announce(struct relay_conn *c)
 {
-	if (c->pool->h.on_state)
+	if (c->pool->h.on_state != NULL)
 		c->pool->h.on_state(c->pool->arg, c->url, c->state);
 }
 
@@ -133,10 +134,12 @@ void relay_conn_start(struct relay_conn *c)
 static void relay_conn_schedule(struct relay_conn *c)
 {
 	uint64_t rnd = 0;
+	int64_t d;
+
 	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
 		rnd = (uint64_t)clock_now_ms(c->pool->cfg.clock);
-	int64_t d = relay_backoff_delay(c->attempt++, c->pool->cfg.backoff_min_ms,
-					c->pool->cfg.backoff_max_ms, rnd);
+	d = relay_backoff_delay(c->attempt++, c->pool->cfg.backoff_min_ms,
+				c->pool->cfg.backoff_max_ms, rnd);
 	relay_conn_set_state(c, RELAY_DISCONNECTED);
 	log_info("relay", "reconnect scheduled", log_str("relay", c->url), log_ms("delay_ms", d),
 		 log_uint("attempt", c->attempt));
@@ -147,8 +150,12 @@ static void relay_conn_schedule(struct relay_conn *c)
 static void relay_conn_on_retry(void *arg)
 {
 	struct relay_conn *c = arg;
-	if (!c->pool->closing && !c->ws)
+	struct relay_pool *p = c->pool;
+
+	relay_pool_enter(p);
+	if (!p->closing && c->ws == NULL)
 		relay_conn_start(c);
+	relay_pool_leave(p);
 }
 
 /*
@@ -158,6 +165,9 @@ static void relay_conn_on_retry(void *arg)
 static void relay_conn_on_open(void *arg)
 {
 	struct relay_conn *c = arg;
+	struct relay_pool *p = c->pool;
+
+	relay_pool_enter(p);
 	c->attempt = 0;
 	c->nauth_ids = 0;
 	c->auth_pending = 0;
@@ -167,16 +177,20 @@ static void relay_conn_on_open(void *arg)
 	c->state = c->stats.state = RELAY_CONNECTED;
 	log_info("relay", "connected", log_str("relay", c->url));
 	relay_conn_send_subs(c);
-	relay_pool_on_open(c->pool, c);
+	relay_pool_on_open(p, c);
 	if (c->state == RELAY_CONNECTED)
 		relay_conn_announce(c);
+	relay_pool_leave(p);
 }
 
 /* The WebSocket ended: free it, then reconnect unless the pool is closing. */
 static void relay_conn_on_closed(void *arg, int code, const char *reason)
 {
 	struct relay_conn *c = arg;
+	struct relay_pool *p = c->pool;
 	bool was_open = c->state == RELAY_CONNECTED || c->state == RELAY_CLOSING;
+
+	relay_pool_enter(p);
 	ws_client_free(c->ws);
 	c->ws = NULL;
 	if (was_open)
@@ -184,28 +198,33 @@ static void relay_conn_on_closed(void *arg, int code, const char *reason)
 	c->stats.disconnects++;
 	log_info("relay", "disconnected", log_str("relay", c->url), log_int("code", code),
 		 log_str("reason", reason));
-	if (c->pool->closing) {
+	if (p->closing) {
 		relay_conn_set_state(c, RELAY_CLOSED);
-		relay_pool_on_lost(c->pool, c);
-		return;
+		relay_pool_on_lost(p, c);
+	} else {
+		relay_pool_on_lost(p, c);
+		relay_conn_schedule(c);
 	}
-	relay_pool_on_lost(c->pool, c);
-	relay_conn_schedule(c);
+	relay_pool_leave(p);
 }
 
 /* A text message: parse, count, dispatch; malformed ones are logged and dropped. */
 static void relay_conn_on_text(void *arg, const char *text, size_t len)
 {
 	struct relay_conn *c = arg;
+	struct relay_pool *p = c->pool;
 	struct relay_msg m;
 	char err[128];
+
 	if (relay_msg_parse(&m, text, len, err, sizeof(err)) != 0) {
 		c->stats.malformed++;
 		log_warn("relay", "malformed relay message ignored", log_str("relay", c->url),
 			 log_str("error", err));
 		return;
 	}
+	relay_pool_enter(p);
 	relay_conn_dispatch[m.type](c, &m);
+	relay_pool_leave(p);
 }
 
 /* Send one text message if open. */
@@ -220,7 +239,7 @@ int relay_conn_send(struct relay_conn *c, const char *text, size_t len)
 void relay_conn_close(struct relay_conn *c)
 {
 	clock_timer_stop(c->retry);
-	if (!c->ws) {
+	if (c->ws == NULL) {
 		relay_conn_set_state(c, RELAY_CLOSED);
 		return;
 	}
@@ -263,7 +282,7 @@ static void relay_conn_msg_event(struct relay_conn *c, const struct relay_msg *m
 	relay_conn_sub_name(m->sub_id, name, sizeof(name));
 	if (!relay_conn_sub_known(c->pool, name))
 		goto done; /* closed by us (unsubscribe, stop subscribing): too late */
-	if (c->pool->h.on_event)
+	if (c->pool->h.on_event != NULL)
 		c->pool->h.on_event(c->pool->arg, name, &ev, m->event, m->event_len, c->url);
 done:
 	nostr_event_clear(&ev);
@@ -283,7 +302,7 @@ static void relay_conn_msg_eose(struct relay_conn *c, const struct relay_msg *m)
 {
 	char name[RELAY_SUB_ID_MAX + 1];
 	relay_conn_sub_name(m->sub_id, name, sizeof(name));
-	if (c->pool->h.on_eose)
+	if (c->pool->h.on_eose != NULL)
 		c->pool->h.on_eose(c->pool->arg, name, c->url);
 }
 
@@ -310,7 +329,7 @@ static void relay_conn_msg_ok(struct relay_conn *c, const struct relay_msg *m)
 /* CLOSED: the relay ended a subscription; auth-required ones come back after AUTH. */
 static void relay_conn_msg_closed(struct relay_conn *c, const struct relay_msg *m)
 {
-	if (strncmp(m->message, "auth-required:", 14) == 0 && c->pool->h.auth &&
+	if (strncmp(m->message, "auth-required:", 14) == 0 && c->pool->h.auth != NULL &&
 	    !relay_conn_auth_settled(c)) {
 		c->subs_refused = true;
 		log_info("relay", "subscription waits for AUTH", log_str("relay", c->url),
@@ -339,16 +358,18 @@ static void relay_conn_msg_auth(struct relay_conn *c, const struct relay_msg *m)
 {
 	struct relay_auth_event evs[RELAY_AUTH_MAX];
 	struct relay_pool *p = c->pool;
-	if (!p->h.auth)
+	size_t n;
+
+	if (p->h.auth == NULL)
 		return;
-	size_t n = p->h.auth(p->arg, c->url, m->message, evs, RELAY_AUTH_MAX);
+	n = p->h.auth(p->arg, c->url, m->message, evs, RELAY_AUTH_MAX);
 	if (n > RELAY_AUTH_MAX)
 		n = RELAY_AUTH_MAX; /* the owner was told the maximum */
 	c->nauth_ids = 0;
 	c->authed = false;
 	for (size_t i = 0; i < n; i++) {
 		char *msg = relay_msg_wrap_event("AUTH", evs[i].json, strlen(evs[i].json));
-		if (msg && relay_conn_send(c, msg, strlen(msg)) == 0)
+		if (msg != NULL && relay_conn_send(c, msg, strlen(msg)) == 0)
 			memcpy(c->auth_ids[c->nauth_ids++], evs[i].id, 65);
 		free(msg);
 		free(evs[i].json);
@@ -402,11 +423,12 @@ void relay_conn_send_sub(struct relay_conn *c, const struct relay_sub *s)
 {
 	for (size_t k = 0; k < s->nchunks; k++) {
 		struct relay_filter f;
-		char id[RELAY_SUB_ID_MAX + 1];
+		char id[RELAY_SUB_ID_MAX + 1], *req;
+
 		relay_conn_chunk(c, s, k, &f);
 		relay_pool_sub_id(s, k, id, sizeof(id));
-		char *req = relay_msg_req(id, &f, 1);
-		if (!req || relay_conn_send(c, req, strlen(req)) != 0)
+		req = relay_msg_req(id, &f, 1);
+		if (req == NULL || relay_conn_send(c, req, strlen(req)) != 0)
 			log_warn("relay", "REQ not sent", log_str("relay", c->url),
 				 log_str("sub", id));
 		free(req);

@@ -32,7 +32,7 @@ static void relay_dedup_unlink(struct relay_dedup *d, uint32_t slot);
 struct relay_dedup *relay_dedup_new(size_t capacity)
 {
 	struct relay_dedup *d = calloc(1, sizeof(*d));
-	if (!d || capacity == 0 || capacity >= RELAY_DEDUP_NONE / 2)
+	if (d == NULL || capacity == 0 || capacity >= RELAY_DEDUP_NONE / 2)
 		goto fail;
 	d->capacity = capacity;
 	d->nbuckets = 1;
@@ -40,7 +40,7 @@ struct relay_dedup *relay_dedup_new(size_t capacity)
 		d->nbuckets <<= 1;
 	d->slots = calloc(capacity, sizeof(*d->slots));
 	d->buckets = malloc(d->nbuckets * sizeof(*d->buckets));
-	if (!d->slots || !d->buckets)
+	if (d->slots == NULL || d->buckets == NULL)
 		goto fail;
 	memset(d->buckets, 0xff, d->nbuckets * sizeof(*d->buckets));
 	return d;
@@ -52,7 +52,7 @@ fail:
 /* Free the set. */
 void relay_dedup_free(struct relay_dedup *d)
 {
-	if (!d)
+	if (d == NULL)
 		return;
 	free(d->slots);
 	free(d->buckets);
@@ -93,13 +93,15 @@ static void relay_dedup_unlink(struct relay_dedup *d, uint32_t slot)
 /* Remember id; true if new. */
 bool relay_dedup_add(struct relay_dedup *d, const char *id)
 {
+	uint32_t s = (uint32_t)d->head;
+	size_t b;
+
 	if (strnlen(id, 64) < 64 || relay_dedup_has(d, id))
 		return false;
-	uint32_t s = (uint32_t)d->head;
 	if (d->slots[s].used)
 		relay_dedup_unlink(d, s);
 	memcpy(d->slots[s].id, id, 64);
-	size_t b = relay_dedup_bucket(d, id);
+	b = relay_dedup_bucket(d, id);
 	d->slots[s].next = d->buckets[b];
 	d->slots[s].used = true;
 	d->buckets[b] = s;

@@ -73,11 +73,13 @@ static void relay_metrics_relay(struct metrics *m, const struct relay_stats *st)
 	const char *const values[] = {st->url};
 	for (size_t i = 0; i < RELAY_METRICS_N; i++) {
 		struct metrics_family *f = metrics_find(m, relay_metrics_counters[i].name);
-		if (!f)
+		uint64_t v;
+		double delta;
+
+		if (f == NULL)
 			continue;
-		uint64_t v =
-			*(const uint64_t *)((const char *)st + relay_metrics_counters[i].offset);
-		double delta = (double)v - metrics_value(f, values);
+		v = *(const uint64_t *)((const char *)st + relay_metrics_counters[i].offset);
+		delta = (double)v - metrics_value(f, values);
 		if (delta > 0)
 			(void)metrics_counter_add(f, values, delta);
 	}

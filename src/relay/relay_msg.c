@@ -53,18 +53,21 @@ static const struct relay_msg_kind relay_msg_kinds[] = {
 int relay_msg_parse(struct relay_msg *out, const char *text, size_t len, char *err, size_t errlen)
 {
 	int rc = -1;
-	memset(out, 0, sizeof(*out));
 	const char *end = NULL;
-	cJSON *arr = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (arr && relay_msg_ws(end, text + len) != text + len) {
+	const cJSON *verb;
+	cJSON *arr;
+
+	memset(out, 0, sizeof(*out));
+	arr = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (arr != NULL && relay_msg_ws(end, text + len) != text + len) {
 		snprintf(err, errlen, "trailing bytes after the message");
 		goto fail;
 	}
-	if (!arr || !cJSON_IsArray(arr)) {
+	if (arr == NULL || !cJSON_IsArray(arr)) {
 		snprintf(err, errlen, "not a JSON array");
 		goto fail;
 	}
-	const cJSON *verb = cJSON_GetArrayItem(arr, 0);
+	verb = cJSON_GetArrayItem(arr, 0);
 	if (!cJSON_IsString(verb)) {
 		snprintf(err, errlen, "first item is not a string");
 		goto fail;
@@ -111,23 +114,24 @@ static int relay_msg_sub_id(struct relay_msg *m, const cJSON *item, char *err, s
 static int relay_msg_fill_event(struct relay_msg *m, const cJSON *arr, const char *text, size_t len,
 				char *err, size_t errlen)
 {
+	const char *end = text + len, *p, *q;
+
 	if (relay_msg_sub_id(m, cJSON_GetArrayItem(arr, 1), err, errlen) != 0)
 		return -1;
 	if (!cJSON_IsObject(cJSON_GetArrayItem(arr, 2))) {
 		snprintf(err, errlen, "EVENT: third item is not an object");
 		return -1;
 	}
-	const char *end = text + len;
-	const char *p = relay_msg_ws(text, end);
+	p = relay_msg_ws(text, end);
 	p = (p < end && *p == '[') ? p + 1 : NULL;
-	for (int i = 0; p && i < 2; i++) {
+	for (int i = 0; p != NULL && i < 2; i++) {
 		p = relay_msg_skip_value(p, end);
-		p = p ? relay_msg_ws(p, end) : NULL;
-		p = (p && p < end && *p == ',') ? p + 1 : NULL;
+		p = p != NULL ? relay_msg_ws(p, end) : NULL;
+		p = (p != NULL && p < end && *p == ',') ? p + 1 : NULL;
 	}
-	p = p ? relay_msg_ws(p, end) : NULL;
-	const char *q = p ? relay_msg_skip_value(p, end) : NULL;
-	if (!q || *p != '{') {
+	p = p != NULL ? relay_msg_ws(p, end) : NULL;
+	q = p != NULL ? relay_msg_skip_value(p, end) : NULL;
+	if (q == NULL || *p != '{') {
 		snprintf(err, errlen, "EVENT: cannot locate the event");
 		return -1;
 	}
@@ -149,12 +153,13 @@ static int relay_msg_fill_eose(struct relay_msg *m, const cJSON *arr, const char
 static int relay_msg_fill_ok(struct relay_msg *m, const cJSON *arr, const char *text, size_t len,
 			     char *err, size_t errlen)
 {
-	(void)text;
-	(void)len;
 	const cJSON *id = cJSON_GetArrayItem(arr, 1), *ok = cJSON_GetArrayItem(arr, 2);
 	const cJSON *msg = cJSON_GetArrayItem(arr, 3);
+
+	(void)text;
+	(void)len;
 	if (!cJSON_IsString(id) || !relay_msg_is_hex64(id->valuestring) || !cJSON_IsBool(ok) ||
-	    (msg && !cJSON_IsString(msg))) {
+	    (msg != NULL && !cJSON_IsString(msg))) {
 		snprintf(err, errlen, "OK: malformed");
 		return -1;
 	}
@@ -168,12 +173,13 @@ static int relay_msg_fill_ok(struct relay_msg *m, const cJSON *arr, const char *
 static int relay_msg_fill_closed(struct relay_msg *m, const cJSON *arr, const char *text,
 				 size_t len, char *err, size_t errlen)
 {
+	const cJSON *msg = cJSON_GetArrayItem(arr, 2);
+
 	(void)text;
 	(void)len;
-	const cJSON *msg = cJSON_GetArrayItem(arr, 2);
 	if (relay_msg_sub_id(m, cJSON_GetArrayItem(arr, 1), err, errlen) != 0)
 		return -1;
-	if (msg && !cJSON_IsString(msg)) {
+	if (msg != NULL && !cJSON_IsString(msg)) {
 		snprintf(err, errlen, "CLOSED: message is not a string");
 		return -1;
 	}
@@ -185,9 +191,10 @@ static int relay_msg_fill_closed(struct relay_msg *m, const cJSON *arr, const ch
 static int relay_msg_fill_notice(struct relay_msg *m, const cJSON *arr, const char *text,
 				 size_t len, char *err, size_t errlen)
 {
+	const cJSON *msg = cJSON_GetArrayItem(arr, 1);
+
 	(void)text;
 	(void)len;
-	const cJSON *msg = cJSON_GetArrayItem(arr, 1);
 	if (!cJSON_IsString(msg)) {
 		snprintf(err, errlen, "NOTICE: message is not a string");
 		return -1;
@@ -200,9 +207,10 @@ static int relay_msg_fill_notice(struct relay_msg *m, const cJSON *arr, const ch
 static int relay_msg_fill_auth(struct relay_msg *m, const cJSON *arr, const char *text, size_t len,
 			       char *err, size_t errlen)
 {
+	const cJSON *c = cJSON_GetArrayItem(arr, 1);
+
 	(void)text;
 	(void)len;
-	const cJSON *c = cJSON_GetArrayItem(arr, 1);
 	if (!cJSON_IsString(c) || strlen(c->valuestring) >= sizeof(m->message) ||
 	    !*c->valuestring) {
 		snprintf(err, errlen, "AUTH: bad challenge");
@@ -242,7 +250,7 @@ const char *relay_msg_skip_value(const char *p, const char *end)
 			return NULL;
 		if (*p == '"') {
 			p = relay_msg_skip_string(p, end);
-			if (!p)
+			if (p == NULL)
 				return NULL;
 			continue;
 		}
@@ -273,7 +281,7 @@ static bool relay_msg_is_hex64(const char *s)
 static cJSON *relay_msg_filter_json(const struct relay_filter *f)
 {
 	cJSON *o = cJSON_CreateObject();
-	if (!o)
+	if (o == NULL)
 		return NULL;
 	if (f->nkinds &&
 	    !cJSON_AddItemToObject(o, "kinds", cJSON_CreateIntArray(f->kinds, (int)f->nkinds)))
@@ -300,7 +308,7 @@ char *relay_msg_req(const char *sub_id, const struct relay_filter *filters, size
 {
 	char *out = NULL;
 	cJSON *a = cJSON_CreateArray();
-	if (!a || !cJSON_AddItemToArray(a, cJSON_CreateString("REQ")) ||
+	if (a == NULL || !cJSON_AddItemToArray(a, cJSON_CreateString("REQ")) ||
 	    !cJSON_AddItemToArray(a, cJSON_CreateString(sub_id)))
 		goto fail;
 	for (size_t i = 0; i < nfilters; i++)
@@ -317,7 +325,7 @@ char *relay_msg_close(const char *sub_id)
 {
 	char *out = NULL;
 	cJSON *a = cJSON_CreateArray();
-	if (a && cJSON_AddItemToArray(a, cJSON_CreateString("CLOSE")) &&
+	if (a != NULL && cJSON_AddItemToArray(a, cJSON_CreateString("CLOSE")) &&
 	    cJSON_AddItemToArray(a, cJSON_CreateString(sub_id)))
 		out = cJSON_PrintUnformatted(a);
 	cJSON_Delete(a);
@@ -329,9 +337,11 @@ char *relay_msg_wrap_event(const char *verb, const char *event_json, size_t len)
 {
 	size_t vl = strlen(verb), n = vl + len + 6;
 	char *out = malloc(n + 1);
-	if (!out)
+	int w;
+
+	if (out == NULL)
 		return NULL;
-	int w = snprintf(out, n + 1, "[\"%s\",", verb);
+	w = snprintf(out, n + 1, "[\"%s\",", verb);
 	memcpy(out + w, event_json, len);
 	out[(size_t)w + len] = ']';
 	out[(size_t)w + len + 1] = '\0';

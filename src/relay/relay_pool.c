@@ -35,6 +35,8 @@ static void relay_pub_check(struct relay_pub *pub);
 static void relay_pub_finish(struct relay_pub *pub);
 static void relay_pub_free(struct relay_pub *pub);
 static bool relay_pool_all_closed(const struct relay_pool *p);
+static void relay_pool_doom(struct relay_pool *p);
+static void relay_pool_destroy(struct relay_pool *p);
 
 /* Fill in the defaults for zero fields. */
 static void relay_pool_defaults(struct relay_pool_config *c)
@@ -63,9 +65,10 @@ static void relay_pool_defaults(struct relay_pool_config *c)
 int relay_pool_new(struct relay_pool **out, const struct relay_pool_config *cfg,
 		   const struct relay_pool_handlers *h, void *arg, char *err, size_t errlen)
 {
-	*out = NULL;
 	struct relay_pool *p = calloc(1, sizeof(*p));
-	if (!p) {
+
+	*out = NULL;
+	if (p == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -76,11 +79,11 @@ int relay_pool_new(struct relay_pool **out, const struct relay_pool_config *cfg,
 	p->arg = arg;
 	p->subscribing = true;
 	p->ssl = ws_tls_ctx_new(cfg->ca_file, err, errlen);
-	if (!p->ssl)
+	if (p->ssl == NULL)
 		goto fail;
 	p->dedup = relay_dedup_new(p->cfg.dedup_capacity);
 	p->notify = clock_timer_new(p->cfg.clock, relay_pool_on_notify, p);
-	if (!p->dedup || !p->notify) {
+	if (p->dedup == NULL || p->notify == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -95,33 +98,90 @@ fail:
 int relay_pool_add(struct relay_pool *p, const char *url, char *err, size_t errlen)
 {
 	struct ws_url u;
+	struct relay_conn **v;
+	struct relay_conn *c;
+
 	if (ws_url_parse(&u, url, err, errlen) != 0)
 		return -1;
-	struct relay_conn **v = realloc(p->conns, (p->nconns + 1) * sizeof(*v));
-	if (!v)
+	v = realloc(p->conns, (p->nconns + 1) * sizeof(*v));
+	if (v == NULL)
 		goto oom;
 	p->conns = v;
-	struct relay_conn *c = relay_conn_new(p, url, p->nconns);
-	if (!c)
+	c = relay_conn_new(p, url, p->nconns);
+	if (c == NULL)
 		goto oom;
 	p->conns[p->nconns++] = c;
+	relay_pool_enter(p);
 	relay_conn_start(c);
+	relay_pool_leave(p);
 	return 0;
 oom:
 	snprintf(err, errlen, "out of memory");
 	return -1;
 }
 
-/* Free the pool. */
+/* Enter a pool frame (see relay_pool_int.h). */
+void relay_pool_enter(struct relay_pool *p)
+{
+	p->busy++;
+}
+
+/* Leave a pool frame: the outermost frees finished publishes, and a pool freed meanwhile. */
+void relay_pool_leave(struct relay_pool *p)
+{
+	if (--p->busy > 0)
+		return;
+	while (p->dead != NULL) {
+		struct relay_pub *next = p->dead->next;
+		relay_pub_free(p->dead);
+		p->dead = next;
+	}
+	if (p->doomed)
+		relay_pool_destroy(p);
+}
+
+/* Free the pool now, or, from inside one of its callbacks, when that callback returns. */
 void relay_pool_free(struct relay_pool *p)
 {
-	if (!p)
+	if (p == NULL)
 		return;
-	while (p->pubs) {
-		struct relay_pub *next = p->pubs->next;
-		relay_pub_free(p->pubs);
-		p->pubs = next;
+	if (p->busy > 0)
+		relay_pool_doom(p);
+	else
+		relay_pool_destroy(p);
+}
+
+/*
+ * Freed while busy: forget every owner callback, stop every timer and drop
+ * every connection at once, so nothing more happens; the memory stays
+ * until relay_pool_leave.
+ */
+static void relay_pool_doom(struct relay_pool *p)
+{
+	p->doomed = true;
+	p->closing = true;
+	p->subscribing = false;
+	memset(&p->h, 0, sizeof(p->h));
+	p->drain_cb = p->close_cb = p->abort_cb = NULL;
+	clock_timer_stop(p->notify);
+	for (struct relay_pub *pub = p->pubs; pub != NULL; pub = pub->next) {
+		memset(&pub->h, 0, sizeof(pub->h));
+		clock_timer_stop(pub->timer);
 	}
+	for (size_t i = 0; i < p->nconns; i++)
+		relay_conn_drop(p->conns[i]);
+}
+
+/* Release everything the pool owns. */
+static void relay_pool_destroy(struct relay_pool *p)
+{
+	struct relay_pub *lists[2] = {p->pubs, p->dead};
+	for (size_t k = 0; k < 2; k++)
+		while (lists[k] != NULL) {
+			struct relay_pub *next = lists[k]->next;
+			relay_pub_free(lists[k]);
+			lists[k] = next;
+		}
 	for (size_t i = 0; i < p->nconns; i++)
 		relay_conn_free(p->conns[i]);
 	free(p->conns);
@@ -151,12 +211,14 @@ static bool relay_pool_name_ok(const char *name)
 /* A copy of n strings; NULL on ENOMEM (or n == 0). */
 static char **relay_pool_strv_dup(const char *const *v, size_t n)
 {
+	char **out;
+
 	if (n == 0)
 		return NULL;
-	char **out = calloc(n, sizeof(*out));
+	out = calloc(n, sizeof(*out));
 	for (size_t i = 0; out && i < n; i++) {
 		out[i] = strdup(v[i]);
-		if (!out[i]) {
+		if (out[i] == NULL) {
 			for (size_t j = 0; j < i; j++)
 				free(out[j]);
 			free(out);
@@ -171,7 +233,7 @@ static int relay_pool_sub_copy(struct relay_sub *s, const struct relay_filter *f
 {
 	if (f->nkinds) {
 		s->kinds = malloc(f->nkinds * sizeof(int));
-		if (!s->kinds)
+		if (s->kinds == NULL)
 			return -1;
 		memcpy(s->kinds, f->kinds, f->nkinds * sizeof(int));
 		s->nkinds = f->nkinds;
@@ -290,7 +352,7 @@ int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct re
 		return -1;
 	}
 	s = calloc(1, sizeof(*s));
-	if (!s || relay_pool_sub_copy(s, f) != 0) {
+	if (s == NULL || relay_pool_sub_copy(s, f) != 0) {
 		snprintf(err, errlen, "subscription %s: out of memory", name);
 		goto fail;
 	}
@@ -298,12 +360,14 @@ int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct re
 	s->nchunks = chunks;
 	s->next = p->subs;
 	p->subs = s;
+	relay_pool_enter(p); /* a failed send reports a lost relay */
 	for (size_t i = 0; i < p->nconns && p->subscribing; i++)
 		if (p->conns[i]->state == RELAY_CONNECTED)
 			relay_conn_send_sub(p->conns[i], s);
+	relay_pool_leave(p);
 	return 0;
 fail:
-	if (s)
+	if (s != NULL)
 		relay_pool_sub_free(s);
 	return -1;
 }
@@ -312,9 +376,10 @@ fail:
 static void relay_pool_send_close(struct relay_pool *p, const struct relay_sub *s)
 {
 	for (size_t k = 0; k < s->nchunks; k++) {
-		char id[RELAY_SUB_ID_MAX + 1];
+		char id[RELAY_SUB_ID_MAX + 1], *msg;
+
 		relay_pool_sub_id(s, k, id, sizeof(id));
-		char *msg = relay_msg_close(id);
+		msg = relay_msg_close(id);
 		for (size_t i = 0; msg && i < p->nconns; i++)
 			(void)relay_conn_send(p->conns[i], msg, strlen(msg));
 		free(msg);
@@ -324,13 +389,16 @@ static void relay_pool_send_close(struct relay_pool *p, const struct relay_sub *
 /* Close a subscription everywhere and forget it. */
 void relay_pool_unsubscribe(struct relay_pool *p, const char *name)
 {
-	for (struct relay_sub **pp = &p->subs; *pp; pp = &(*pp)->next) {
-		if (strcmp((*pp)->name, name) != 0)
-			continue;
+	for (struct relay_sub **pp = &p->subs; *pp != NULL; pp = &(*pp)->next) {
 		struct relay_sub *s = *pp;
+
+		if (strcmp(s->name, name) != 0)
+			continue;
 		*pp = s->next;
+		relay_pool_enter(p);
 		relay_pool_send_close(p, s);
 		relay_pool_sub_free(s);
+		relay_pool_leave(p);
 		return;
 	}
 }
@@ -341,8 +409,10 @@ void relay_pool_stop_subscribing(struct relay_pool *p)
 	if (!p->subscribing)
 		return;
 	p->subscribing = false;
-	for (struct relay_sub *s = p->subs; s; s = s->next)
+	relay_pool_enter(p);
+	for (struct relay_sub *s = p->subs; s != NULL; s = s->next)
 		relay_pool_send_close(p, s);
+	relay_pool_leave(p);
 	log_info("relay", "subscriptions closed");
 }
 
@@ -350,10 +420,12 @@ void relay_pool_stop_subscribing(struct relay_pool *p)
 int relay_pool_publish(struct relay_pool *p, const char *json, size_t len, const char *id,
 		       const struct relay_pub_handlers *h, void *arg)
 {
+	struct relay_pub *pub;
+
 	if (p->closing || strlen(id) != 64)
 		return -1;
-	struct relay_pub *pub = calloc(1, sizeof(*pub));
-	if (!pub)
+	pub = calloc(1, sizeof(*pub));
+	if (pub == NULL)
 		return -1;
 	pub->pool = p;
 	memcpy(pub->id, id, 65);
@@ -361,7 +433,8 @@ int relay_pool_publish(struct relay_pool *p, const char *json, size_t len, const
 	pub->answers = calloc(p->nconns ? p->nconns : 1, sizeof(*pub->answers));
 	pub->await_auth = calloc(p->nconns ? p->nconns : 1, sizeof(*pub->await_auth));
 	pub->timer = clock_timer_new(p->cfg.clock, relay_pub_on_timer, pub);
-	if (!pub->msg || !pub->answers || !pub->await_auth || !pub->timer) {
+	if (pub->msg == NULL || pub->answers == NULL || pub->await_auth == NULL ||
+	    pub->timer == NULL) {
 		relay_pub_free(pub);
 		return -1;
 	}
@@ -371,13 +444,16 @@ int relay_pool_publish(struct relay_pool *p, const char *json, size_t len, const
 	pub->nslots = p->nconns;
 	pub->next = p->pubs;
 	p->pubs = pub;
-	for (size_t i = 0; i < p->nconns; i++) {
+	relay_pool_enter(p); /* a failed send reports a lost relay */
+	for (size_t i = 0; i < p->nconns; i++)
 		pub->answers[i].url = p->conns[i]->url;
+	for (size_t i = 0; i < p->nconns; i++)
 		if (relay_conn_send(p->conns[i], pub->msg, pub->msglen) != 0)
 			relay_pub_answer(pub, i, RELAY_PUB_FAILED, "not connected");
-	}
-	clock_timer_start(pub->timer, p->cfg.publish_timeout_ms);
+	if (!pub->finished)
+		clock_timer_start(pub->timer, p->cfg.publish_timeout_ms);
 	relay_pub_check(pub);
+	relay_pool_leave(p);
 	return 0;
 }
 
@@ -386,12 +462,13 @@ static void relay_pub_answer(struct relay_pub *pub, size_t slot, enum relay_outc
 			     const char *reason)
 {
 	struct relay_pub_answer *a = &pub->answers[slot];
+	struct relay_stats *st = &pub->pool->conns[slot]->stats;
+
 	if (a->outcome != RELAY_PUB_PENDING)
 		return;
 	a->outcome = o;
-	a->reason = reason ? strdup(reason) : NULL;
+	a->reason = reason != NULL ? strdup(reason) : NULL;
 	pub->await_auth[slot] = false;
-	struct relay_stats *st = &pub->pool->conns[slot]->stats;
 	if (o == RELAY_PUB_ACCEPTED)
 		st->published_ok++;
 	else if (o == RELAY_PUB_REJECTED)
@@ -420,6 +497,8 @@ static void relay_pub_report(const struct relay_pub *pub, struct relay_pub_repor
 /* If every relay answered, report on the next turn (the timer at 0). */
 static void relay_pub_check(struct relay_pub *pub)
 {
+	if (pub->finished)
+		return;
 	for (size_t i = 0; i < pub->nslots; i++)
 		if (pub->answers[i].outcome == RELAY_PUB_PENDING)
 			return;
@@ -430,6 +509,9 @@ static void relay_pub_check(struct relay_pub *pub)
 static void relay_pub_on_timer(void *arg)
 {
 	struct relay_pub *pub = arg;
+	struct relay_pool *p = pub->pool;
+
+	relay_pool_enter(p);
 	for (size_t i = 0; i < pub->nslots; i++)
 		if (pub->await_auth[i])
 			relay_pub_answer(pub, i, RELAY_PUB_REJECTED,
@@ -437,29 +519,37 @@ static void relay_pub_on_timer(void *arg)
 		else
 			relay_pub_answer(pub, i, RELAY_PUB_TIMEOUT, "no OK before the timeout");
 	relay_pub_finish(pub);
+	relay_pool_leave(p);
 }
 
-/* Report the end of a publish, unlink and free it; completes a drain. */
+/*
+ * Report the end of a publish and move it to the dead list (freed when the
+ * outermost pool frame leaves); completes a drain. Runs inside a pool frame.
+ */
 static void relay_pub_finish(struct relay_pub *pub)
 {
 	struct relay_pool *p = pub->pool;
 	struct relay_pub_report r;
-	for (struct relay_pub **pp = &p->pubs; *pp; pp = &(*pp)->next)
+
+	for (struct relay_pub **pp = &p->pubs; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == pub) {
 			*pp = pub->next;
 			break;
 		}
+	pub->finished = true;
+	clock_timer_stop(pub->timer);
+	pub->next = p->dead;
+	p->dead = pub;
 	relay_pub_report(pub, &r);
-	if (!pub->out_reported && r.accepted > 0 && pub->h.on_out)
+	if (!pub->out_reported && r.accepted > 0 && pub->h.on_out != NULL)
 		pub->h.on_out(pub->arg, &r);
 	if (r.accepted == 0)
 		log_warn("relay", "publish failed", log_str("id", pub->id),
 			 log_uint("rejected", r.rejected), log_uint("timed_out", r.timed_out),
 			 log_uint("failed", r.failed));
-	if (pub->h.on_done)
+	if (pub->h.on_done != NULL)
 		pub->h.on_done(pub->arg, &r);
-	relay_pub_free(pub);
-	if (!p->pubs && p->drain_cb)
+	if (p->pubs == NULL && p->drain_cb != NULL)
 		clock_timer_start(p->notify, 0);
 }
 
@@ -482,9 +572,9 @@ void relay_pool_on_ok(struct relay_pool *p, struct relay_conn *c, const char *id
 	struct relay_pub *pub = p->pubs;
 	while (pub && strcmp(pub->id, id) != 0)
 		pub = pub->next;
-	if (!pub || c->index >= pub->nslots)
+	if (pub == NULL || c->index >= pub->nslots)
 		return;
-	if (!accepted && strncmp(reason, "auth-required:", 14) == 0 && p->h.auth &&
+	if (!accepted && strncmp(reason, "auth-required:", 14) == 0 && p->h.auth != NULL &&
 	    !relay_conn_auth_settled(c)) {
 		pub->await_auth[c->index] = true;
 		log_info("relay", "publish waits for AUTH", log_str("relay", c->url),
@@ -492,13 +582,13 @@ void relay_pool_on_ok(struct relay_pool *p, struct relay_conn *c, const char *id
 		return;
 	}
 	relay_pub_answer(pub, c->index, accepted ? RELAY_PUB_ACCEPTED : RELAY_PUB_REJECTED, reason);
-	if (accepted && !pub->out_reported && pub->h.on_out) {
+	relay_pub_check(pub);
+	if (accepted && !pub->out_reported && pub->h.on_out != NULL) {
 		struct relay_pub_report r;
 		relay_pub_report(pub, &r);
 		pub->out_reported = true;
-		pub->h.on_out(pub->arg, &r);
+		pub->h.on_out(pub->arg, &r); /* last: it may abort or free the pool */
 	}
-	relay_pub_check(pub);
 }
 
 /* A relay opened: resend every publish still waiting for it. */
@@ -535,7 +625,7 @@ void relay_pool_on_lost(struct relay_pool *p, struct relay_conn *c)
 			relay_pub_check(pub);
 		}
 	}
-	if (p->close_cb && relay_pool_all_closed(p))
+	if (p->close_cb != NULL && relay_pool_all_closed(p))
 		clock_timer_start(p->notify, 0);
 }
 
@@ -553,13 +643,14 @@ void relay_pool_drain(struct relay_pool *p, relay_pool_done_cb done, void *arg)
 {
 	p->drain_cb = done;
 	p->drain_arg = arg;
-	if (!p->pubs)
+	if (p->pubs == NULL)
 		clock_timer_start(p->notify, 0);
 }
 
 /* Shutdown: close every connection with 1001, done once all are closed. */
 void relay_pool_close(struct relay_pool *p, relay_pool_done_cb done, void *arg)
 {
+	relay_pool_enter(p);
 	p->closing = true;
 	p->close_cb = done;
 	p->close_arg = arg;
@@ -571,11 +662,13 @@ void relay_pool_close(struct relay_pool *p, relay_pool_done_cb done, void *arg)
 			relay_pool_on_lost(p, p->conns[i]);
 	if (relay_pool_all_closed(p))
 		clock_timer_start(p->notify, 0);
+	relay_pool_leave(p);
 }
 
 /* Shutdown: drop everything at once, fail in-flight publishes, then done. */
 void relay_pool_abort(struct relay_pool *p, relay_pool_done_cb done, void *arg)
 {
+	relay_pool_enter(p);
 	p->closing = true;
 	p->abort_cb = done;
 	p->abort_arg = arg;
@@ -590,6 +683,7 @@ void relay_pool_abort(struct relay_pool *p, relay_pool_done_cb done, void *arg)
 		relay_pub_finish(pub);
 	}
 	clock_timer_start(p->notify, 0);
+	relay_pool_leave(p);
 }
 
 /* A later loop turn: complete the drain, close or abort that is due. */
@@ -597,23 +691,27 @@ static void relay_pool_on_notify(void *arg)
 {
 	struct relay_pool *p = arg;
 	relay_pool_done_cb cb;
-	if (p->abort_cb) {
+
+	relay_pool_enter(p);
+	if (p->abort_cb != NULL) {
 		cb = p->abort_cb;
 		p->abort_cb = NULL;
 		p->close_cb = NULL;
 		cb(p->abort_arg);
-		return;
+		goto out;
 	}
-	if (p->drain_cb && !p->pubs) {
+	if (p->drain_cb != NULL && p->pubs == NULL) {
 		cb = p->drain_cb;
 		p->drain_cb = NULL;
 		cb(p->drain_arg);
 	}
-	if (p->close_cb && relay_pool_all_closed(p)) {
+	if (p->close_cb != NULL && relay_pool_all_closed(p)) {
 		cb = p->close_cb;
 		p->close_cb = NULL;
 		cb(p->close_arg);
 	}
+out:
+	relay_pool_leave(p);
 }
 
 /* Publishes not yet done. */

@@ -22,7 +22,9 @@
  * every relay has answered or timed out.
  *
  * All timers run on the injected clock; sockets on the event_base.
- * Callbacks may call any pool function except relay_pool_free.
+ * Callbacks may call any pool function, relay_pool_abort and
+ * relay_pool_free included: a pool freed inside a callback makes no more
+ * callbacks and is released when the callback returns.
  */
 #ifndef KC_RELAY_POOL_H
 #define KC_RELAY_POOL_H
@@ -201,7 +203,10 @@ void relay_pool_close(struct relay_pool *p, relay_pool_done_cb done, void *arg);
 /* Shutdown: drop every connection at once, fail in-flight publishes, then done. */
 void relay_pool_abort(struct relay_pool *p, relay_pool_done_cb done, void *arg);
 
-/* Free the pool (connections are dropped). NULL is ignored. */
+/*
+ * Free the pool (connections are dropped, no callbacks). NULL is ignored.
+ * Inside one of the pool's callbacks the release waits for it to return.
+ */
 void relay_pool_free(struct relay_pool *p);
 
 /* The name of a relay state. */

@@ -44,6 +44,7 @@ struct relay_pub {
 	size_t nslots;
 	struct clock_timer *timer; /* timeout, or 0 to report a done publish */
 	bool out_reported;
+	bool finished; /* reported and unlinked: on the pool's dead list */
 	struct relay_pub *next;
 };
 
@@ -80,7 +81,23 @@ struct relay_pool {
 	struct clock_timer *notify; /* completes drain / close / abort on a later turn */
 	relay_pool_done_cb drain_cb, close_cb, abort_cb;
 	void *drain_arg, *close_arg, *abort_arg;
+	int busy;		/* pool frames on the stack (relay_pool_enter) */
+	bool doomed;		/* freed while busy: released by the last relay_pool_leave */
+	struct relay_pub *dead; /* finished publishes, freed by the last relay_pool_leave */
 };
+
+/*
+ * The reentrancy guard. Every way into the pool that can reach an owner
+ * callback (WebSocket callbacks, timers, the public calls that report)
+ * runs between relay_pool_enter() and relay_pool_leave(). A callback may
+ * then abort, close or free the pool: finished publishes and a freed pool
+ * are only released when the outermost frame leaves, so the code that
+ * called back never touches freed memory.
+ */
+void relay_pool_enter(struct relay_pool *p);
+
+/* Leave a pool frame; the outermost one releases what was freed meanwhile. */
+void relay_pool_leave(struct relay_pool *p);
 
 /* relay_conn.c: a new connection object (not started); NULL on ENOMEM. */
 struct relay_conn *relay_conn_new(struct relay_pool *p, const char *url, size_t index);

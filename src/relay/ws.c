@@ -98,33 +98,62 @@ static const struct wslay_event_callbacks ws_wslay_callbacks = {
 	.on_msg_recv_callback = ws_wslay_msg,
 };
 
+/*
+ * Refuse a URL holding a space, a control byte or DEL anywhere: host and
+ * path are copied into the upgrade request, where such a byte would split
+ * it or inject a header.
+ */
+static int ws_url_check_bytes(const char *url, char *err, size_t errlen)
+{
+	for (size_t i = 0; url[i] != '\0'; i++) {
+		unsigned char ch = (unsigned char)url[i];
+		if (ch <= 0x20 || ch == 0x7f) {
+			snprintf(err, errlen,
+				 "relay URL has a space or control character (0x%02x) at byte %zu",
+				 ch, i + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Parse the decimal port of s[0, n): digits only, 1 to 65535; 0 or -1. */
+static int ws_url_port(struct ws_url *u, const char *s, size_t n)
+{
+	unsigned long p = 0;
+	if (n == 0 || n > 5 || strspn(s, "0123456789") < n)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		p = p * 10 + (unsigned long)(s[i] - '0');
+	if (p == 0 || p > 65535)
+		return -1;
+	u->port = (uint16_t)p;
+	return 0;
+}
+
 /* Parse the host[:port] part of a URL (IPv6 literals in brackets). */
 static int ws_url_authority(struct ws_url *u, const char *s, size_t n, char *err, size_t errlen)
 {
 	const char *colon = NULL, *host = s;
 	size_t hlen = n;
+
 	if (n > 0 && s[0] == '[') {
 		const char *rb = memchr(s, ']', n);
-		if (!rb)
+		if (rb == NULL || (rb + 1 < s + n && rb[1] != ':'))
 			goto bad;
 		host = s + 1;
 		hlen = (size_t)(rb - host);
-		colon = (rb + 1 < s + n && rb[1] == ':') ? rb + 1 : NULL;
+		colon = (rb + 1 < s + n) ? rb + 1 : NULL;
 	} else {
 		colon = memchr(s, ':', n);
-		hlen = colon ? (size_t)(colon - s) : n;
+		hlen = colon != NULL ? (size_t)(colon - s) : n;
 	}
 	if (hlen == 0 || hlen >= sizeof(u->host))
 		goto bad;
 	memcpy(u->host, host, hlen);
 	u->host[hlen] = '\0';
-	if (colon) {
-		char *end;
-		unsigned long p = strtoul(colon + 1, &end, 10);
-		if (end != s + n || p == 0 || p > 65535 || end == colon + 1)
-			goto bad;
-		u->port = (uint16_t)p;
-	}
+	if (colon != NULL && ws_url_port(u, colon + 1, (size_t)(s + n - colon - 1)) != 0)
+		goto bad;
 	return 0;
 bad:
 	snprintf(err, errlen, "bad host or port in relay URL");
@@ -134,8 +163,13 @@ bad:
 /* Parse a ws:// or wss:// URL. */
 int ws_url_parse(struct ws_url *out, const char *url, char *err, size_t errlen)
 {
+	const char *rest, *path;
+	size_t alen, plen;
+	int n;
+
 	memset(out, 0, sizeof(*out));
-	const char *rest;
+	if (ws_url_check_bytes(url, err, errlen) != 0)
+		return -1;
 	if (strncasecmp(url, "ws://", 5) == 0) {
 		rest = url + 5;
 		out->port = 80;
@@ -147,13 +181,13 @@ int ws_url_parse(struct ws_url *out, const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "relay URL must start with ws:// or wss://");
 		return -1;
 	}
-	size_t alen = strcspn(rest, "/?#");
+	alen = strcspn(rest, "/?#");
 	if (ws_url_authority(out, rest, alen, err, errlen) != 0)
 		return -1;
-	const char *path = rest + alen;
-	size_t plen = strcspn(path, "#");
-	int n = snprintf(out->path, sizeof(out->path), "%s%.*s", (*path == '/') ? "" : "/",
-			 (int)plen, path);
+	path = rest + alen;
+	plen = strcspn(path, "#");
+	n = snprintf(out->path, sizeof(out->path), "%s%.*s", (*path == '/') ? "" : "/", (int)plen,
+		     path);
 	if (n < 0 || (size_t)n >= sizeof(out->path)) {
 		snprintf(err, errlen, "relay URL path too long");
 		return -1;
@@ -165,13 +199,13 @@ int ws_url_parse(struct ws_url *out, const char *url, char *err, size_t errlen)
 SSL_CTX *ws_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-	if (!ctx)
+	if (ctx == NULL)
 		goto fail;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
 		goto fail;
-	if (ca_file && *ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
+	if (ca_file != NULL && *ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
 		goto fail;
 	return ctx;
 fail:
@@ -199,9 +233,10 @@ static void ws_apply_defaults(struct ws_config *c)
 int ws_client_new(struct ws_client **out, const struct ws_config *cfg, const char *url,
 		  const struct ws_callbacks *cb, void *arg, char *err, size_t errlen)
 {
-	*out = NULL;
 	struct ws_client *ws = calloc(1, sizeof(*ws));
-	if (!ws) {
+
+	*out = NULL;
+	if (ws == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -213,7 +248,7 @@ int ws_client_new(struct ws_client **out, const struct ws_config *cfg, const cha
 		goto fail;
 	ws->deadline = clock_timer_new(cfg->clock, ws_on_deadline, ws);
 	ws->keepalive = clock_timer_new(cfg->clock, ws_on_keepalive, ws);
-	if (!ws->deadline || !ws->keepalive) {
+	if (ws->deadline == NULL || ws->keepalive == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -235,9 +270,12 @@ fail:
 static struct bufferevent *ws_tls_bev(struct ws_client *ws)
 {
 	SSL *ssl = SSL_new(ws->cfg.ssl_ctx);
-	if (!ssl)
+	X509_VERIFY_PARAM *vp;
+	struct bufferevent *bev;
+
+	if (ssl == NULL)
 		return NULL;
-	X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+	vp = SSL_get0_param(ssl);
 	if (X509_VERIFY_PARAM_set1_ip_asc(vp, ws->url.host) != 1 &&
 	    (SSL_set_tlsext_host_name(ssl, ws->url.host) != 1 ||
 	     SSL_set1_host(ssl, ws->url.host) != 1)) {
@@ -245,9 +283,9 @@ static struct bufferevent *ws_tls_bev(struct ws_client *ws)
 		return NULL;
 	}
 	SSL_set_verify(ssl, SSL_VERIFY_PEER, NULL);
-	struct bufferevent *bev = bufferevent_openssl_socket_new(
-		ws->cfg.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
-	if (!bev)
+	bev = bufferevent_openssl_socket_new(ws->cfg.base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
 		SSL_free(ssl);
 	return bev;
 }
@@ -255,7 +293,7 @@ static struct bufferevent *ws_tls_bev(struct ws_client *ws)
 /* Create the (TLS) bufferevent and start the TCP connect. */
 static int ws_open_socket(struct ws_client *ws, char *err, size_t errlen)
 {
-	if (ws->url.tls && !ws->cfg.ssl_ctx) {
+	if (ws->url.tls && ws->cfg.ssl_ctx == NULL) {
 		snprintf(err, errlen, "wss:// needs a TLS context");
 		return -1;
 	}
@@ -263,7 +301,7 @@ static int ws_open_socket(struct ws_client *ws, char *err, size_t errlen)
 		ws->bev = ws_tls_bev(ws);
 	else
 		ws->bev = bufferevent_socket_new(ws->cfg.base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (!ws->bev) {
+	if (ws->bev == NULL) {
 		snprintf(err, errlen, "cannot set up the connection to %s", ws->url.host);
 		return -1;
 	}
@@ -294,8 +332,8 @@ static void ws_leave(struct ws_client *ws)
 /* Bytes arrived: the upgrade response, then frames. */
 static void ws_on_read(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
 	struct ws_client *ws = arg;
+	(void)bev;
 	ws_enter(ws);
 	ws->rx_since_ping = true;
 	if (ws->state == WS_HANDSHAKE)
@@ -308,10 +346,10 @@ static void ws_on_read(struct bufferevent *bev, void *arg)
 /* The output buffer drained: finish a completed close handshake. */
 static void ws_on_write(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
 	struct ws_client *ws = arg;
+	(void)bev;
 	ws_enter(ws);
-	if (ws->state == WS_CLOSING && ws->ctx && wslay_event_get_close_received(ws->ctx) &&
+	if (ws->state == WS_CLOSING && ws->ctx != NULL && wslay_event_get_close_received(ws->ctx) &&
 	    wslay_event_get_close_sent(ws->ctx))
 		ws_finish(ws, wslay_event_get_status_code_received(ws->ctx), "closed");
 	ws_leave(ws);
@@ -320,9 +358,10 @@ static void ws_on_write(struct bufferevent *bev, void *arg)
 /* Connected, EOF or error on the socket. */
 static void ws_on_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
 	struct ws_client *ws = arg;
 	char why[256];
+
+	(void)bev;
 	ws_enter(ws);
 	if (what & BEV_EVENT_CONNECTED) {
 		ws_send_upgrade(ws);
@@ -331,7 +370,7 @@ static void ws_on_event(struct bufferevent *bev, short what, void *arg)
 		ws_finish(ws, 1006, why);
 	} else if (what & BEV_EVENT_EOF) {
 		int code = 1006;
-		if (ws->ctx && wslay_event_get_close_received(ws->ctx))
+		if (ws->ctx != NULL && wslay_event_get_close_received(ws->ctx))
 			code = wslay_event_get_status_code_received(ws->ctx);
 		ws_finish(ws, code, "connection closed by peer");
 	}
@@ -348,7 +387,7 @@ static void ws_error_text(struct ws_client *ws, char *buf, size_t len)
 	if (dns)
 		snprintf(buf, len, "cannot resolve %.160s: %s", ws->url.host,
 			 evutil_gai_strerror(dns));
-	else if (ssl && vr != X509_V_OK)
+	else if (ssl != NULL && vr != X509_V_OK)
 		snprintf(buf, len, "TLS: certificate verify failed: %s",
 			 X509_verify_cert_error_string(vr));
 	else if (e)
@@ -364,16 +403,18 @@ static void ws_error_text(struct ws_client *ws, char *buf, size_t len)
 static void ws_send_upgrade(struct ws_client *ws)
 {
 	unsigned char nonce[16];
+	bool v6 = strchr(ws->url.host, ':') != NULL;
+	bool dflt = ws->url.port == (ws->url.tls ? 443 : 80);
+	char port[8] = "";
+
 	if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
 		ws_finish(ws, 1006, "no randomness for the WebSocket key");
 		return;
 	}
 	EVP_EncodeBlock((unsigned char *)ws->key, nonce, sizeof(nonce));
-	bool v6 = strchr(ws->url.host, ':') != NULL;
-	bool dflt = ws->url.port == (ws->url.tls ? 443 : 80);
-	char port[8] = "";
 	if (!dflt)
 		snprintf(port, sizeof(port), ":%u", ws->url.port);
+	/* host and path passed ws_url_parse: no space, control byte or DEL */
 	evbuffer_add_printf(bufferevent_get_output(ws->bev),
 			    "GET %s HTTP/1.1\r\nHost: %s%s%s%s\r\nUpgrade: websocket\r\n"
 			    "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
@@ -388,15 +429,17 @@ static void ws_read_handshake(struct ws_client *ws)
 {
 	struct evbuffer *in = bufferevent_get_input(ws->bev);
 	struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	char why[160], *hdr;
+	size_t n;
+
 	if (end.pos < 0) {
 		if (evbuffer_get_length(in) > WS_MAX_HEADER)
 			ws_finish(ws, 1006, "upgrade response header too large");
 		return;
 	}
-	size_t n = (size_t)end.pos + 4;
-	char *hdr = malloc(n + 1);
-	char why[160];
-	if (!hdr) {
+	n = (size_t)end.pos + 4;
+	hdr = malloc(n + 1);
+	if (hdr == NULL) {
 		ws_finish(ws, 1006, "out of memory");
 		return;
 	}
@@ -417,16 +460,19 @@ static int ws_check_upgrade(struct ws_client *ws, const char *hdr, char *why, si
 		snprintf(why, len, "upgrade refused: %.*s", (int)strcspn(hdr, "\r\n"), hdr);
 		return -1;
 	}
-	if (!ws_header(hdr, "upgrade", val, sizeof(val)) || strcasecmp(val, "websocket") != 0) {
+	if (ws_header(hdr, "upgrade", val, sizeof(val)) == NULL ||
+	    strcasecmp(val, "websocket") != 0) {
 		snprintf(why, len, "upgrade response lacks Upgrade: websocket");
 		return -1;
 	}
-	if (!ws_header(hdr, "connection", val, sizeof(val)) || !strcasestr(val, "upgrade")) {
+	if (ws_header(hdr, "connection", val, sizeof(val)) == NULL ||
+	    strcasestr(val, "upgrade") == NULL) {
 		snprintf(why, len, "upgrade response lacks Connection: upgrade");
 		return -1;
 	}
 	ws_accept_for(ws->key, want, sizeof(want));
-	if (!ws_header(hdr, "sec-websocket-accept", val, sizeof(val)) || strcmp(val, want) != 0) {
+	if (ws_header(hdr, "sec-websocket-accept", val, sizeof(val)) == NULL ||
+	    strcmp(val, want) != 0) {
 		snprintf(why, len, "bad Sec-WebSocket-Accept");
 		return -1;
 	}
@@ -439,11 +485,13 @@ static const char *ws_header(const char *hdr, const char *name, char *val, size_
 	size_t nl = strlen(name);
 	for (const char *l = strstr(hdr, "\r\n"); l && l[2] != '\r'; l = strstr(l + 2, "\r\n")) {
 		const char *p = l + 2;
+		size_t vl;
+
 		if (strncasecmp(p, name, nl) != 0 || p[nl] != ':')
 			continue;
 		p += nl + 1;
 		p += strspn(p, " \t");
-		size_t vl = strcspn(p, "\r\n");
+		vl = strcspn(p, "\r\n");
 		while (vl > 0 && isspace((unsigned char)p[vl - 1]))
 			vl--;
 		if (vl >= len)
@@ -477,7 +525,7 @@ static int ws_start_framing(struct ws_client *ws)
 	ws->ka_phase = WS_KA_IDLE;
 	if (ws->cfg.ping_interval_ms > 0)
 		clock_timer_start(ws->keepalive, ws->cfg.ping_interval_ms);
-	if (ws->cb.on_open)
+	if (ws->cb.on_open != NULL)
 		ws->cb.on_open(ws->arg);
 	return 0;
 }
@@ -521,9 +569,9 @@ static void ws_finish(struct ws_client *ws, int code, const char *reason)
 	ws->state = WS_CLOSED;
 	clock_timer_stop(ws->deadline);
 	clock_timer_stop(ws->keepalive);
-	if (ws->bev)
+	if (ws->bev != NULL)
 		bufferevent_disable(ws->bev, EV_READ | EV_WRITE);
-	if (ws->cb.on_closed && !ws->doomed)
+	if (ws->cb.on_closed != NULL && !ws->doomed)
 		ws->cb.on_closed(ws->arg, code, reason);
 }
 
@@ -566,10 +614,12 @@ static void ws_on_keepalive(void *arg)
 /* Queue one text message. */
 int ws_client_send_text(struct ws_client *ws, const char *text, size_t len)
 {
-	if (!ws || ws->state != WS_OPEN || ws_client_pending_out(ws) > 4 * ws->cfg.max_message)
-		return -1; /* closed, or the peer is not reading: refuse rather than grow */
 	struct wslay_event_msg m = {
 		.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)text, .msg_length = len};
+
+	if (ws == NULL || ws->state != WS_OPEN ||
+	    ws_client_pending_out(ws) > 4 * ws->cfg.max_message)
+		return -1; /* closed, or the peer is not reading: refuse rather than grow */
 	if (wslay_event_queue_msg(ws->ctx, &m) != 0)
 		return -1;
 	ws_enter(ws);
@@ -581,8 +631,8 @@ int ws_client_send_text(struct ws_client *ws, const char *text, size_t len)
 /* Start the close handshake. */
 void ws_client_close(struct ws_client *ws, uint16_t code)
 {
-	if (!ws || ws->state == WS_CLOSED)
-		return;
+	if (ws == NULL || ws->state == WS_CLOSED || ws->state == WS_CLOSING)
+		return; /* closed, or the handshake is under way: let it end on its own */
 	ws_enter(ws);
 	if (ws->state != WS_OPEN) {
 		ws_finish(ws, 1006, "closed before open");
@@ -606,7 +656,7 @@ bool ws_client_is_open(const struct ws_client *ws)
 /* Bytes queued for the peer. */
 size_t ws_client_pending_out(const struct ws_client *ws)
 {
-	if (!ws || !ws->bev)
+	if (ws == NULL || ws->bev == NULL)
 		return 0;
 	return evbuffer_get_length(bufferevent_get_output(ws->bev));
 }
@@ -614,12 +664,12 @@ size_t ws_client_pending_out(const struct ws_client *ws)
 /* Free now, or when the callback on the stack returns. */
 void ws_client_free(struct ws_client *ws)
 {
-	if (!ws)
+	if (ws == NULL)
 		return;
 	if (ws->busy > 0) {
 		ws->doomed = true;
 		ws->state = WS_CLOSED;
-		if (ws->bev)
+		if (ws->bev != NULL)
 			bufferevent_disable(ws->bev, EV_READ | EV_WRITE);
 		return;
 	}
@@ -629,9 +679,9 @@ void ws_client_free(struct ws_client *ws)
 /* Release everything. */
 static void ws_destroy(struct ws_client *ws)
 {
-	if (ws->ctx)
+	if (ws->ctx != NULL)
 		wslay_event_context_free(ws->ctx);
-	if (ws->bev)
+	if (ws->bev != NULL)
 		bufferevent_free(ws->bev);
 	clock_timer_free(ws->deadline);
 	clock_timer_free(ws->keepalive);
@@ -642,9 +692,10 @@ static void ws_destroy(struct ws_client *ws)
 static ssize_t ws_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
 			     void *user)
 {
-	(void)flags;
 	struct ws_client *ws = user;
 	int n = evbuffer_remove(bufferevent_get_input(ws->bev), buf, len);
+
+	(void)flags;
 	if (n <= 0) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
@@ -656,8 +707,8 @@ static ssize_t ws_wslay_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t l
 static ssize_t ws_wslay_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
 			     int flags, void *user)
 {
-	(void)flags;
 	struct ws_client *ws = user;
+	(void)flags;
 	if (evbuffer_add(bufferevent_get_output(ws->bev), data, len) != 0) {
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 		return -1;
@@ -677,10 +728,10 @@ static int ws_wslay_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t le
 static void ws_wslay_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *a,
 			 void *user)
 {
-	(void)ctx;
 	struct ws_client *ws = user;
+	(void)ctx;
 	if (ws->doomed || ws->state != WS_OPEN)
 		return;
-	if (a->opcode == WSLAY_TEXT_FRAME && ws->cb.on_text)
+	if (a->opcode == WSLAY_TEXT_FRAME && ws->cb.on_text != NULL)
 		ws->cb.on_text(ws->arg, (const char *)a->msg, a->msg_length);
 }

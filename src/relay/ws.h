@@ -56,7 +56,12 @@ struct ws_callbacks {
 	void (*on_closed)(void *arg, int code, const char *reason);
 };
 
-/* Parse a ws:// or wss:// URL; 0, or -1 with a message in err. */
+/*
+ * Parse a ws:// or wss:// URL; 0, or -1 with a message in err. A URL with
+ * a space, a control byte or DEL anywhere, or a port that is not plain
+ * digits, is refused: host and path go into the upgrade request verbatim
+ * (Host header, request line, TLS SNI and hostname check).
+ */
 int ws_url_parse(struct ws_url *out, const char *url, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
@@ -77,7 +82,11 @@ int ws_client_new(struct ws_client **out, const struct ws_config *cfg, const cha
 int ws_client_send_text(struct ws_client *ws, const char *text, size_t len)
 	__attribute__((warn_unused_result));
 
-/* Start the close handshake with code; on_closed follows within the close timeout. */
+/*
+ * Start the close handshake with code; on_closed follows within the close
+ * timeout. Before the upgrade it drops the connection ("closed before
+ * open"); while a close handshake is already under way it does nothing.
+ */
 void ws_client_close(struct ws_client *ws, uint16_t code);
 
 /* Whether the upgrade is done and no close has started. */

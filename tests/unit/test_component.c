@@ -297,6 +297,73 @@ static void test_registry(void **state)
 	assert_false(component_depends_on(fx->reg, "db", "relay-signer"));
 }
 
+#define MANY 100 /* more components than any fixed-size table would hold */
+
+/* A chain c0 -> c1 -> ... -> c99 of registered components. */
+struct chain {
+	char names[MANY][8];
+	const char *deps[MANY][2];
+	struct component_desc descs[MANY];
+};
+
+/* Fill a chain: each ci depends on c(i+1), the last on nothing. */
+static void chain_fill(struct chain *ch)
+{
+	for (int i = 0; i < MANY; i++) {
+		snprintf(ch->names[i], sizeof(ch->names[i]), "c%d", i);
+		ch->deps[i][0] = i + 1 < MANY ? ch->names[i + 1] : NULL;
+		ch->deps[i][1] = NULL;
+	}
+	for (int i = 0; i < MANY; i++)
+		ch->descs[i] = (struct component_desc){ch->names[i], ch->deps[i], "chain"};
+}
+
+/* Dependencies are found among every registered component, however many. */
+static void test_depends_many(void **state)
+{
+	struct fixture *fx = *state;
+	static struct chain ch;
+
+	chain_fill(&ch);
+	/* register in reverse so the components that start chains sit past the 64th slot */
+	for (int i = MANY - 1; i >= 0; i--)
+		assert_non_null(component_register(fx->reg, &ch.descs[i], &null_ops, NULL));
+	assert_int_equal(component_count(fx->reg), MANY);
+	assert_true(component_depends_on(fx->reg, "c0", "c1"));
+	assert_true(component_depends_on(fx->reg, "c1", "c2"));
+	assert_true(component_depends_on(fx->reg, "c0", "c99"));
+	assert_false(component_depends_on(fx->reg, "c2", "c1"));
+	assert_false(component_depends_on(fx->reg, "c0", "nope"));
+}
+
+/* The description-level search follows chains of any length too. */
+static void test_desc_depends_long(void **state)
+{
+	static struct chain ch;
+	static const struct component_desc *descs[MANY];
+
+	(void)state;
+	chain_fill(&ch);
+	for (int i = 0; i < MANY; i++)
+		descs[i] = &ch.descs[i];
+	assert_true(component_desc_depends_on(descs, MANY, "c0", "c99"));
+	assert_false(component_desc_depends_on(descs, MANY, "c99", "c0"));
+}
+
+/* A dependency cycle ends the search instead of looping. */
+static void test_depends_cycle(void **state)
+{
+	static const char *const a_deps[] = {"b", NULL}, *const b_deps[] = {"a", NULL};
+	static const struct component_desc a = {"a", a_deps, "a"}, b = {"b", b_deps, "b"};
+	struct fixture *fx = *state;
+
+	assert_non_null(component_register(fx->reg, &a, &null_ops, NULL));
+	assert_non_null(component_register(fx->reg, &b, &null_ops, NULL));
+	assert_true(component_depends_on(fx->reg, "a", "b"));
+	assert_true(component_depends_on(fx->reg, "a", "a"));
+	assert_false(component_depends_on(fx->reg, "a", "c"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +372,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_supersedes_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_illegal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_depends_many, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_depends_cycle, setup, teardown),
+		cmocka_unit_test(test_desc_depends_long),
 		cmocka_unit_test_setup_teardown(test_transitions_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_from_running, setup, teardown),
 	};

@@ -182,13 +182,107 @@ static void test_set_and_show(void **state)
 	config_free(&cfg);
 }
 
+/* A fake checker: refuses values that start with "bad". */
+static const char *fake_check(const struct config_entry *e, const char *value)
+{
+	(void)e;
+	return strncmp(value, "bad", 3) == 0 ? "is bad" : NULL;
+}
+
+/* Checked list items are refused with the item's file:line:col. */
+static void test_check_file(void **state)
+{
+	struct config cfg;
+	struct diag d = {0};
+	char *seq = write_temp("bunker_relays:\n  - ok\n  - bad1\n");
+	char *scalar = write_temp("port: 1\nbunker_relays: ok, bad2\n");
+
+	(void)state;
+	assert_int_equal(config_init(&cfg), 0);
+	cfg.check = fake_check;
+	assert_int_equal(config_load_file(&cfg, seq, &d), 1);
+	assert_int_equal(config_load_file(&cfg, scalar, &d), 1);
+	assert_int_equal(d.n, 2);
+	assert_string_equal(d.items[0].file, seq);
+	assert_int_equal(d.items[0].line, 3);
+	assert_int_equal(d.items[0].col, 5);
+	assert_non_null(strstr(d.items[0].message, "bunker_relays: 'bad1' is bad"));
+	assert_string_equal(d.items[1].file, scalar);
+	assert_int_equal(d.items[1].line, 2);
+	assert_non_null(strstr(d.items[1].message, "'bad2' is bad"));
+	unlink(seq);
+	unlink(scalar);
+	free(seq);
+	free(scalar);
+	diag_clear(&d);
+	config_free(&cfg);
+}
+
+/* Checked values from the environment name the variable; unchecked rows pass. */
+static void test_check_env(void **state)
+{
+	struct config cfg;
+	struct diag d = {0};
+	struct env e;
+
+	(void)state;
+	env_init(&e, 0);
+	assert_int_equal(env_put(&e, "BUNKER_RELAYS=ok,bad3"), 0);
+	assert_int_equal(env_put(&e, "INSTANCE_ID=bad-but-unchecked"), 0);
+	assert_int_equal(config_init(&cfg), 0);
+	cfg.check = fake_check;
+	assert_int_equal(config_apply_env(&cfg, &e, &d), 1);
+	assert_int_equal(d.n, 1);
+	assert_string_equal(d.items[0].file, "env BUNKER_RELAYS");
+	assert_non_null(strstr(d.items[0].message, "'bad3' is bad"));
+	assert_string_equal(cfg.instance_id, "bad-but-unchecked");
+	env_clear(&e);
+	diag_clear(&d);
+	config_free(&cfg);
+}
+
+/* MASTER_KEY is read from the environment only and never shown. */
+static void test_master_key(void **state)
+{
+	struct config cfg;
+	struct diag d = {0};
+	struct env e;
+	char *path = write_temp("master_key: 00\n"), *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	(void)state;
+	env_init(&e, 0);
+	assert_int_equal(env_put(&e, "MASTER_KEY=c0ffee00c0ffee"), 0);
+	assert_int_equal(config_init(&cfg), 0);
+	assert_int_equal(config_apply_env(&cfg, &e, &d), 0);
+	assert_int_equal(config_set(&cfg, "master-key", "00", "--master-key", 0, 0, &d), -1);
+	assert_int_equal(config_load_file(&cfg, path, &d), 1);
+	assert_int_equal(d.n, 2);
+	assert_non_null(
+		strstr(d.items[0].message, "only be set by the environment variable MASTER_KEY"));
+	assert_string_equal(d.items[1].file, path);
+	assert_string_equal(cfg.master_key, "c0ffee00c0ffee");
+	config_print(&cfg, out);
+	fclose(out);
+	assert_null(strstr(buf, "c0ffee"));
+	assert_non_null(strstr(buf, "master_key = (set, redacted)"));
+	unlink(path);
+	free(path);
+	free(buf);
+	env_clear(&e);
+	diag_clear(&d);
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_file_ok),
 		cmocka_unit_test(test_file_errors),    cmocka_unit_test(test_file_syntax),
 		cmocka_unit_test(test_file_duplicate), cmocka_unit_test(test_env),
-		cmocka_unit_test(test_set_and_show),
+		cmocka_unit_test(test_set_and_show),   cmocka_unit_test(test_check_file),
+		cmocka_unit_test(test_check_env),      cmocka_unit_test(test_master_key),
 	};
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

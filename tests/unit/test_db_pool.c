@@ -9,8 +9,12 @@
  * recovery, no hang), reconnect backoff against an unreachable server (on
  * a virtual clock), and close with a stuck query bounded by its timeout,
  * through the component contract and through the shutdown plan's cleanup
- * phase (the final line comes, inside the teardown margin or with a
- * warning at it). The keycastd_db_* metrics are checked along the way.
+ * phase on a virtual clock (the final line comes, inside the teardown
+ * margin or with a warning at it). Through a proxy that holds every new
+ * connection unanswered: a query timeout's cancel never blocks the loop,
+ * and neither the close deadline nor db_pool_free sends one. A callback
+ * may free the pool; an abort after a close ends it now and both close
+ * callers are told. The keycastd_db_* metrics are checked along the way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,11 +34,16 @@
 #include "plan/plan.h"
 #include "plan/plan_run.h"
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Everything a test needs: a loop, a clock, a pool. */
 struct fx {
@@ -364,6 +373,12 @@ static void test_server_restart(void **state)
 	metrics_free(m);
 }
 
+/* Pool close callback: set the flag. */
+static void on_flag(void *arg)
+{
+	*(bool *)arg = true;
+}
+
 /* Component completion: record that it came. */
 static void on_component_done(void *arg, struct component *c, enum component_op op)
 {
@@ -402,9 +417,9 @@ static void test_close_with_stuck_query(void **state)
 	assert_int_equal(component_state(c), COMPONENT_CLOSED);
 	component_registry_free(reg);
 	db_pool_free(f->pool);
-	/* the server really cancelled it: no stuck backend remains */
+	/* the server ended it once it saw the closed socket: no stuck backend remains */
 	fx_pool(f, 1, 4, 5000, 5000);
-	for (int i = 0; i < 50 && strcmp(check.value, "0") != 0; i++) {
+	for (time_t end = time(NULL) + 20; strcmp(check.value, "0") != 0 && time(NULL) <= end;) {
 		check = (struct outcome){0};
 		assert_int_equal(
 			db_pool_query(f->pool,
@@ -502,15 +517,17 @@ static void capture_final(void *arg, enum log_level level, const char *component
 /*
  * Run a plan (readiness off, then a cleanup phase that closes db within
  * a teardown margin of margin) with a query stuck in pg_sleep(60) and the pool's close timeout
- * close_ms (-1: db_boot_close_timeout of the margin). Returns the cleanup phase's outcome; *fl gets
- * the final line.
+ * close_ms (-1: db_boot_close_timeout of the margin). Pool, components and plan run on a virtual
+ * clock moved in 50 ms steps, so the close deadline and the budget fire in deadline order whatever
+ * the machine's speed. Returns the cleanup phase's outcome; *fl gets the final line.
  */
 static enum plan_outcome run_cleanup_plan(struct fx *f, const char *margin, int64_t close_ms,
 					  struct final_line *fl, struct outcome *stuck)
 {
 	static const struct component_desc desc = {.name = "db", .summary = "database"};
 	static const struct component_desc *const descs[] = {&desc};
-	struct component_registry *reg = component_registry_new(f->clk);
+	struct clock *real = f->clk, *vclk = clock_new_virtual(0);
+	struct component_registry *reg = component_registry_new(vclk);
 	const struct plan_hooks hooks = {0};
 	struct plan p = {0};
 	struct diag d = {0};
@@ -528,18 +545,23 @@ static enum plan_outcome run_cleanup_plan(struct fx *f, const char *margin, int6
 	if (plan_validate(&p, descs, 1, &d) != 0)
 		diag_print(&d, stderr);
 	assert_int_equal(diag_count(&d, DIAG_ERROR), 0);
+	f->clk = vclk;
 	fx_pool_ex(f, 2, 16, 5000, 60000,
 		   close_ms >= 0 ? close_ms : db_boot_close_timeout(p.margin.ms));
+	f->clk = real;
 	assert_non_null(component_register(reg, &desc, &db_component_ops, f->pool));
 	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, stuck),
 			 0);
 	event_base_loop(f->base, EVLOOP_NONBLOCK);
-	r = plan_run_new(&p, reg, f->clk, &hooks);
+	r = plan_run_new(&p, reg, vclk, &hooks);
 	assert_non_null(r);
 	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
 	log_set_hook(capture_final, fl);
 	plan_run_start(r);
-	(void)run_until(f, &fl->seen, 20);
+	for (int ms = 0; !fl->seen && ms < 30000; ms += 50) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		clock_virtual_advance(vclk, 50);
+	}
 	log_set_hook(NULL, NULL);
 	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);
 	assert_true(plan_run_done(r));
@@ -548,6 +570,7 @@ static enum plan_outcome run_cleanup_plan(struct fx *f, const char *margin, int6
 	db_pool_free(f->pool); /* still closing after a timed-out phase: cancels the query */
 	f->pool = NULL;
 	component_registry_free(reg);
+	clock_free(vclk);
 	plan_free(&p);
 	diag_clear(&d);
 	return out;
@@ -586,6 +609,246 @@ static void test_plan_close_past_margin(void **state)
 	assert_int_equal(stuck.status, DB_ERR_CLOSED);
 }
 
+/*
+ * A TCP proxy in front of the test server, on the test's loop: it forwards
+ * one connection (the pool's) and, once hold is set, accepts and holds
+ * every further one unanswered, as an unreachable server would hold a
+ * PQcancel (which opens a connection of its own).
+ */
+struct proxy {
+	struct evconnlistener *l;
+	struct bufferevent *a, *b; /* client side, server side */
+	int port;
+	int accepted;
+	bool hold;
+	evutil_socket_t held[8];
+	int nheld;
+};
+
+/* Forward what one side read to the other. */
+static void proxy_read(struct bufferevent *from, void *arg)
+{
+	struct proxy *px = arg;
+
+	bufferevent_write_buffer(from == px->a ? px->b : px->a, bufferevent_get_input(from));
+}
+
+/* Either side closed: close both. */
+static void proxy_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy *px = arg;
+
+	(void)bev;
+	if (!(what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
+		return;
+	bufferevent_free(px->a);
+	bufferevent_free(px->b);
+	px->a = px->b = NULL;
+}
+
+/* A connection: held, or forwarded to the server when the pair is free. */
+static void proxy_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+			 void *arg)
+{
+	struct proxy *px = arg;
+	struct event_base *base = evconnlistener_get_base(l);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+
+	(void)sa;
+	(void)len;
+	px->accepted++;
+	if (px->hold || px->a != NULL) {
+		assert_true(px->nheld < 8);
+		px->held[px->nheld++] = fd;
+		return;
+	}
+	to.sin_port = htons((uint16_t)atoi(getenv("PG_PORT")));
+	px->a = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	px->b = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	assert_true(px->a != NULL && px->b != NULL);
+	bufferevent_setcb(px->a, proxy_read, NULL, proxy_event, px);
+	bufferevent_setcb(px->b, proxy_read, NULL, proxy_event, px);
+	assert_int_equal(bufferevent_socket_connect(px->b, (struct sockaddr *)&to, sizeof(to)), 0);
+	bufferevent_enable(px->a, EV_READ);
+	bufferevent_enable(px->b, EV_READ);
+}
+
+/* Start the proxy on a free loopback port; f->url is pointed at it (in url). */
+static void proxy_start(struct fx *f, struct proxy *px, char *url, size_t len)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sin);
+
+	*px = (struct proxy){0};
+	assert_non_null(getenv("PG_PORT"));
+	px->l = evconnlistener_new_bind(f->base, proxy_accept, px, LEV_OPT_CLOSE_ON_FREE, 16,
+					(struct sockaddr *)&sin, sizeof(sin));
+	assert_non_null(px->l);
+	assert_int_equal(getsockname(evconnlistener_get_fd(px->l), (struct sockaddr *)&sin, &sl),
+			 0);
+	px->port = ntohs(sin.sin_port);
+	snprintf(url, len, "host=127.0.0.1 port=%d user=postgres dbname=keycastd_test", px->port);
+}
+
+/* Stop the proxy: close what it forwards and what it holds. */
+static void proxy_stop(struct proxy *px)
+{
+	for (int i = 0; i < px->nheld; i++)
+		close(px->held[i]);
+	if (px->a != NULL) {
+		bufferevent_free(px->a);
+		bufferevent_free(px->b);
+	}
+	evconnlistener_free(px->l);
+}
+
+/* A one-connection pool through the proxy (query timeout query_ms, close close_ms). */
+static void proxy_pool(struct fx *f, struct proxy *px, int64_t query_ms)
+{
+	static char url[256];
+	const char *real = f->url;
+
+	proxy_start(f, px, url, sizeof(url));
+	f->url = url;
+	fx_pool_ex(f, 1, 4, 5000, query_ms, 60000);
+	f->url = real;
+	assert_int_equal(px->accepted, 1);
+	px->hold = true; /* from now on the "server" holds every new connection */
+}
+
+/* A query timeout's cancel runs off the loop: a cancel the server never answers blocks nothing. */
+static void test_cancel_off_loop(void **state)
+{
+	struct fx *f = *state;
+	struct outcome slow = {0};
+	struct proxy px;
+
+	need_pg(state);
+	proxy_pool(f, &px, 300);
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &slow),
+			 0);
+	/* the loop keeps turning while the cancel waits: the query ends, the cancel still held */
+	assert_true(run_until(f, &slow.done, 20));
+	assert_int_equal(slow.status, DB_ERR_TIMEOUT);
+	assert_int_equal(px.accepted, 2); /* the cancel's own connection came, and is held */
+	db_pool_free(f->pool);
+	f->pool = NULL;
+	proxy_stop(&px); /* the cancel thread gets its answer (EOF) and ends */
+}
+
+/* Neither the close deadline nor db_pool_free sends a cancel: the connection is closed. */
+static void test_close_and_free_do_not_cancel(void **state)
+{
+	struct fx *f = *state;
+	struct outcome stuck = {0}, stuck2 = {0};
+	struct proxy px;
+	bool closed = false;
+
+	need_pg(state);
+	proxy_pool(f, &px, 60000);
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &stuck),
+			 0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	db_pool_close(f->pool, 0, on_flag, &closed);
+	assert_true(run_until(f, &closed, 20));
+	assert_int_equal(stuck.status, DB_ERR_CLOSED);
+	assert_int_equal(px.accepted, 1); /* no cancel connection */
+	db_pool_free(f->pool);
+	px.hold = false;
+	proxy_stop(&px);
+	proxy_pool(f, &px, 60000);
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &stuck2),
+			 0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	db_pool_free(f->pool);
+	f->pool = NULL;
+	assert_int_equal(stuck2.status, DB_ERR_CLOSED);
+	assert_int_equal(px.accepted, 1);
+	proxy_stop(&px);
+}
+
+/* A query callback that frees the pool (and clears the fixture's pointer). */
+static void on_result_free(void *arg, const struct db_result *r)
+{
+	struct fx *f = arg;
+
+	(void)r;
+	db_pool_free(f->pool);
+	f->pool = NULL;
+}
+
+/* A callback may free the pool: on a finished query, and at the close deadline. */
+static void test_callback_frees_pool(void **state)
+{
+	struct fx *f = *state;
+	struct outcome other = {0};
+
+	need_pg(state);
+	fx_pool(f, 2, 16, 5000, 60000);
+	assert_int_equal(db_pool_query(f->pool, "SELECT 1", 0, NULL, on_result_free, f), 0);
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &other),
+			 0);
+	while (f->pool != NULL)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_true(other.done); /* failed by the free inside the callback */
+	assert_int_equal(other.status, DB_ERR_CLOSED);
+	fx_pool(f, 2, 16, 5000, 60000);
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result_free, f),
+			 0);
+	other = (struct outcome){0};
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &other),
+			 0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	db_pool_close(f->pool, 0, NULL, NULL);
+	while (f->pool != NULL)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(other.status, DB_ERR_CLOSED);
+}
+
+/* Component completion of an abort. */
+static void on_component_aborted(void *arg, struct component *c, enum component_op op)
+{
+	(void)c;
+	if (op == COMPONENT_OP_ABORT)
+		*(bool *)arg = true;
+}
+
+/* An abort after a close ends the close now; both pool close callers are told. */
+static void test_abort_after_close(void **state)
+{
+	struct fx *f = *state;
+	struct component_registry *reg = component_registry_new(f->clk);
+	static const struct component_desc desc = {.name = "db", .summary = "database"};
+	struct outcome stuck = {0};
+	struct component *c;
+	bool closed = false, aborted = false, first = false, second = false;
+
+	need_pg(state);
+	fx_pool_ex(f, 1, 4, 5000, 600000, 600000);
+	c = component_register(reg, &desc, &db_component_ops, f->pool);
+	assert_non_null(c);
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &stuck),
+			 0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(component_close(c, on_component_done, &closed), 0);
+	assert_int_equal(component_abort(c, on_component_aborted, &aborted), 0);
+	assert_true(run_until(f, &aborted, 20)); /* not after the 600 s close timeout */
+	assert_int_equal(stuck.status, DB_ERR_CLOSED);
+	assert_int_equal(component_state(c), COMPONENT_ABORTED);
+	component_registry_free(reg);
+	db_pool_free(f->pool);
+	fx_pool_ex(f, 1, 4, 5000, 600000, 600000);
+	stuck = (struct outcome){0};
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &stuck),
+			 0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	db_pool_close(f->pool, 600000, on_flag, &first);
+	db_pool_close(f->pool, 0, on_flag, &second);
+	assert_true(run_until(f, &second, 20));
+	assert_true(first); /* the first caller is told as well */
+	assert_int_equal(stuck.status, DB_ERR_CLOSED);
+}
+
 /* Run the group. */
 int main(void)
 {
@@ -599,6 +862,10 @@ int main(void)
 		cmocka_unit_test_teardown(test_unreachable_backoff, free_pool),
 		cmocka_unit_test_teardown(test_plan_close_within_margin, free_pool),
 		cmocka_unit_test_teardown(test_plan_close_past_margin, free_pool),
+		cmocka_unit_test_teardown(test_cancel_off_loop, free_pool),
+		cmocka_unit_test_teardown(test_close_and_free_do_not_cancel, free_pool),
+		cmocka_unit_test_teardown(test_callback_frees_pool, free_pool),
+		cmocka_unit_test_teardown(test_abort_after_close, free_pool),
 	};
 
 	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);

@@ -196,6 +196,19 @@ static void test_master_key_files_and_env(void **state)
 	memset(&back, 0, sizeof(back));
 	assert_int_equal(db_master_key_load_file(&back, raw, err, sizeof(err)), 0);
 	assert_memory_equal(back.k, k.k, 32);
+	f = fopen(raw, "wb"); /* a hex key padded to exactly the longest file: loads */
+	assert_non_null(f);
+	assert_int_equal(fprintf(f, "%064d%*s", 7, DB_MASTER_KEY_FILE_MAX - 64, "\n"),
+			 DB_MASTER_KEY_FILE_MAX);
+	fclose(f);
+	assert_int_equal(db_master_key_load_file(&back, raw, err, sizeof(err)), 0);
+	assert_int_equal(back.k[31], 7);
+	f = fopen(raw, "ab"); /* one byte more: refused as too long */
+	assert_non_null(f);
+	assert_int_equal(fputc(' ', f), ' ');
+	fclose(f);
+	assert_int_equal(db_master_key_load_file(&back, raw, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "file too long"));
 	env_init(&e, 0);
 	assert_int_equal(db_master_key_load(&back, &e, "", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "MASTER_KEY_PATH"));

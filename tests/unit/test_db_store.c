@@ -19,6 +19,7 @@
 #include "core/diag.h"
 #include "core/env.h"
 #include "core/log.h"
+#include "core/secret.h"
 #include "db/db_admin.h"
 #include "db/db_boot.h"
 #include "nostr/hex.h"
@@ -227,8 +228,9 @@ static void test_serving_round_trip(void **state)
 {
 	struct fx *f = *state;
 	const char *relays[] = {"ws://127.0.0.1:7777", "wss://relay.example/\"q\""};
+	struct secret cs = {0};
 	struct db_admin_authz a = {.key = "alice",
-				   .connect_secret = "s3cret",
+				   .connect_secret = &cs,
 				   .relays = relays,
 				   .nrelays = 2,
 				   .label = "phone"};
@@ -236,6 +238,7 @@ static void test_serving_round_trip(void **state)
 	char err[256], pk[65];
 
 	need_pg(f);
+	assert_int_equal(secret_set(&cs, "s3cret", 6), 0);
 	random_key(&f->sk_a, f->pk_a);
 	random_key(&f->sk_b, f->pk_b);
 	random_key(&f->bunker_a, f->bpk_a);
@@ -245,6 +248,10 @@ static void test_serving_round_trip(void **state)
 			 -1);
 	a.bunker_pubkey = f->bpk_a;
 	a.bunker_secret = &f->bunker_a;
+	a.connect_secret = NULL; /* refused: every authorization has a connect secret */
+	assert_int_equal(db_admin_authz_create(f->conn, &f->mk, &a, pk, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "needs a connect secret"));
+	a.connect_secret = &cs;
 	f->authz_a = db_admin_authz_create(f->conn, &f->mk, &a, pk, err, sizeof(err));
 	assert_true(f->authz_a > 0);
 	assert_string_equal(pk, f->pk_a);
@@ -265,6 +272,7 @@ static void test_serving_round_trip(void **state)
 	assert_true(db_secret_matches(set->authz[0].secret_hash, "s3cret"));
 	assert_false(db_secret_matches(set->authz[0].secret_hash, "s3cres"));
 	db_serving_free(set);
+	secret_wipe(&cs);
 }
 
 /* Of many callers presenting the right secret, exactly one consumes it. */
@@ -332,8 +340,9 @@ static void test_tamper_detected(void **state)
 {
 	struct fx *f = *state;
 	const char *relays[] = {"ws://127.0.0.1:7777"};
+	struct secret cs = {0};
 	struct db_admin_authz a = {
-		.key = "bob", .connect_secret = "x", .relays = relays, .nrelays = 1};
+		.key = "bob", .connect_secret = &cs, .relays = relays, .nrelays = 1};
 	struct db_master_key other;
 	struct db_store *wrong;
 	struct db_serving *set;
@@ -343,7 +352,9 @@ static void test_tamper_detected(void **state)
 	random_key(&f->bunker_b, f->bpk_b);
 	a.bunker_pubkey = f->bpk_b;
 	a.bunker_secret = &f->bunker_b;
+	assert_int_equal(secret_set(&cs, "x", 1), 0);
 	assert_true(db_admin_authz_create(f->conn, &f->mk, &a, pk, err, sizeof(err)) > 0);
+	secret_wipe(&cs);
 	set = load(f, f->store);
 	assert_int_equal(set->nkeys, 2);
 	assert_int_equal(set->unseal_failures, 0);
@@ -574,6 +585,151 @@ static void test_boot_janitor(void **state)
 	config_free(&cfg);
 }
 
+/* A fresh key named name with one authorization (connect secret "c"); returns its id. */
+static int64_t fresh_authz(struct fx *f, const char *name, int n)
+{
+	const char *relays[] = {"ws://127.0.0.1:7777"};
+	struct secret cs = {0};
+	struct db_admin_authz a = {
+		.key = name, .connect_secret = &cs, .relays = relays, .nrelays = 1};
+	struct nostr_seckey sk, bsk;
+	char pk[65], bpk[65], kpk[65], err[256];
+	int64_t id = 0;
+
+	random_key(&sk, pk);
+	assert_int_equal(secret_set(&cs, "c", 1), 0);
+	assert_true(db_admin_key_add(f->conn, &f->mk, name, pk, &sk, err, sizeof(err)) > 0);
+	for (int i = 0; i < n; i++) {
+		random_key(&bsk, bpk);
+		a.bunker_pubkey = bpk;
+		a.bunker_secret = &bsk;
+		id = db_admin_authz_create(f->conn, &f->mk, &a, kpk, err, sizeof(err));
+		assert_true(id > 0);
+	}
+	secret_wipe(&cs);
+	return id;
+}
+
+/* Binding a client refuses a revoked and an expired authorization; a live one binds. */
+static void test_bind_refuses_dead(void **state)
+{
+	struct fx *f = *state;
+	struct nostr_seckey dummy;
+	struct tally t = {0};
+	char client[65], q[256], err[256];
+	int64_t id;
+
+	need_pg(f);
+	random_key(&dummy, client);
+	id = fresh_authz(f, "dora", 1);
+	snprintf(q, sizeof(q),
+		 "UPDATE authorizations SET expires_at = now() - interval '1 second'"
+		 " WHERE id = %lld",
+		 (long long)id);
+	sql(f, q);
+	assert_int_equal(db_store_bind_client(f->store, id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 1);
+	assert_int_equal(t.zeros, 1); /* expired */
+	sql(f, "UPDATE authorizations SET expires_at = NULL WHERE expires_at < now()");
+	assert_int_equal(db_admin_authz_revoke(f->conn, id, err, sizeof(err)), 1);
+	assert_int_equal(db_store_bind_client(f->store, id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 2);
+	assert_int_equal(t.zeros, 2); /* revoked */
+	id = fresh_authz(f, "erin", 1);
+	assert_int_equal(db_store_bind_client(f->store, id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 3);
+	assert_int_equal(t.ones, 1); /* live: bound */
+}
+
+/* A row whose relays hold a NULL is skipped and counted; the rest of the set loads. */
+static void test_malformed_relays_skipped(void **state)
+{
+	struct fx *f = *state;
+	struct db_serving *set;
+	size_t good;
+	int64_t bad;
+	char q[256];
+
+	need_pg(f);
+	set = load(f, f->store);
+	good = set->nauthz;
+	assert_int_equal(set->malformed_rows, 0);
+	db_serving_free(set);
+	bad = fresh_authz(f, "frank", 2);
+	snprintf(q, sizeof(q),
+		 "UPDATE authorizations SET relays = ARRAY['ws://127.0.0.1:7777', NULL]"
+		 " WHERE id = %lld",
+		 (long long)bad);
+	sql(f, q);
+	set = load(f, f->store);
+	assert_int_equal(set->malformed_rows, 1);
+	assert_int_equal(set->nauthz, good + 1); /* frank's other authorization still loads */
+	for (size_t i = 0; i < set->nauthz; i++)
+		assert_true(set->authz[i].id != bad);
+	db_serving_free(set);
+	sql(f, "DELETE FROM keys WHERE name = 'frank'");
+}
+
+/* Count a pool query's completion. */
+static void on_pool_done(void *arg, const struct db_result *r)
+{
+	(void)r;
+	(*(int *)arg)++;
+}
+
+/* A sweep that cannot start (the pool's queue is full) re-arms the janitor all the same. */
+static void test_janitor_rearms_after_failure(void **state)
+{
+	struct fx *f = *state;
+	struct clock *vclk = clock_new_virtual(0);
+	struct config cfg;
+	struct diag d = {0};
+	struct env e;
+	struct db_handle h;
+	char err[256];
+	const char *why;
+	int done = 0, queued = 0;
+	size_t pending;
+	time_t end = time(NULL) + 20;
+
+	need_pg(f);
+	assert_int_equal(config_init(&cfg), 0);
+	assert_int_equal(config_set(&cfg, "database_url", getenv("KC_PG_URL"), "test", 0, 0, &d),
+			 0);
+	assert_int_equal(config_set(&cfg, "db_pool_size", "1", "test", 0, 0, &d), 0);
+	assert_int_equal(config_set(&cfg, "db_query_timeout_ms", "600000", "test", 0, 0, &d), 0);
+	env_init(&e, 0);
+	assert_int_equal(env_put(&e, "MASTER_KEY=00000000000000000000000000000000"
+				     "000000000000000000000000000000ff"),
+			 0);
+	assert_int_equal(db_boot(&h, f->base, vclk, &cfg, &e, 1000, err, sizeof(err)), 0);
+	while (!db_pool_ready(h.pool, &why) && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	sql(f, "SELECT pg_advisory_lock(4242)"); /* the pool's only connection will wait on it */
+	assert_int_equal(db_pool_query(h.pool, "SELECT pg_advisory_lock(4242)", 0, NULL,
+				       on_pool_done, &done),
+			 0);
+	while (db_pool_query(h.pool, "SELECT 1", 0, NULL, on_pool_done, &done) == 0)
+		queued++;
+	assert_true(queued > 0); /* the queue is full: the next sweep cannot start */
+	pending = clock_virtual_pending(vclk);
+	assert_true(clock_virtual_advance(vclk, DB_CLAIMS_SWEEP_MS) >= 1);
+	assert_int_equal(clock_virtual_pending(vclk), pending); /* the janitor is armed again */
+	sql(f, "SELECT pg_advisory_unlock(4242)");
+	run_calls(f, &done, queued + 1);
+	sql(f, "INSERT INTO request_claims VALUES (repeat('6', 64), 'stale', now() - interval '2 "
+	       "hours')");
+	assert_true(clock_virtual_advance(vclk, DB_CLAIMS_SWEEP_MS) >= 1);
+	while (claims_of(f, "stale") != 0 && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(claims_of(f, "stale"), 0); /* and the next tick sweeps */
+	db_handle_free(&h);
+	clock_free(vclk);
+	env_clear(&e);
+	diag_clear(&d);
+	config_free(&cfg);
+}
+
 /* Run the group (in order: each test builds on the previous one's rows). */
 int main(void)
 {
@@ -588,6 +744,9 @@ int main(void)
 		cmocka_unit_test(test_serving_generation),
 		cmocka_unit_test(test_boot),
 		cmocka_unit_test(test_boot_janitor),
+		cmocka_unit_test(test_bind_refuses_dead),
+		cmocka_unit_test(test_malformed_relays_skipped),
+		cmocka_unit_test(test_janitor_rearms_after_failure),
 	};
 
 	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);

@@ -81,7 +81,7 @@ struct resp {
 /* Fake db readiness. */
 static bool fake_db_ready(void *self, const char **why)
 {
-	*why = "database unreachable";
+	*why = "database not connected";
 	return ((struct fake_db *)self)->ready;
 }
 
@@ -302,7 +302,7 @@ static void test_probes(void **state)
 	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/startup", &r), 200);
 	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/ready", &r), 503);
 	assert_non_null(
-		strstr(r.body, "{\"component\":\"db\",\"reason\":\"database unreachable\"}"));
+		strstr(r.body, "{\"component\":\"db\",\"reason\":\"database not connected\"}"));
 	fx->db.ready = true;
 	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/ready", &r), 200);
 	assert_non_null(strstr(r.body, "\"status\":\"ready\""));
@@ -381,6 +381,107 @@ static void test_slowloris_drain(void **state)
 	assert_int_equal(component_close(fx->http, op_done, fx), 0);
 	assert_true(run_until(fx, &fx->done[COMPONENT_OP_CLOSE]));
 	assert_true(raw_read_eof(fx, fd, buf, sizeof(buf)));
+	close(fd);
+}
+
+/* Pump the loop and read fd until buf holds needle (or the server closes). */
+static bool raw_read_until(struct fx *fx, int fd, char *buf, size_t cap, const char *needle)
+{
+	int64_t end = clock_now_ms(fx->clk) + WATCHDOG_MS;
+	size_t len = 0;
+	ssize_t n;
+
+	buf[0] = '\0';
+	while (strstr(buf, needle) == NULL && clock_now_ms(fx->clk) < end) {
+		event_base_loop(fx->base, EVLOOP_ONCE);
+		n = recv(fd, buf + len, cap - 1 - len, MSG_DONTWAIT);
+		if (n == 0)
+			break;
+		if (n > 0)
+			buf[len += (size_t)n] = '\0';
+	}
+	return strstr(buf, needle) != NULL;
+}
+
+/* Drain closes a kept-alive connection that sits idle between requests. */
+static void test_drain_closes_idle(void **state)
+{
+	struct fx *fx = *state;
+	const char *get = "GET /healthz/live HTTP/1.1\r\nHost: x\r\n\r\n";
+	int fd = raw_connect(http_server_port(fx->srv));
+	char buf[1024];
+
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, get, strlen(get), MSG_NOSIGNAL), (ssize_t)strlen(get));
+	assert_true(raw_read_until(fx, fd, buf, sizeof(buf), "\"alive\""));
+	assert_null(strstr(buf, "Connection: close")); /* kept alive */
+	run_turns(fx, 2);
+	assert_int_equal(http_server_connections(fx->srv), 1);
+	assert_int_equal(component_stop_accepting(fx->http), 0);
+	assert_int_equal(http_server_connections(fx->srv), 0); /* closed at once, not by timeout */
+	assert_int_equal(component_drain(fx->http, op_done, fx), 0);
+	assert_true(run_until(fx, &fx->done[COMPONENT_OP_DRAIN]));
+	assert_true(raw_read_eof(fx, fd, buf, sizeof(buf)));
+	assert_string_equal(buf, ""); /* closed without another answer */
+	close(fd);
+}
+
+/* A route that stops accepting from inside its own callback, then answers. */
+static void stop_handler(void *arg, struct http_server *srv, struct http_exchange *x)
+{
+	struct fx *fx = arg;
+
+	assert_int_equal(component_stop_accepting(fx->http), 0);
+	assert_int_equal(http_server_connections(srv), 2); /* not freed under a callback */
+	http_server_reply(srv, x, 200, "text/plain", "stopped\n", 8);
+}
+
+/* Stop-accepting from inside a callback closes the idle connection on a later turn. */
+static void test_stop_in_callback(void **state)
+{
+	struct fx *fx = *state;
+	const char *get = "GET /healthz/live HTTP/1.1\r\nHost: x\r\n\r\n";
+	int fd = raw_connect(http_server_port(fx->srv));
+	char buf[1024];
+	struct resp r;
+
+	assert_int_equal(
+		http_server_add_route(fx->srv, &(struct http_route){.path = "/test/stop",
+								    .methods = HTTP_METHOD_GET,
+								    .handler = stop_handler,
+								    .arg = fx}),
+		0);
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, get, strlen(get), MSG_NOSIGNAL), (ssize_t)strlen(get));
+	assert_true(raw_read_until(fx, fd, buf, sizeof(buf), "\"alive\""));
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/test/stop", &r), 200);
+	assert_string_equal(r.connection, "close");
+	/* closed by then (well before the 300 ms idle timeout), with nothing more sent */
+	assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), 0);
+	close(fd);
+}
+
+/* A request completed on an open connection after the drain: 503, then close. */
+static void test_drain_late_request(void **state)
+{
+	struct fx *fx = *state;
+	const char *half = "GET /healthz/live HTTP/1.1\r\nHost: x\r\n";
+	int fd = raw_connect(http_server_port(fx->srv));
+	char buf[1024];
+
+	assert_true(fd >= 0);
+	assert_int_equal(send(fd, half, strlen(half), MSG_NOSIGNAL), (ssize_t)strlen(half));
+	run_turns(fx, 5); /* accepted and read */
+	assert_int_equal(component_stop_accepting(fx->http), 0);
+	assert_int_equal(component_drain(fx->http, op_done, fx), 0);
+	assert_true(run_until(fx, &fx->done[COMPONENT_OP_DRAIN]));
+	assert_int_equal(send(fd, "\r\n", 2, MSG_NOSIGNAL), 2);
+	assert_true(raw_read_eof(fx, fd, buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "HTTP/1.1 503"));
+	assert_non_null(strstr(buf, "Connection: close"));
+	assert_non_null(strstr(buf, "\"reason\":\"shutting down\""));
+	assert_int_equal(http_server_inflight(fx->srv), 0);
+	assert_int_equal(component_state(fx->http), COMPONENT_DRAINED);
 	close(fd);
 }
 
@@ -758,6 +859,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris_drain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_closes_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drain_late_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_in_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),

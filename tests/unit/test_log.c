@@ -163,12 +163,74 @@ static void test_parse(void **state)
 	assert_int_equal(log_format_parse(&f, "xml"), -1);
 }
 
+/* Under LOG_LEVEL=error: an info event is filtered, final and prepared lines are not. */
+static void emit_final(void)
+{
+	struct log_prepared p;
+
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);
+	log_info("plan", "filtered");
+	log_final(LOG_LEVEL_INFO, "plan", "shutdown complete", log_ms("duration_ms", 5));
+	if (log_prepare_at(&p, LOG_LEVEL_WARN, "plan", "prepared \"line\"", log_int("n", 7)) == 0)
+		log_prepared_write(&p);
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
+	if (log_prepare_at(&p, LOG_LEVEL_WARN, "plan", "text line", log_int("n", 8)) == 0)
+		log_prepared_write(&p);
+}
+
+/* log_final and prepared lines ignore the threshold; a prepared line gets a real time. */
+static void test_final_and_prepared(void **state)
+{
+	char *out = capture_stderr(emit_final);
+	cJSON *o;
+	char *nl;
+
+	(void)state;
+	assert_null(strstr(out, "filtered"));
+	assert_non_null(strstr(out, "\"msg\":\"shutdown complete\",\"component\":\"plan\","
+				    "\"duration_ms\":5}\n"));
+	nl = strstr(out, "{\"time\":\"2"); /* stamped: not the 0000- placeholder */
+	assert_non_null(nl = strstr(nl + 1, "{\"time\":\"2"));
+	*strchr(nl, '\n') = '\0';
+	o = cJSON_Parse(nl);
+	assert_non_null(o);
+	assert_string_equal(cJSON_GetObjectItem(o, "msg")->valuestring, "prepared \"line\"");
+	assert_string_equal(cJSON_GetObjectItem(o, "level")->valuestring, "warn");
+	assert_int_equal(cJSON_GetObjectItem(o, "n")->valueint, 7);
+	assert_int_equal(strlen(cJSON_GetObjectItem(o, "time")->valuestring), 24);
+	cJSON_Delete(o);
+	nl += strlen(nl) + 1;
+	assert_true(nl[0] == '2' && nl[4] == '-' && nl[10] == 'T' && nl[23] == 'Z');
+	assert_non_null(strstr(nl, " warn  plan: text line n=8\n"));
+	free(out);
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+}
+
+/* A line too long for the prepared buffer is refused, not cut silently. */
+static void test_prepared_too_long(void **state)
+{
+	static char big[2048];
+	struct log_prepared p;
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+	assert_int_equal(log_prepare_at(&p, LOG_LEVEL_WARN, "plan", big), -1);
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	assert_int_equal(log_prepare_at(&p, LOG_LEVEL_WARN, "plan", big), -1);
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_json_lines),   cmocka_unit_test(test_text_line),
-		cmocka_unit_test(test_text_escapes), cmocka_unit_test(test_secret_redacted),
+		cmocka_unit_test(test_json_lines),
+		cmocka_unit_test(test_text_line),
+		cmocka_unit_test(test_text_escapes),
+		cmocka_unit_test(test_secret_redacted),
 		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_final_and_prepared),
+		cmocka_unit_test(test_prepared_too_long),
 	};
 	return cmocka_run_group_tests_name("log", tests, NULL, NULL);
 }

@@ -182,7 +182,7 @@ static int fz_parse_one(const char *buf, size_t len, enum nostr_event_mode mode)
 static void test_fuzz_event_parse(void **state)
 {
 	const char *ev[16];
-	size_t evlen[16], len, ncorpus, cases = 0, accepted = 0;
+	size_t evlen[16], len = 0, ncorpus, cases = 0, accepted = 0;
 	char *text = tn_read_vector("nip01.vectors.json", &len), buf[FZ_MAX + 1];
 
 	(void)state;

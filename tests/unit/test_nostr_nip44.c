@@ -3,7 +3,8 @@
  * (nip44.vectors.json) and the spec's three extended-length vectors
  * (nip44.extended-length.json), plus payloads sealed here with a valid MAC
  * around bad length prefixes (extended-prefix cases the vectors lack), the
- * distinct error names, and the bounded conversation-key cache.
+ * distinct error names, and the bounded conversation-key cache (compiled
+ * in here, so its bucket choice can be checked on crafted key pairs).
  *
  * Adjusted vectors: keycastd follows the CURRENT spec (nips 733a047,
  * 2026-06-28), under which plaintexts of 65536..2^32-1 bytes are valid with
@@ -13,6 +14,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
@@ -22,6 +24,7 @@
 
 #include "nostr/keys.h"
 #include "nostr/nip44.h"
+#include "nostr/nip44_cache.c" /* the module under test, for nip44_cache_bucket */
 #include "test_nostr_util.h"
 
 static cJSON *root, *v2;
@@ -543,6 +546,49 @@ static void test_cache(void **state)
 	nostr_seckey_wipe(&sk);
 }
 
+/* Buckets of 200 pairs that share the first 8 bytes of both keys (cache of 64 buckets). */
+static void bucket_run(struct nip44_cache *c, size_t out[200])
+{
+	struct nostr_pubkey own, peer;
+	memset(own.b, 0x11, sizeof(own.b));
+	memset(peer.b, 0x22, sizeof(peer.b));
+	for (size_t i = 0; i < 200; i++) {
+		peer.b[31] = (uint8_t)i;	/* the last byte of the peer... */
+		own.b[16] = (uint8_t)(i / 100); /* ...and a middle byte of our own key */
+		assert_int_equal(nip44_cache_bucket(c, &out[i], &own, &peer), 0);
+		assert_true(out[i] < c->nbuckets);
+	}
+}
+
+/*
+ * The bucket is a keyed PRF of all 64 bytes: pairs equal in their first
+ * bytes spread over the buckets, and two caches (two random keys) place
+ * them differently. Under a PRF, fewer than 32 of 64 buckets for 200
+ * pairs, or the same placement twice, has odds below 2^-100.
+ */
+static void test_cache_bucket(void **state)
+{
+	struct nip44_cache *c1, *c2;
+	size_t b1[200], b2[200], used = 0, same = 0;
+	bool seen[64] = {false};
+
+	(void)state;
+	assert_int_equal(nip44_cache_new(&c1, 256), 0);
+	assert_int_equal(nip44_cache_new(&c2, 256), 0);
+	assert_int_equal(c1->nbuckets, 64);
+	bucket_run(c1, b1);
+	bucket_run(c2, b2);
+	for (size_t i = 0; i < 200; i++) {
+		used += !seen[b1[i]];
+		seen[b1[i]] = true;
+		same += b1[i] == b2[i];
+	}
+	assert_true(used >= 32);
+	assert_true(same < 200);
+	nip44_cache_free(&c1);
+	nip44_cache_free(&c2);
+}
+
 /* Run the group. */
 int main(void)
 {
@@ -560,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_padding_errors),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_cache_bucket),
 	};
 
 	return cmocka_run_group_tests_name("nostr_nip44", tests, setup, teardown);

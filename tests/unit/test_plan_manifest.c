@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "core/diag.h"
+#include "core/env.h"
 #include "core/log.h"
 #include "plan/plan.h"
 #include "plan/plan_manifest.h"
@@ -19,14 +20,20 @@
 
 #define MDIR KC_SRCDIR "/tests/manifests/"
 
-/* Load manifest name and check the default plan against it; findings in d. */
+/* Load manifest name, apply its env to the default plan and check it; findings in d. */
 static void check(struct plan_manifest *m, const char *name, struct diag *d)
 {
 	struct plan p;
+	struct env e;
 
 	assert_int_equal(plan_manifest_load(m, name, d), 0);
 	assert_int_equal(plan_load_default(&p, d), 0);
+	env_init(&e, 0);
+	for (size_t i = 0; i < m->nenv; i++)
+		assert_int_equal(env_put(&e, m->env[i]), 0);
+	plan_apply_env(&p, &e, d);
 	plan_manifest_check(m, &p, d);
+	env_clear(&e);
 	plan_free(&p);
 }
 
@@ -51,9 +58,18 @@ static void test_grace60(void **state)
 	check(&m, MDIR "grace60.yaml", &d);
 	assert_string_equal(m.workload, "Deployment/keycastd");
 	assert_int_equal(m.grace_ms, 60000);
-	assert_int_equal(d.n, 1);
+	assert_int_equal(d.n, 2);
 	assert_true(has(&d, DIAG_ERROR, 9, 38, "needs 75s"));
 	assert_true(has(&d, DIAG_ERROR, 9, 38, "terminationGracePeriodSeconds is 60s"));
+	assert_true(
+		has(&d, DIAG_ERROR, 9, 38,
+		    "the plan's ceiling is 120s (default) but terminationGracePeriodSeconds 60s "
+		    "minus the preStop sleep 0s leaves 60s"));
+	assert_true(
+		has(&d, DIAG_ERROR, 9, 38,
+		    "lower the ceiling to at most 60s (the plan's 'ceiling' or "
+		    "SHUTDOWN_GRACE_PERIOD_CEILING_SECS) or raise terminationGracePeriodSeconds "
+		    "to at least 120s"));
 	plan_manifest_free(&m);
 	diag_clear(&d);
 }
@@ -66,8 +82,8 @@ static void test_ok_picks_container(void **state)
 
 	(void)state;
 	check(&m, MDIR "ok.yaml", &d);
-	assert_int_equal(d.n, 0);
-	assert_int_equal(m.nenv, 1);
+	assert_int_equal(d.n, 0); /* the env's 75 s ceiling fits the 75 s grace period */
+	assert_int_equal(m.nenv, 2);
 	assert_string_equal(m.env[0], "SHUTDOWN_HTTP_DRAIN_SECS=40");
 	assert_int_equal(m.probe_period_s * m.probe_threshold, 9);
 	plan_manifest_free(&m);
@@ -102,6 +118,7 @@ static void test_prestop(void **state)
 	check(&m, MDIR "prestop.yaml", &d);
 	assert_int_equal(m.prestop_ms, 5000);
 	assert_true(has(&d, DIAG_ERROR, 9, 38, "needs 80s (preStop sleep 5s"));
+	assert_true(has(&d, DIAG_ERROR, 9, 38, "minus the preStop sleep 5s leaves 70s"));
 	plan_manifest_free(&m);
 	diag_clear(&d);
 }

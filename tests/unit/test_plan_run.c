@@ -120,6 +120,8 @@ static void rig_run(struct rig *g, int64_t limit_ms)
 	assert_true(g->done);
 }
 
+static bool rig_field(const struct rec_line *l, const char *kv);
+
 /* Outcome of phase i. */
 static enum plan_outcome rig_outcome(struct rig *g, size_t i)
 {
@@ -376,11 +378,14 @@ static void test_second_signal_exit_now(void **state)
 	plan_run_start(g.r);
 	clock_virtual_advance(g.clk, 3000);
 	plan_run_signal(g.r);
+	clock_virtual_advance(g.clk, 0); /* the abort confirmations, on the next turn */
 	assert_true(g.done);
 	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_ESCALATED);
 	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_SKIPPED);
 	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_SKIPPED);
 	assert_int_equal(g.db.closes, 0);
+	assert_int_equal(g.http.aborts + g.signer.aborts + g.db.aborts, 3);
+	assert_true(rig_field(rec_find("escalation: aborting"), "targets=http relay-signer db"));
 	rig_free(&g);
 }
 
@@ -649,8 +654,120 @@ static void test_second_signal_during_abort(void **state)
 	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_ABORT_UNCONFIRMED);
 	assert_int_equal(plan_run_duration_ms(g.r, 1), 45000 + 5000);
 	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_SKIPPED);
+	assert_int_equal(g.signer.aborts, 1); /* the skipped signer drain's component */
+	assert_false(g.signer.alive);
 	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
 	assert_int_equal(g.done_at, 60000);
+	rig_free(&g);
+}
+
+/*
+ * A second signal in the pre-drain: every component the skipped phases
+ * would stop or drain is aborted, and confirmed, before the cleanup starts.
+ */
+static void test_escalation_aborts_skipped(void **state)
+{
+	struct rig g;
+	size_t esc = SIZE_MAX, cleanup = SIZE_MAX;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 3000);
+	plan_run_signal(g.r);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_ESCALATED);
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_SKIPPED);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_SKIPPED);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(g.http.aborts, 1);
+	assert_int_equal(g.signer.aborts, 1);
+	assert_int_equal(g.http.abort_at, 3000);
+	assert_int_equal(g.db.aborts, 0); /* the cleanup closes it */
+	assert_int_equal(g.db.closes, 1);
+	for (size_t i = 0; i < rec_count(); i++) {
+		if (strncmp(rec_at(i)->msg, "escalation: aborting", 20) == 0)
+			esc = i;
+		if (strcmp(rec_at(i)->msg, "phase started") == 0 &&
+		    strcmp(rec_at(i)->phase, "cleanup") == 0)
+			cleanup = i;
+	}
+	assert_true(esc < cleanup);
+	assert_true(rig_field(rec_at(esc), "targets=http relay-signer"));
+	assert_true(rec_find("abort confirmed") != NULL);
+	rig_free(&g);
+}
+
+/* Dependents are aborted before what they depend on, whatever the plan's order. */
+static void test_escalation_order(void **state)
+{
+	static const char yaml[] =
+		"version: 1\nceiling: 60s\nteardown_margin: 5s\non_second_signal: exit-now\n"
+		"phases:\n"
+		"  - {name: pre, budget: 10s, steps: [{readiness: fail}, {wait: rest-of-budget}]}\n"
+		"  - {name: one, budget: 10s, steps: [{drain: db}]}\n"
+		"  - {name: two, budget: 10s, steps: [{drain: relay-signer}]}\n"
+		"  - {name: cleanup, budget: teardown-margin, steps: [{close: relay-signer}, "
+		"{close: "
+		"db}]}\n";
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, yaml, NULL, true);
+	plan_run_start(g.r);
+	plan_run_signal(g.r);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_true(rig_field(rec_find("escalation: aborting"), "targets=relay-signer db"));
+	assert_int_equal(g.signer.aborts, 1);
+	assert_int_equal(g.db.aborts, 1);
+	rig_free(&g);
+}
+
+/* An escalation abort that never confirms is awaited abort_wait, no longer. */
+static void test_escalation_abort_bounded(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.http.abort_hangs = true;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 3000);
+	plan_run_signal(g.r);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_ABORT_UNCONFIRMED);
+	assert_int_equal(plan_run_duration_ms(g.r, 0), 3000 + g.p.abort_wait_ms);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(g.done_at, 3000 + g.p.abort_wait_ms);
+	rig_free(&g);
+}
+
+/* The final line is written whatever the log threshold; the rest is filtered. */
+static void test_final_line_any_level(void **state)
+{
+	const struct rec_line *l;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);
+	rig_run(&g, HOUR_MS);
+	assert_null(rec_find("phase started"));
+	l = rec_find("shutdown complete");
+	assert_non_null(l);
+	assert_string_equal(l->msg, "shutdown complete");
+	rig_free(&g);
+
+	rig_init(&g, NULL, NULL, true);
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);
+	g.signer.drain_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	l = rec_find("shutdown complete with warning: ");
+	assert_non_null(l);
+	assert_int_equal(l->level, LOG_LEVEL_WARN);
 	rig_free(&g);
 }
 
@@ -721,6 +838,10 @@ int main(void)
 		cmocka_unit_test(test_log_phases),
 		cmocka_unit_test(test_log_final_line),
 		cmocka_unit_test(test_log_final_line_truncated),
+		cmocka_unit_test(test_escalation_aborts_skipped),
+		cmocka_unit_test(test_escalation_order),
+		cmocka_unit_test(test_escalation_abort_bounded),
+		cmocka_unit_test(test_final_line_any_level),
 		cmocka_unit_test(test_second_signal_in_signer),
 		cmocka_unit_test(test_second_signal_in_last_phase),
 		cmocka_unit_test(test_second_signal_during_abort),

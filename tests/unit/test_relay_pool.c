@@ -2,7 +2,9 @@
  * test_relay_pool.c - the relay pool's logic on a virtual clock: backoff
  * delays and reconnect timing against a refused port, the bounded dedup
  * set, subscription naming and chunk limits, publish reports that never
- * fire inside the call, drain and abort confirmations.
+ * fire inside the call, drain and abort confirmations, and (against a
+ * loopback fake relay that answers OK) owner callbacks that abort or free
+ * the pool from inside a WebSocket or timer callback (run under ASan).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -24,6 +34,15 @@
 #include "relay/relay_metrics.h"
 #include "relay/relay_pool.h"
 
+/* What a publish callback does to the pool from inside the callback. */
+enum reenter {
+	REENTER_NONE,	       /* nothing */
+	REENTER_ABORT_ON_OUT,  /* relay_pool_abort in on_out */
+	REENTER_FREE_ON_OUT,   /* relay_pool_free in on_out */
+	REENTER_FREE_ON_DONE,  /* relay_pool_free in on_done */
+	REENTER_ABORT_ON_DONE, /* relay_pool_abort in on_done */
+};
+
 /* A pool on a virtual clock and a real (idle) event base. */
 struct fx {
 	struct event_base *base;
@@ -32,6 +51,11 @@ struct fx {
 	int done, out, drained, aborted;
 	struct relay_pub_report last; /* answers not kept: valid only in the callback */
 	enum relay_outcome first;
+	struct evconnlistener *lis; /* the fake relay (test_reentry_*) */
+	struct bufferevent *srv;
+	bool srv_open; /* the upgrade was answered */
+	uint16_t srv_port;
+	enum reenter reenter; /* what the publish callbacks do to the pool */
 };
 
 static const struct relay_pool_handlers no_handlers = {0};
@@ -69,6 +93,10 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 	relay_pool_free(f->pool);
+	if (f->srv != NULL)
+		bufferevent_free(f->srv);
+	if (f->lis != NULL)
+		evconnlistener_free(f->lis);
 	clock_free(f->clk);
 	event_base_free(f->base);
 	free(f);
@@ -303,13 +331,237 @@ static void test_abort(void **state)
 	assert_int_equal(clock_virtual_pending(f->clk), 0);
 }
 
+/* Fake relay: answer the WebSocket upgrade. */
+static void srv_upgrade(struct fx *f, struct evbuffer *in, struct evbuffer *out)
+{
+	struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+	char req[2048] = {0}, key[128], acc[64] = {0};
+	unsigned char md[SHA_DIGEST_LENGTH];
+	const char *k;
+	if (e.pos < 0 || (size_t)e.pos + 4 >= sizeof(req))
+		return;
+	evbuffer_remove(in, req, (size_t)e.pos + 4);
+	k = strstr(req, "Sec-WebSocket-Key: ");
+	assert_non_null(k);
+	snprintf(key, sizeof(key), "%.*s258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
+		 (int)strcspn(k + 19, "\r"), k + 19);
+	SHA1((const unsigned char *)key, strlen(key), md);
+	EVP_EncodeBlock((unsigned char *)acc, md, sizeof(md));
+	evbuffer_add_printf(out,
+			    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+			    "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+			    acc);
+	f->srv_open = true;
+}
+
+/* Fake relay: take one masked client frame off in, payload unmasked into buf; its opcode or -1. */
+static int srv_frame(struct evbuffer *in, char *buf, size_t cap)
+{
+	unsigned char h[8], mask[4];
+	size_t have = evbuffer_get_length(in), len, hl = 6;
+	int opcode;
+	if (have < 2 || evbuffer_copyout(in, h, have < 8 ? have : 8) < 2)
+		return -1;
+	opcode = h[0] & 0x0f;
+	len = h[1] & 0x7f;
+	if (len == 126) {
+		hl = 8;
+		len = (size_t)h[2] << 8 | h[3];
+	}
+	if (have < hl || len >= cap || have < hl + len)
+		return -1;
+	evbuffer_drain(in, hl - 4);
+	evbuffer_remove(in, mask, 4);
+	evbuffer_remove(in, buf, len);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)(buf[i] ^ mask[i % 4]);
+	buf[len] = '\0';
+	return opcode;
+}
+
+/* Fake relay: accept every EVENT with an OK (the id is the 64 hex after "id":"). */
+static void srv_read(struct bufferevent *bev, void *arg)
+{
+	struct fx *f = arg;
+	struct evbuffer *in = bufferevent_get_input(bev), *out = bufferevent_get_output(bev);
+	char msg[4096], ok[128];
+	const char *id;
+	int opcode, n;
+	if (!f->srv_open)
+		srv_upgrade(f, in, out);
+	while (f->srv_open && (opcode = srv_frame(in, msg, sizeof(msg))) >= 0) {
+		id = strstr(msg, "\"id\":\"");
+		if (opcode != 1 || strncmp(msg, "[\"EVENT\",", 9) != 0 || id == NULL)
+			continue;
+		n = snprintf(ok + 2, sizeof(ok) - 2, "[\"OK\",\"%.64s\",true,\"\"]", id + 6);
+		ok[0] = (char)0x81; /* unmasked text frame, short length */
+		ok[1] = (char)n;
+		evbuffer_add(out, ok, (size_t)n + 2);
+	}
+}
+
+/* Fake relay: a client connected. */
+static void srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+		       void *arg)
+{
+	struct fx *f = arg;
+	(void)l;
+	(void)sa;
+	(void)len;
+	f->srv = bufferevent_socket_new(f->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(f->srv, srv_read, NULL, NULL, f);
+	bufferevent_enable(f->srv, EV_READ | EV_WRITE);
+}
+
+/* Start the fake relay, add it to the pool and run the loop until it is connected. */
+static void srv_connect(struct fx *f)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+	socklen_t sl = sizeof(sin);
+	char url[64], err[128];
+	f->lis = evconnlistener_new_bind(f->base, srv_accept, f,
+					 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE, -1,
+					 (struct sockaddr *)&sin, sizeof(sin));
+	assert_non_null(f->lis);
+	getsockname(evconnlistener_get_fd(f->lis), (struct sockaddr *)&sin, &sl);
+	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/", ntohs(sin.sin_port));
+	assert_int_equal(relay_pool_add(f->pool, url, err, sizeof(err)), 0);
+	for (int i = 0; i < 200 && relay_pool_connected(f->pool) == 0; i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(relay_pool_connected(f->pool), 1);
+}
+
+/* Do to the pool, from inside a publish callback, what the test asked for. */
+static void reenter(struct fx *f, enum reenter abort_at, enum reenter free_at)
+{
+	if (f->reenter == abort_at) {
+		relay_pool_abort(f->pool, on_aborted, f);
+	} else if (f->reenter == free_at) {
+		relay_pool_free(f->pool);
+		f->pool = NULL;
+	}
+}
+
+/* on_out that re-enters the pool. */
+static void reenter_out(void *arg, const struct relay_pub_report *r)
+{
+	struct fx *f = arg;
+	f->out++;
+	assert_int_equal(r->accepted, 1);
+	reenter(f, REENTER_ABORT_ON_OUT, REENTER_FREE_ON_OUT);
+}
+
+/* on_done that re-enters the pool. */
+static void reenter_done(void *arg, const struct relay_pub_report *r)
+{
+	struct fx *f = arg;
+	f->done++;
+	f->first = r->nanswers > 0 ? r->answers[0].outcome : RELAY_PUB_PENDING;
+	reenter(f, REENTER_ABORT_ON_DONE, REENTER_FREE_ON_DONE);
+}
+
+/* Publish one event to the fake relay with callbacks that do `what` to the pool. */
+static void reentry_run(struct fx *f, enum reenter what)
+{
+	static const struct relay_pub_handlers h = {.on_out = reenter_out, .on_done = reenter_done};
+	char id[65], json[128];
+	id_of(id, 'a');
+	snprintf(json, sizeof(json), "{\"id\":\"%s\"}", id);
+	f->reenter = what;
+	srv_connect(f);
+	assert_int_equal(relay_pool_publish(f->pool, json, strlen(json), id, &h, f), 0);
+	for (int i = 0; i < 200 && f->out == 0; i++)
+		event_base_loop(f->base, EVLOOP_ONCE); /* the OK arrives: on_out inside ws's read */
+	assert_int_equal(f->out, 1);
+	clock_virtual_run_due(f->clk); /* the publish's report and the pool's notifications */
+	clock_virtual_run_due(f->clk);
+	for (int i = 0; i < 5; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+}
+
+/* on_out aborts the pool inside the WebSocket read: the publish ends once, abort is confirmed. */
+static void test_reentry_abort_on_out(void **state)
+{
+	struct fx *f = *state;
+	reentry_run(f, REENTER_ABORT_ON_OUT);
+	assert_int_equal(f->done, 1);
+	assert_int_equal(f->first, RELAY_PUB_ACCEPTED);
+	assert_int_equal(f->aborted, 1);
+	assert_int_equal(relay_pool_inflight(f->pool), 0);
+	assert_int_equal(relay_pool_connected(f->pool), 0);
+	assert_int_equal(clock_virtual_pending(f->clk), 0);
+}
+
+/* on_out frees the pool: released after the callback, on_done never comes. */
+static void test_reentry_free_on_out(void **state)
+{
+	struct fx *f = *state;
+	reentry_run(f, REENTER_FREE_ON_OUT);
+	assert_null(f->pool);
+	assert_int_equal(f->done, 0);
+	assert_int_equal(clock_virtual_pending(f->clk), 0);
+}
+
+/* on_done (on the publish's own timer) frees the pool. */
+static void test_reentry_free_on_done(void **state)
+{
+	struct fx *f = *state;
+	reentry_run(f, REENTER_FREE_ON_DONE);
+	assert_null(f->pool);
+	assert_int_equal(f->done, 1);
+	assert_int_equal(f->first, RELAY_PUB_ACCEPTED);
+	assert_int_equal(clock_virtual_pending(f->clk), 0);
+}
+
+/* on_done aborts the pool from the publish's own timer. */
+static void test_reentry_abort_on_done(void **state)
+{
+	struct fx *f = *state;
+	reentry_run(f, REENTER_ABORT_ON_DONE);
+	assert_int_equal(f->done, 1);
+	assert_int_equal(f->aborted, 1);
+	assert_int_equal(relay_pool_connected(f->pool), 0);
+	assert_int_equal(clock_virtual_pending(f->clk), 0);
+}
+
+/* on_state that frees the pool when the relay is reported lost. */
+static void free_on_lost(void *arg, const char *url, enum relay_state st)
+{
+	struct fx *f = arg;
+	(void)url;
+	if (st != RELAY_DISCONNECTED)
+		return;
+	f->done++;
+	relay_pool_free(f->pool);
+	f->pool = NULL;
+}
+
+/* on_state frees the pool inside the WebSocket's on_closed: released after it, no timer left. */
+static void test_reentry_free_on_state(void **state)
+{
+	static const struct relay_pool_handlers h = {.on_state = free_on_lost};
+	struct fx *f = *state;
+	struct relay_pool_config cfg = {.base = f->base, .clock = f->clk};
+	char err[128];
+
+	relay_pool_free(f->pool);
+	assert_int_equal(relay_pool_new(&f->pool, &cfg, &h, f, err, sizeof(err)), 0);
+	assert_int_equal(relay_pool_add(f->pool, "ws://127.0.0.1:1", err, sizeof(err)), 0);
+	for (int i = 0; i < 200 && f->pool != NULL; i++)
+		event_base_loop(f->base, EVLOOP_ONCE); /* the refused connect reports the loss */
+	assert_null(f->pool);
+	assert_int_equal(f->done, 1);
+	assert_int_equal(clock_virtual_pending(f->clk), 0); /* no reconnect left armed */
+}
+
 /* Bad relay URLs are refused. */
 static void test_bad_urls(void **state)
 {
 	struct fx *f = *state;
 	char err[128];
-	static const char *const bad[] = {"http://x",	  "ws://",     "ws://h:0",
-					  "ws://h:99999", "ws://[::1", "wss://h:x/"};
+	static const char *const bad[] = {"http://x",	     "ws://",	  "ws://h:0",
+					  "ws://h:99999",    "ws://[::1", "wss://h:x/",
+					  "ws://h/\r\nX: y", "ws://h x/"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(relay_pool_add(f->pool, bad[i], err, sizeof(err)), -1);
 	assert_int_equal(relay_pool_count(f->pool), 0);
@@ -350,6 +602,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reentry_abort_on_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reentry_free_on_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reentry_free_on_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reentry_abort_on_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reentry_free_on_state, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("relay_pool", tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * the close handshake, the message size limit, and (on a virtual clock)
  * the handshake timeout, keepalive detecting a silent peer, and our close
  * against a peer that answers and then goes silent, answers with half a
- * close frame, or never answers.
+ * close frame, or never answers; a second close during the handshake;
+ * URLs that could split the upgrade request, and the request we send.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -58,6 +59,7 @@ struct fx {
 	int srv_replied;     /* SRV_REPLY: the close reply was sent */
 	struct event *guard; /* real-time hang guard of RUN_UNTIL (never a timed assertion) */
 	int stuck;	     /* the guard fired */
+	char srv_req[1024];  /* the upgrade request the server read */
 };
 
 /* Server: answer the client's complete close frame (SRV_REPLY) and stay connected. */
@@ -88,8 +90,9 @@ static void srv_read(struct bufferevent *bev, void *arg)
 	struct evbuffer_ptr e = evbuffer_search(in, "\r\n\r\n", 4, NULL);
 	if (e.pos < 0)
 		return;
-	char req[1024] = {0}, key[128] = {0}, acc[64] = {0};
-	evbuffer_remove(in, req, (size_t)e.pos + 4 < sizeof(req) - 1 ? (size_t)e.pos + 4 : 1000);
+	char *req = f->srv_req, key[128] = {0}, acc[64] = {0};
+	evbuffer_remove(in, req,
+			(size_t)e.pos + 4 < sizeof(f->srv_req) - 1 ? (size_t)e.pos + 4 : 1000);
 	const char *k = strstr(req, "Sec-WebSocket-Key: ");
 	assert_non_null(k);
 	snprintf(key, sizeof(key), "%.*s258EAFA5-E914-47DA-95CA-C5AB0DC85B11",
@@ -389,6 +392,81 @@ static void test_url(void **state)
 	assert_int_equal(ws_url_parse(&u, "ws://:80", err, sizeof(err)), -1);
 }
 
+/* URLs that could split the upgrade request or smuggle a header are refused. */
+static void test_url_rejects(void **state)
+{
+	static const char *const bad[] = {
+		"ws://h\r\nX-Injected: 1/",
+		"ws://h/p\r\nX-Injected: 1",
+		"ws://h/\nGET /",
+		"ws://h /",
+		"ws://h/a b",
+		"ws://h/a\tb",
+		"ws://h\x01/",
+		"ws://h/\x1f",
+		"ws://h/\x7f",
+		"ws://h\x7f",
+		"ws://h:80\r\n/",
+		"ws://h: 80/",
+		"ws://h:+80/",
+		"ws://h:-1/",
+		"ws://h:8x/",
+		"ws://h:/",
+		"ws://h:65536/",
+		"ws://[::1]x/",
+		"ws://h/?q=\r\n",
+		"ws://h/#\r\nfrag",
+		"wss://h\x0b/",
+	};
+	struct ws_url u;
+	char err[128];
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (ws_url_parse(&u, bad[i], err, sizeof(err)) != -1)
+			fail_msg("accepted URL %zu (host \"%s\", path \"%s\")", i, u.host, u.path);
+		assert_true(err[0] != '\0');
+	}
+	assert_int_equal(ws_url_parse(&u, "ws://h/a%20b?c=%0d%0a", err, sizeof(err)), 0);
+	assert_string_equal(u.path, "/a%20b?c=%0d%0a"); /* percent-encoded stays inert */
+	assert_int_equal(ws_url_parse(&u, "ws://[::1]:65535", err, sizeof(err)), 0);
+	assert_int_equal(u.port, 65535);
+}
+
+/* The Host header carries the validated host and port, and the request line the path. */
+static void test_upgrade_request(void **state)
+{
+	struct fx *f = *state;
+	char host[64];
+	const char *end;
+	start(f, SRV_MUTE);
+	RUN_UNTIL(f, f->opened);
+	assert_int_equal(f->opened, 1);
+	snprintf(host, sizeof(host), "\r\nHost: %.*s\r\n", (int)strcspn(f->url + 5, "/"),
+		 f->url + 5); /* "127.0.0.1:port" */
+	assert_true(strncmp(f->srv_req, "GET /path?q=1 HTTP/1.1\r\n", 24) == 0);
+	assert_non_null(strstr(f->srv_req, host));
+	end = strstr(f->srv_req, "\r\n\r\n");
+	assert_non_null(end);
+	assert_int_equal(end + 4 - f->srv_req, strlen(f->srv_req)); /* one header block */
+}
+
+/* A second close while the handshake runs changes nothing: the true end is reported. */
+static void test_close_twice(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_REPLY);
+	RUN_UNTIL(f, f->opened);
+	ws_client_close(f->ws, 1001);
+	ws_client_close(f->ws, 1000);
+	assert_int_equal(f->closed, 0); /* not dropped as "closed before open" */
+	RUN_UNTIL(f, f->closed);
+	assert_int_equal(f->closed, 1);
+	assert_int_equal(srv_close_code(f), 1001);
+	assert_int_equal(f->code, 1000);
+	assert_string_equal(f->reason, "closed");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +480,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_close_reply_then_silent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_half_frame, setup, teardown),
 		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_url_rejects),
+		cmocka_unit_test_setup_teardown(test_upgrade_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_close_twice, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("relay_ws", tests, NULL, NULL);
 }

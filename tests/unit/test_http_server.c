@@ -360,19 +360,27 @@ static void test_slowloris(void **state)
 	assert_null(strstr(buf, "200 OK"));
 }
 
-/* A client trickling its headers cannot hold the drain; close cuts it off. */
-static void test_slowloris_drain(void **state)
+/* Open a connection with half a request read by the server, then start the drain; the fd. */
+static int half_request_then_drain(struct fx *fx)
 {
-	struct fx *fx = *state;
 	const char *half = "GET /healthz/live HTTP/1.1\r\nHost: x\r\n";
 	int fd = raw_connect(http_server_port(fx->srv));
-	char buf[256];
 
 	assert_true(fd >= 0);
 	assert_int_equal(send(fd, half, strlen(half), MSG_NOSIGNAL), (ssize_t)strlen(half));
 	run_turns(fx, 5); /* accepted and read */
 	assert_int_equal(component_stop_accepting(fx->http), 0);
 	assert_int_equal(component_drain(fx->http, op_done, fx), 0);
+	return fd;
+}
+
+/* A client trickling its headers cannot hold the drain; close cuts it off. */
+static void test_slowloris_drain(void **state)
+{
+	struct fx *fx = *state;
+	int fd = half_request_then_drain(fx);
+	char buf[256];
+
 	for (int i = 0; i < TURNS_MAX && !fx->done[COMPONENT_OP_DRAIN]; i++) {
 		assert_int_equal(send(fd, "X", 1, MSG_NOSIGNAL), 1); /* one byte per turn */
 		run_turns(fx, 1);
@@ -465,15 +473,9 @@ static void test_stop_in_callback(void **state)
 static void test_drain_late_request(void **state)
 {
 	struct fx *fx = *state;
-	const char *half = "GET /healthz/live HTTP/1.1\r\nHost: x\r\n";
-	int fd = raw_connect(http_server_port(fx->srv));
+	int fd = half_request_then_drain(fx);
 	char buf[1024];
 
-	assert_true(fd >= 0);
-	assert_int_equal(send(fd, half, strlen(half), MSG_NOSIGNAL), (ssize_t)strlen(half));
-	run_turns(fx, 5); /* accepted and read */
-	assert_int_equal(component_stop_accepting(fx->http), 0);
-	assert_int_equal(component_drain(fx->http, op_done, fx), 0);
 	assert_true(run_until(fx, &fx->done[COMPONENT_OP_DRAIN]));
 	assert_int_equal(send(fd, "\r\n", 2, MSG_NOSIGNAL), 2);
 	assert_true(raw_read_eof(fx, fd, buf, sizeof(buf)));

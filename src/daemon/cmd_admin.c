@@ -24,6 +24,7 @@ static void cmd_admin_log(const struct config *cfg);
 static int cmd_admin_own(const struct cmd_opt *opts, char **argv, int argc, int *i);
 static const struct cmd_admin_sub *cmd_admin_find(const struct cmd_admin *cmd, const char *name);
 static int cmd_admin_opts(struct cmd_opt *all, const struct cmd_opt *opts, const char **format);
+static int cmd_admin_wants_help(int argc, char **argv);
 static int cmd_admin_prepare(const struct cmd_admin *cmd, const struct cmd_admin_sub *sub,
 			     struct cmd_admin_ctx *c);
 
@@ -180,6 +181,15 @@ static int cmd_admin_prepare(const struct cmd_admin *cmd, const struct cmd_admin
 }
 
 /* Parse, prepare, run and release one admin sub-command. */
+/* Whether an argument after the sub-command's name asks for help (-h, --help). */
+static int cmd_admin_wants_help(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++)
+		if (cmd_is_help(argv[i]))
+			return 1;
+	return 0;
+}
+
 int cmd_admin_run(const struct cmd_admin *cmd, struct cmd_admin_ctx *c, const struct cmd_opt *opts,
 		  int argc, char **argv)
 {
@@ -188,6 +198,10 @@ int cmd_admin_run(const struct cmd_admin *cmd, struct cmd_admin_ctx *c, const st
 	const char *format = NULL;
 	int rc, json;
 
+	if (sub != NULL && cmd_admin_wants_help(argc, argv)) {
+		cmd->usage(stdout);
+		return CMD_OK;
+	}
 	if (sub == NULL || sub->npos > CMD_ADMIN_POS_MAX ||
 	    cmd_admin_opts(all, opts, &format) != 0) {
 		cmd->usage(stderr);

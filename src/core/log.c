@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -427,12 +428,31 @@ static void log_stamp(char *out)
 	log_digits(out + 20, (unsigned)(ts.tv_nsec / 1000000L), 3);
 }
 
-/* Stamp the time and write the prepared line with write(2); async-signal-safe. */
+/* One write(2) of buf that never blocks: stderr is non-blocking for the attempt only. */
+static void log_write_once(const char *buf, size_t len)
+{
+	int flags = fcntl(STDERR_FILENO, F_GETFL);
+	ssize_t n;
+
+	if (flags < 0)
+		return; /* no stderr at all */
+	if (!(flags & O_NONBLOCK) && fcntl(STDERR_FILENO, F_SETFL, flags | O_NONBLOCK) != 0)
+		return; /* cannot make it safe: writing could block forever */
+	do
+		n = write(STDERR_FILENO, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (!(flags & O_NONBLOCK))
+		(void)fcntl(STDERR_FILENO, F_SETFL, flags);
+}
+
+/*
+ * Stamp the time and make one non-blocking write(2) of the prepared line
+ * (a full pipe loses it rather than block); async-signal-safe when no
+ * hook is set (with one, the hook is called instead).
+ */
 void log_prepared_write(const struct log_prepared *p)
 {
 	char line[sizeof(p->buf)];
-	size_t off = 0;
-	ssize_t n;
 
 	if (p->len == 0)
 		return;
@@ -443,7 +463,5 @@ void log_prepared_write(const struct log_prepared *p)
 	memcpy(line, p->buf, p->len);
 	if (p->time_off != SIZE_MAX && p->time_off + LOG_TIME_LEN <= p->len)
 		log_stamp(line + p->time_off);
-	while (off < p->len && ((n = write(STDERR_FILENO, line + off, p->len - off)) > 0 ||
-				(n < 0 && errno == EINTR)))
-		off += n > 0 ? (size_t)n : 0;
+	log_write_once(line, p->len);
 }

@@ -165,7 +165,12 @@ int log_prepare(struct log_prepared *out, enum log_level level, const char *comp
 		const char *msg, const struct log_field *fields, size_t nfields)
 	__attribute__((warn_unused_result));
 
-/* Stamp the time and write the prepared line with write(2); async-signal-safe. */
+/*
+ * Stamp the time and make one non-blocking write(2) of the prepared line:
+ * a full stderr pipe loses the line rather than block the caller (stderr
+ * is non-blocking for that attempt only). Async-signal-safe when no hook
+ * is set; with one, the hook gets the line instead.
+ */
 void log_prepared_write(const struct log_prepared *p);
 
 #define LOG_FIELDS_(...)  ((const struct log_field[]){{.key = NULL}, ##__VA_ARGS__})

@@ -158,19 +158,26 @@ static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65])
 static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const char *const *relays,
 			 size_t n, const struct secret *secret)
 {
-	struct nostr_uri u = {
-		.kind = NOSTR_URI_BUNKER, .nrelays = n, .secret = (char *)secret_reveal(secret)};
+	struct nostr_uri u = {.kind = NOSTR_URI_BUNKER, .nrelays = n};
 	char err[256];
+	int rc = -1;
 
 	if (nostr_seckey_pubkey(&u.pubkey, bunker) != 0)
-		return -1;
+		goto fail;
+	if (secret_set(&u.secret, secret_reveal(secret), secret_len(secret)) != 0) {
+		fprintf(stderr, "keycastd authz create: %s\n", strerror(ENOMEM));
+		goto fail;
+	}
 	for (size_t i = 0; i < n; i++)
 		u.relays[i] = (char *)relays[i]; /* borrowed: formatting never frees */
 	if (nostr_uri_format(out, &u, err, sizeof(err)) != 0) {
 		fprintf(stderr, "keycastd authz create: %s\n", err);
-		return -1;
+		goto fail;
 	}
-	return 0;
+	rc = 0;
+fail:
+	secret_wipe(&u.secret); /* the relays are borrowed: not nostr_uri_clear */
+	return rc;
 }
 
 /* A fresh connect secret: 32 random bytes as hex. 0 or -1. */

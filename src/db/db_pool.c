@@ -17,12 +17,11 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "db/db_cancel.h"
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <openssl/crypto.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -66,9 +65,6 @@ struct db_conn {
 
 TAILQ_HEAD(db_query_list, db_query);
 
-/* How many db_pool_close() callers are remembered (close, then abort, fits). */
-#define DB_POOL_CLOSERS_MAX 4
-
 /* One db_pool_close() caller waiting for the end. */
 struct db_pool_closer {
 	db_pool_closed_cb done;
@@ -89,8 +85,8 @@ struct db_pool {
 	unsigned depth;	     /* entries from the loop or the caller on the stack */
 	int64_t close_at_ms; /* close deadline on clk */
 	struct clock_timer *close_timer;
-	struct db_pool_closer closers[DB_POOL_CLOSERS_MAX];
-	size_t ncloser;
+	struct db_pool_closer *closers; /* distinct db_pool_close() callers (grows) */
+	size_t ncloser, capcloser;
 	struct db_pool_stats st;
 };
 
@@ -106,13 +102,12 @@ static void db_conn_poll(struct db_conn *c);
 static void db_conn_up(struct db_conn *c);
 static void db_conn_lost(struct db_conn *c, const char *why);
 static void db_conn_shutdown(struct db_conn *c);
+static void db_conn_drop_busy(struct db_conn *c);
 static int db_conn_run(struct db_conn *c, struct db_query *q);
 static int db_conn_flush(struct db_conn *c);
 static void db_conn_collect(struct db_conn *c);
 static void db_conn_query_done(struct db_conn *c);
 static bool db_conn_fatal(struct db_conn *c, char *msg, size_t len);
-static void db_conn_cancel(struct db_conn *c);
-static void *db_cancel_thread(void *arg);
 static void db_conn_on_event(evutil_socket_t fd, short what, void *arg);
 static void db_conn_on_event_run(struct db_conn *c, short what);
 static void db_conn_on_timer(void *arg);
@@ -215,8 +210,7 @@ void db_pool_free(struct db_pool *p)
 	db_pool_leave(p);
 }
 
-/* Fail everything and drop every connection (no cancel: the server ends a backend whose socket
- * closed). */
+/* Fail everything and drop every connection (a busy one gets a best-effort cancel first). */
 static void db_pool_teardown(struct db_pool *p)
 {
 	p->closing = true;
@@ -226,6 +220,8 @@ static void db_pool_teardown(struct db_pool *p)
 		struct db_conn *c = &p->conns[i];
 		struct db_query *q = c->state == DB_CONN_BUSY ? db_conn_detach(c) : NULL;
 
+		if (q != NULL)
+			db_conn_drop_busy(c);
 		db_conn_shutdown(c);
 		if (q != NULL)
 			db_query_deliver(q, DB_ERR_CLOSED, NULL, "pool freed");
@@ -240,6 +236,7 @@ static void db_pool_leave(struct db_pool *p)
 	for (size_t i = 0; p->conns != NULL && i < p->cfg.size; i++)
 		clock_timer_free(p->conns[i].timer);
 	clock_timer_free(p->close_timer);
+	free(p->closers);
 	free(p->conns);
 	free(p->conninfo);
 	free(p);
@@ -491,6 +488,17 @@ static void db_conn_shutdown(struct db_conn *c)
 	c->state = DB_CONN_DOWN;
 }
 
+/*
+ * Before closing a connection whose query still runs: send a cancel from a
+ * detached thread (never blocks the loop; best effort), so that the server
+ * stops the statement even when it would not notice the closed socket.
+ */
+static void db_conn_drop_busy(struct db_conn *c)
+{
+	if (db_cancel_send(c->pg) != 0)
+		log_warn("db", "query cancel could not be sent; closing the connection only");
+}
+
 /* The connection failed or was lost: fail its query, reconnect with backoff. */
 static void db_conn_lost(struct db_conn *c, const char *why)
 {
@@ -622,48 +630,6 @@ static void db_conn_query_done(struct db_conn *c)
 					      : PQresultErrorMessage(res));
 }
 
-/*
- * Ask the server to cancel the running query, from a detached thread that
- * owns the PGcancel (PQcancel blocks, and is thread-safe). The thread runs
- * with every signal blocked and never logs; if the cancel does not take
- * effect, the next query timeout drops the connection.
- */
-static void db_conn_cancel(struct db_conn *c)
-{
-	PGcancel *cn = PQgetCancel(c->pg);
-	pthread_attr_t attr;
-	sigset_t all, old;
-	pthread_t t;
-	int rc = -1;
-
-	if (cn == NULL || pthread_attr_init(&attr) != 0)
-		goto fail;
-	sigfillset(&all);
-	if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-	    pthread_sigmask(SIG_SETMASK, &all, &old) == 0) {
-		rc = pthread_create(&t, &attr, db_cancel_thread, cn);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	pthread_attr_destroy(&attr);
-	if (rc == 0)
-		return;
-fail:
-	PQfreeCancel(cn);
-	log_warn("db",
-		 "query cancel could not be sent; the connection is dropped at the next timeout");
-}
-
-/* Cancel thread: deliver the cancel, free it, end. */
-static void *db_cancel_thread(void *arg)
-{
-	PGcancel *cn = arg;
-	char buf[256];
-
-	(void)PQcancel(cn, buf, sizeof(buf));
-	PQfreeCancel(cn);
-	return NULL;
-}
-
 /* Socket activity on a connection (an entry from the loop). */
 static void db_conn_on_event(evutil_socket_t fd, short what, void *arg)
 {
@@ -733,7 +699,9 @@ static void db_conn_on_timer_run(struct db_conn *c)
 		c->pool->st.timeouts++;
 		log_warn("db", "query timed out; cancelling",
 			 log_ms("timeout_ms", c->pool->cfg.query_timeout_ms));
-		db_conn_cancel(c);
+		if (db_cancel_send(c->pg) != 0)
+			log_warn("db", "query cancel could not be sent; the connection is dropped "
+				       "at the next timeout");
 		clock_timer_start(c->timer, c->pool->cfg.query_timeout_ms);
 		break;
 	case DB_CONN_IDLE:
@@ -752,14 +720,28 @@ void db_pool_close(struct db_pool *p, int64_t timeout_ms, db_pool_closed_cb done
 	db_pool_leave(p);
 }
 
-/* Remember a close caller (at most DB_POOL_CLOSERS_MAX; an excess one is logged and dropped). */
+/* Remember a close caller once per (done, arg) pair; the list grows (only ENOMEM drops one). */
 static void db_pool_add_closer(struct db_pool *p, db_pool_closed_cb done, void *arg)
 {
+	struct db_pool_closer *grown;
+	size_t cap;
+
 	if (done == NULL)
 		return;
-	if (p->ncloser == DB_POOL_CLOSERS_MAX) {
-		log_error("db", "too many database pool close callers; one is not told the end");
-		return;
+	for (size_t i = 0; i < p->ncloser; i++)
+		if (p->closers[i].done == done && p->closers[i].arg == arg)
+			return;
+	if (p->ncloser == p->capcloser) {
+		cap = p->capcloser > 0 ? p->capcloser * 2 : 4;
+		grown = realloc(p->closers, cap * sizeof(*grown));
+		if (grown == NULL) {
+			log_error(
+				"db",
+				"out of memory: a database pool close caller is not told the end");
+			return;
+		}
+		p->closers = grown;
+		p->capcloser = cap;
 	}
 	p->closers[p->ncloser++] = (struct db_pool_closer){.done = done, .arg = arg};
 }
@@ -803,8 +785,8 @@ static void db_pool_check_closed(struct db_pool *p)
 static void db_pool_on_close_timer(void *arg)
 {
 	struct db_pool *p = arg;
-	struct db_pool_closer closers[DB_POOL_CLOSERS_MAX];
-	size_t n;
+	struct db_pool_closer *closers = NULL;
+	size_t n = 0;
 
 	p->depth++;
 	for (size_t i = 0; !p->closed && !p->doomed && i < p->cfg.size; i++) {
@@ -813,20 +795,24 @@ static void db_pool_on_close_timer(void *arg)
 
 		if (q == NULL)
 			continue;
-		log_warn("db", "query still running at close; dropping its connection");
+		log_warn("db", "query still running at close; cancelling it and dropping its "
+			       "connection");
+		db_conn_drop_busy(c);
 		db_conn_shutdown(c);
 		db_query_deliver(q, DB_ERR_CLOSED, NULL, "database pool closed");
 	}
-	n = p->doomed ? 0 : p->ncloser;
-	memcpy(closers, p->closers, n * sizeof(closers[0]));
-	p->ncloser = 0;
 	if (!p->doomed) {
+		closers = p->closers; /* taken: a done may close again and start a new list */
+		n = p->ncloser;
+		p->closers = NULL;
+		p->ncloser = p->capcloser = 0;
 		p->closed = true;
 		log_info("db", "database pool closed");
 	}
 	db_pool_leave(p);
 	for (size_t i = 0; i < n; i++)
 		closers[i].done(closers[i].arg);
+	free(closers);
 }
 
 /* Whether a connection is up. */

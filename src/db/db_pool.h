@@ -15,14 +15,15 @@
  * acquire_timeout_ms and runs at most query_timeout_ms; then it is
  * cancelled on the server. PQcancel blocks (it opens a connection of its
  * own to the server, and libpq 15 has no asynchronous cancel), so it never
- * runs on the loop: a detached thread owns the PGcancel object, calls
- * PQcancel (documented thread-safe) and frees it; an unreachable server
- * holds up that thread, never the loop. If the cancel has not ended the
- * query one more query_timeout_ms later, the connection is dropped. At the
- * close deadline and in db_pool_free() nothing is cancelled: the
- * connection is closed (PQfinish), and the server ends the backend when
- * it notices the closed socket (at once with client_connection_check_interval
- * set, otherwise when the statement next talks to the client). When a
+ * runs on the loop (db_cancel.h): a detached thread owns the PGcancel
+ * object, calls PQcancel (documented thread-safe) and frees it; an
+ * unreachable server holds up that thread, never the loop. If the cancel
+ * has not ended the query one more query_timeout_ms later, the connection
+ * is dropped. At the close deadline and in db_pool_free() a query still
+ * running gets the same detached cancel (best effort, nothing waits for
+ * it) and its connection is closed (PQfinish) at once; should the cancel
+ * not arrive, the server ends the backend when it notices the closed
+ * socket (within client_connection_check_interval when that is set). When a
  * connection is lost (server restart), its query fails with DB_ERR_CONN
  * and the connection comes back with exponential backoff.
  *
@@ -109,7 +110,8 @@ int db_pool_new(struct db_pool **out, struct event_base *base, struct clock *clk
 /*
  * Free the pool now: queries still queued or running are failed with
  * DB_ERR_CLOSED (their callbacks run inside this call) and their
- * connections closed, without a cancel; close callers are not called.
+ * connections closed after a detached best-effort cancel; close callers
+ * are not called.
  * Safe from inside a pool callback. NULL is ignored.
  */
 void db_pool_free(struct db_pool *p);
@@ -125,9 +127,10 @@ int db_pool_query(struct db_pool *p, const char *sql, int nparams, const char *c
  * Close: new queries are refused and queued ones fail with DB_ERR_CLOSED;
  * running queries get timeout_ms to finish, then fail with DB_ERR_CLOSED
  * and their connections are closed; done(arg) follows on a later loop turn
- * (done may be NULL). Calling it again while closing keeps every done
- * (up to 4 callers) and brings the deadline forward when timeout_ms from
- * now is earlier (an abort after a close: timeout 0 ends it now).
+ * (done may be NULL). Calling it again while closing keeps every
+ * distinct (done, arg) pair, each told once (a repeated pair is not told
+ * twice), and brings the deadline forward when timeout_ms from now is
+ * earlier (an abort after a close: timeout 0 ends it now).
  */
 void db_pool_close(struct db_pool *p, int64_t timeout_ms, db_pool_closed_cb done, void *arg);
 

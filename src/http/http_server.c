@@ -54,6 +54,7 @@ struct http_conn {
 	struct http_server *srv;
 	struct evhttp_connection *evcon;
 	struct http_conn *prev, *next;
+	struct http_conn *hnext; /* next in its hash bucket */
 };
 
 struct http_server {
@@ -66,6 +67,8 @@ struct http_server {
 	size_t nroutes;
 	struct http_exchange *exchanges;
 	struct http_conn *conns;
+	struct http_conn **htab; /* conns by evcon: hcap buckets (a power of two) */
+	size_t hcap, nconns;
 	size_t inflight;
 	bool started, shutting_down, draining;
 	bool refusing;		   /* stopped accepting: new requests get 503 */
@@ -92,6 +95,9 @@ static void http_server_refuse(struct http_server *srv, struct evhttp_request *r
 static struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connection *evcon);
 static bool http_conn_busy(const struct http_conn *conn);
 static void http_conn_forget(struct http_conn *conn);
+static struct http_conn *http_conn_find(struct http_server *srv, struct evhttp_connection *evcon);
+static size_t http_conn_bucket(const struct evhttp_connection *evcon, size_t cap);
+static void http_conn_hash_grow(struct http_server *srv);
 static void http_server_close_idle(struct http_server *srv);
 static void http_server_close_idle_now(void *arg);
 static struct http_exchange *http_exchange_new(struct http_server *srv, struct evhttp_request *req,
@@ -258,6 +264,7 @@ void http_server_free(struct http_server *srv)
 	http_server_teardown(srv);
 	clock_timer_free(srv->teardown_timer);
 	clock_timer_free(srv->idle_timer);
+	free(srv->htab);
 	if (srv->metrics != NULL)
 		http_probes_unregister(srv);
 	if (srv->own_metrics)
@@ -328,11 +335,7 @@ size_t http_server_inflight(const struct http_server *srv)
 /* Open connections that have carried a request. */
 size_t http_server_connections(const struct http_server *srv)
 {
-	size_t n = 0;
-
-	for (const struct http_conn *conn = srv->conns; conn != NULL; conn = conn->next)
-		n++;
-	return n;
+	return srv->nconns;
 }
 
 /* Whether the listener is open. */
@@ -524,15 +527,17 @@ static void http_server_sent(struct evhttp_request *req, void *arg)
 	srv->dispatching--;
 }
 
-/* The list entry of evcon, added (with its close callback) on first use; NULL: no memory. */
+/* The entry of evcon, added (with its close callback) on first use; NULL: no memory. */
 static struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connection *evcon)
 {
-	struct http_conn *conn;
+	struct http_conn *conn = http_conn_find(srv, evcon);
+	size_t b;
 
-	for (conn = srv->conns; conn != NULL; conn = conn->next)
-		if (conn->evcon == evcon)
-			return conn;
-	conn = calloc(1, sizeof(*conn));
+	if (conn != NULL)
+		return conn;
+	if (srv->nconns >= srv->hcap)
+		http_conn_hash_grow(srv);
+	conn = srv->hcap > 0 ? calloc(1, sizeof(*conn)) : NULL;
 	if (conn == NULL)
 		return NULL;
 	conn->srv = srv;
@@ -541,8 +546,50 @@ static struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_
 	if (conn->next != NULL)
 		conn->next->prev = conn;
 	srv->conns = conn;
+	b = http_conn_bucket(evcon, srv->hcap);
+	conn->hnext = srv->htab[b];
+	srv->htab[b] = conn;
+	srv->nconns++;
 	evhttp_connection_set_closecb(evcon, http_server_conn_closed, conn);
 	return conn;
+}
+
+/* The tracked entry of evcon, or NULL (one hash bucket is looked at). */
+static struct http_conn *http_conn_find(struct http_server *srv, struct evhttp_connection *evcon)
+{
+	struct http_conn *conn =
+		srv->hcap > 0 ? srv->htab[http_conn_bucket(evcon, srv->hcap)] : NULL;
+
+	while (conn != NULL && conn->evcon != evcon)
+		conn = conn->hnext;
+	return conn;
+}
+
+/* The bucket of a connection pointer in a table of cap buckets (a power of two). */
+static size_t http_conn_bucket(const struct evhttp_connection *evcon, size_t cap)
+{
+	uint64_t h = (uint64_t)(uintptr_t)evcon >> 4;
+
+	return (size_t)((h * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
+}
+
+/* Double the hash table (16 buckets at first) and rehash; on ENOMEM the old one stays. */
+static void http_conn_hash_grow(struct http_server *srv)
+{
+	size_t cap = srv->hcap > 0 ? srv->hcap * 2 : 16;
+	struct http_conn **t = calloc(cap, sizeof(*t));
+
+	if (t == NULL)
+		return;
+	for (struct http_conn *conn = srv->conns; conn != NULL; conn = conn->next) {
+		size_t b = http_conn_bucket(conn->evcon, cap);
+
+		conn->hnext = t[b];
+		t[b] = conn;
+	}
+	free(srv->htab);
+	srv->htab = t;
+	srv->hcap = cap;
 }
 
 /* Whether a request of conn is dispatched and not yet answered or written. */
@@ -576,6 +623,12 @@ static void http_server_conn_closed(struct evhttp_connection *evcon, void *arg)
 static void http_conn_forget(struct http_conn *conn)
 {
 	struct http_server *srv = conn->srv;
+	struct http_conn **pp = &srv->htab[http_conn_bucket(conn->evcon, srv->hcap)];
+
+	while (*pp != conn)
+		pp = &(*pp)->hnext;
+	*pp = conn->hnext;
+	srv->nconns--;
 
 	if (conn->prev != NULL)
 		conn->prev->next = conn->next;

@@ -11,9 +11,15 @@
  *
  * Component side (http_server_component_ops, self = the server):
  *   stop_accepting  closes the listener (new connections are refused) and
- *                   every idle kept-alive connection; a request that still
- *                   arrives on an open connection gets 503 "shutting down"
- *                   with "Connection: close" instead of being served;
+ *                   every connection that has carried a request and has
+ *                   none dispatched and unanswered: an idle kept-alive
+ *                   one, and also one partway through sending its next
+ *                   request (that request is cut, unanswered). A
+ *                   connection that has not yet carried a request is not
+ *                   tracked and stays open; a request that then arrives on
+ *                   it, or behind an answer still in flight, gets 503
+ *                   "shutting down" with "Connection: close" instead of
+ *                   being served;
  *   drain           answers what is in flight with "Connection: close" and
  *                   completes when nothing is left;
  *   abort           closes every connection and frees the evhttp object
@@ -124,7 +130,8 @@ struct metrics *http_server_metrics(const struct http_server *srv);
 /* Requests dispatched and not yet fully answered. */
 size_t http_server_inflight(const struct http_server *srv);
 
-/* Open connections that have carried a request (idle ones close at stop-accepting). */
+/* Open connections that have carried a request (those without one in flight close at
+ * stop-accepting). */
 size_t http_server_connections(const struct http_server *srv);
 
 /* Whether the listener is open. */

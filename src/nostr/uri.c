@@ -14,14 +14,23 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/secret.h"
 #include "nostr/hex.h"
 #include "nostr/jstr.h"
 #include "nostr/wipe.h"
 
-/* One known query parameter; off is the char * field in struct nostr_uri. */
+/* Which field of struct nostr_uri a query parameter fills. */
+enum uri_field {
+	URI_FIELD_RELAY,  /* appended to relays[] */
+	URI_FIELD_SECRET, /* the struct secret */
+	URI_FIELD_STR,	  /* the char * at uri_param.off */
+};
+
+/* One known query parameter. */
 struct uri_param {
 	const char *name;
-	size_t off;	  /* offsetof the field; 0 for relay */
+	enum uri_field field;
+	size_t off;	  /* offsetof the char * field (URI_FIELD_STR only) */
 	int connect_only; /* only in nostrconnect:// */
 };
 
@@ -31,26 +40,44 @@ static const char *const uri_schemes[] = {
 	[NOSTR_URI_NOSTRCONNECT] = "nostrconnect://",
 };
 
+/* The known query parameters; relay comes first (formatting writes it separately). */
 static const struct uri_param uri_params[] = {
-	{.name = "relay", .off = 0},
-	{.name = "secret", .off = offsetof(struct nostr_uri, secret)},
-	{.name = "perms", .off = offsetof(struct nostr_uri, perms), .connect_only = 1},
-	{.name = "name", .off = offsetof(struct nostr_uri, name), .connect_only = 1},
-	{.name = "url", .off = offsetof(struct nostr_uri, url), .connect_only = 1},
-	{.name = "image", .off = offsetof(struct nostr_uri, image), .connect_only = 1},
+	{.name = "relay", .field = URI_FIELD_RELAY},
+	{.name = "secret", .field = URI_FIELD_SECRET},
+	{.name = "perms",
+	 .field = URI_FIELD_STR,
+	 .off = offsetof(struct nostr_uri, perms),
+	 .connect_only = 1},
+	{.name = "name",
+	 .field = URI_FIELD_STR,
+	 .off = offsetof(struct nostr_uri, name),
+	 .connect_only = 1},
+	{.name = "url",
+	 .field = URI_FIELD_STR,
+	 .off = offsetof(struct nostr_uri, url),
+	 .connect_only = 1},
+	{.name = "image",
+	 .field = URI_FIELD_STR,
+	 .off = offsetof(struct nostr_uri, image),
+	 .connect_only = 1},
 };
 #define URI_NPARAMS (sizeof(uri_params) / sizeof(uri_params[0]))
+_Static_assert(URI_NPARAMS <= sizeof(unsigned) * 8, "uri_query keeps one bit per parameter");
 
 static int uri_fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int uri_hexval(char c);
 static char *uri_decode(const char *s, size_t n);
 static int uri_add_relay(struct nostr_uri *u, char *v, char *err, size_t errlen);
-static int uri_param(struct nostr_uri *u, const char *kv, size_t n, char *err, size_t errlen);
+static int uri_store(struct nostr_uri *u, const struct uri_param *p, char *v, char *err,
+		     size_t errlen);
+static int uri_param(struct nostr_uri *u, unsigned *seen, const char *kv, size_t n, char *err,
+		     size_t errlen);
 static int uri_query(struct nostr_uri *u, const char *q, char *err, size_t errlen);
 static int uri_scheme(struct nostr_uri *u, const char **rest, const char *s);
 static void uri_put_encoded(struct jstr_buf *b, const char *s);
 static void uri_put_param(struct jstr_buf *b, int *first, const char *name, const char *v);
+static const char *uri_field_value(const struct nostr_uri *u, const struct uri_param *p);
 
 /* Write a message with one %s; returns -1. */
 static int uri_fail(char *err, size_t errlen, const char *fmt, ...)
@@ -147,12 +174,34 @@ static int uri_add_relay(struct nostr_uri *u, char *v, char *err, size_t errlen)
 	return 0;
 }
 
-/* One key=value pair kv[0..n). */
-static int uri_param(struct nostr_uri *u, const char *kv, size_t n, char *err, size_t errlen)
+/* Store the decoded value v (taken) into the field p names. */
+static int uri_store(struct nostr_uri *u, const struct uri_param *p, char *v, char *err,
+		     size_t errlen)
+{
+	int rc;
+
+	switch (p->field) {
+	case URI_FIELD_RELAY:
+		return uri_add_relay(u, v, err, errlen);
+	case URI_FIELD_SECRET: /* copied into the secret; the decoded buffer is wiped */
+		rc = secret_set(&u->secret, v, strlen(v));
+		wipe_free_str(v);
+		return rc == 0 ? 0 : uri_fail(err, errlen, "parameter %s: out of memory", p->name);
+	case URI_FIELD_STR:
+		*(char **)((char *)u + p->off) = v;
+		return 0;
+	}
+	wipe_free_str(v);
+	return uri_fail(err, errlen, "parameter %s: unknown field", p->name);
+}
+
+/* One key=value pair kv[0..n); *seen has bit i set once uri_params[i] was given. */
+static int uri_param(struct nostr_uri *u, unsigned *seen, const char *kv, size_t n, char *err,
+		     size_t errlen)
 {
 	const char *eq = memchr(kv, '=', n);
 	size_t klen = eq ? (size_t)(eq - kv) : n;
-	char *v, **slot;
+	char *v;
 
 	for (size_t i = 0; i < URI_NPARAMS; i++) {
 		const struct uri_param *p = &uri_params[i];
@@ -163,15 +212,12 @@ static int uri_param(struct nostr_uri *u, const char *kv, size_t n, char *err, s
 		v = uri_decode(eq ? eq + 1 : kv + n, eq ? n - klen - 1 : 0);
 		if (v == NULL)
 			return uri_fail(err, errlen, "parameter %s: bad percent-encoding", p->name);
-		if (p->off == 0)
-			return uri_add_relay(u, v, err, errlen);
-		slot = (char **)((char *)u + p->off);
-		if (*slot != NULL) {
+		if (p->field != URI_FIELD_RELAY && (*seen & (1u << i)) != 0) {
 			wipe_free_str(v);
 			return uri_fail(err, errlen, "parameter %s given twice", p->name);
 		}
-		*slot = v;
-		return 0;
+		*seen |= 1u << i;
+		return uri_store(u, p, v, err, errlen);
 	}
 	return 0; /* unknown parameters are ignored */
 }
@@ -179,10 +225,12 @@ static int uri_param(struct nostr_uri *u, const char *kv, size_t n, char *err, s
 /* The query string after '?'. */
 static int uri_query(struct nostr_uri *u, const char *q, char *err, size_t errlen)
 {
+	unsigned seen = 0; /* one bit per uri_params[] entry */
+
 	while (*q != '\0') {
 		size_t n = strcspn(q, "&");
 
-		if (n > 0 && uri_param(u, q, n, err, errlen) != 0)
+		if (n > 0 && uri_param(u, &seen, q, n, err, errlen) != 0)
 			return -1;
 		q += n + (q[n] == '&');
 	}
@@ -226,7 +274,7 @@ int nostr_uri_parse(struct nostr_uri *out, const char *s, char *err, size_t errl
 		uri_fail(err, errlen, "%s", "no relay= parameter");
 		goto fail;
 	}
-	if (out->kind == NOSTR_URI_NOSTRCONNECT && (out->secret == NULL || !*out->secret)) {
+	if (out->kind == NOSTR_URI_NOSTRCONNECT && !secret_is_set(&out->secret)) {
 		uri_fail(err, errlen, "%s", "nostrconnect:// needs a secret= parameter");
 		goto fail;
 	}
@@ -265,6 +313,16 @@ static void uri_put_param(struct jstr_buf *b, int *first, const char *name, cons
 	uri_put_encoded(b, v);
 }
 
+/* The text of the non-relay field p names in u, or NULL when absent. */
+static const char *uri_field_value(const struct nostr_uri *u, const struct uri_param *p)
+{
+	if (p->field == URI_FIELD_SECRET)
+		return secret_is_set(&u->secret) ? secret_reveal(&u->secret) : NULL;
+	if (p->field == URI_FIELD_STR)
+		return *(char *const *)((const char *)u + p->off);
+	return NULL;
+}
+
 /* Format a URI. */
 int nostr_uri_format(char **out, const struct nostr_uri *u, char *err, size_t errlen)
 {
@@ -289,7 +347,7 @@ int nostr_uri_format(char **out, const struct nostr_uri *u, char *err, size_t er
 	for (size_t i = 1; i < URI_NPARAMS; i++)
 		if (!uri_params[i].connect_only || u->kind == NOSTR_URI_NOSTRCONNECT)
 			uri_put_param(&b, &first, uri_params[i].name,
-				      *(char *const *)((const char *)u + uri_params[i].off));
+				      uri_field_value(u, &uri_params[i]));
 	if (jstr_buf_finish(&b, out, &len) != 0)
 		return uri_fail(err, errlen, "%s", "out of memory");
 	return 0;
@@ -300,7 +358,9 @@ void nostr_uri_clear(struct nostr_uri *u)
 {
 	for (size_t i = 0; i < u->nrelays; i++)
 		free(u->relays[i]);
-	for (size_t i = 1; i < URI_NPARAMS; i++)
-		wipe_free_str(*(char **)((char *)u + uri_params[i].off));
+	secret_wipe(&u->secret);
+	for (size_t i = 0; i < URI_NPARAMS; i++)
+		if (uri_params[i].field == URI_FIELD_STR)
+			wipe_free_str(*(char **)((char *)u + uri_params[i].off));
 	memset(u, 0, sizeof(*u));
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "core/secret.h"
 #include "nostr/keys.h"
 
 /* At most this many relay= parameters. */
@@ -25,17 +26,21 @@ enum nostr_uri_kind {
 	NOSTR_URI_NOSTRCONNECT, /* nostrconnect://, the client's pubkey */
 };
 
-/* A parsed URI; strings are malloc'd and owned (NULL when absent). */
+/*
+ * A parsed URI; strings are malloc'd and owned (NULL when absent). The
+ * connect secret is a struct secret (core/secret.h): the logger redacts it,
+ * it is wiped when cleared, and an empty secret= counts as absent.
+ */
 struct nostr_uri {
 	enum nostr_uri_kind kind;
 	struct nostr_pubkey pubkey;
 	char *relays[NOSTR_URI_MAX_RELAYS];
 	size_t nrelays;
-	char *secret; /* the connect token (not key material, but wiped when freed) */
-	char *perms;  /* nostrconnect: comma-separated permissions */
-	char *name;   /* nostrconnect: client name */
-	char *url;    /* nostrconnect: client URL */
-	char *image;  /* nostrconnect: client image URL */
+	struct secret secret; /* the connect token; unset when absent */
+	char *perms;	      /* nostrconnect: comma-separated permissions */
+	char *name;	      /* nostrconnect: client name */
+	char *url;	      /* nostrconnect: client URL */
+	char *image;	      /* nostrconnect: client image URL */
 };
 
 /* Parse s into out (initialised by the call; empty on -1). */

@@ -149,6 +149,16 @@ size_t plan_validate(const struct plan *p, const struct component_desc *const *d
 /* Sum of the phase budgets (margin phases excluded), saturating. */
 int64_t plan_total_ms(const struct plan *p);
 
+/*
+ * The worst case without a second signal: every phase runs out its budget
+ * (the margin for the last) and every abort waits the whole abort_wait;
+ * saturating. Informational: the fit against the ceiling counts budgets only.
+ */
+int64_t plan_worst_ms(const struct plan *p);
+
+/* The number of phases whose timeout aborts components (each may add abort_wait). */
+size_t plan_abort_phases(const struct plan *p);
+
 /* The effective budget of phase i (a margin phase gets the margin). */
 int64_t plan_phase_budget_ms(const struct plan *p, size_t i);
 

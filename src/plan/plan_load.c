@@ -135,8 +135,10 @@ static void plan_map(struct plan_loader *l, yaml_node_t *map, const struct plan_
 			plan_err(l, k, "unknown key '%s' in %s", name ? name : "?", what);
 			continue;
 		}
-		if (seen[i])
+		if (seen[i]) { /* parsing it again would leak or overrun the first value */
 			plan_err(l, k, "duplicate key '%s' in %s", name, what);
+			continue;
+		}
 		seen[i] = true;
 		keys[i].parse(l, yaml_document_get_node(l->doc, p->value), obj);
 	}

@@ -6,6 +6,7 @@
 #include "core/diag.h"
 #include "plan/plan.h"
 #include "plan/plan_manifest.h"
+#include "plan/plan_watchdog.h"
 
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -97,6 +98,21 @@ static const char *plan_report_timeout(char *buf, size_t len, const struct plan_
 	return buf;
 }
 
+/* The worst case with every abort wait, against the watchdog's deadline. */
+static void plan_report_worst(const struct plan *p, FILE *out)
+{
+	char w[32], a[32], d[32];
+	int64_t worst = plan_worst_ms(p), dl = plan_watchdog_deadline_ms(p->ceiling.ms);
+
+	fprintf(out,
+		"worst case: %s (every phase times out, %zu abort wait(s) of %s); watchdog at "
+		"%s%s\n",
+		plan_duration_format(w, sizeof(w), worst), plan_abort_phases(p),
+		plan_duration_format(a, sizeof(a), p->abort_wait_ms),
+		plan_duration_format(d, sizeof(d), dl),
+		worst > dl ? ": it would cut that shutdown (its own final line, exit 1)" : "");
+}
+
 /* The timeline table. */
 static void plan_report_timeline(const struct plan *p, FILE *out)
 {
@@ -124,6 +140,7 @@ static void plan_report_timeline(const struct plan *p, FILE *out)
 		plan_duration_format(c, sizeof(c), plan_add_ms(plan_total_ms(p), p->margin.ms)),
 		plan_duration_format(b, sizeof(b), p->ceiling.ms),
 		plan_origin_name(p->ceiling.origin));
+	plan_report_worst(p, out);
 }
 
 /* The manifest facts, one line each. */
@@ -246,6 +263,10 @@ static void plan_report_json_plan(cJSON *root, const struct plan *p)
 	cJSON_AddNumberToObject(root, "phases_ms", (double)plan_total_ms(p));
 	cJSON_AddNumberToObject(root, "total_ms",
 				(double)plan_add_ms(plan_total_ms(p), p->margin.ms));
+	cJSON_AddNumberToObject(root, "abort_wait_ms", (double)p->abort_wait_ms);
+	cJSON_AddNumberToObject(root, "worst_case_ms", (double)plan_worst_ms(p));
+	cJSON_AddNumberToObject(root, "watchdog_ms",
+				(double)plan_watchdog_deadline_ms(p->ceiling.ms));
 	phases = cJSON_AddArrayToObject(root, "phases");
 	for (size_t i = 0; i < p->nphases; i++) {
 		cJSON_AddItemToArray(phases, plan_report_json_phase(p, i, at));

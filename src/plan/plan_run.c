@@ -33,6 +33,9 @@ enum plan_esc {
 	PLAN_ESC_EXIT, /* skip everything left */
 };
 
+/* The most components one escalation aborts (and one abort wait awaits). */
+#define PLAN_ESC_MAX_TARGETS 32
+
 struct plan_run {
 	const struct plan *p;
 	struct component_registry *reg;
@@ -44,7 +47,10 @@ struct plan_run {
 	enum plan_wait waiting;
 	struct component *pending;
 	enum component_op pending_op;
-	size_t aborts;
+	struct component *awaited[PLAN_ESC_MAX_TARGETS]; /* aborts this wait awaits */
+	size_t nawaited;
+	struct component *esc_todo[PLAN_ESC_MAX_TARGETS]; /* escalation aborts not started yet */
+	size_t nesc_todo;
 	enum plan_esc esc;
 	bool esc_signal;	/* the escalation came from a signal */
 	bool esc_aborted;	/* its aborts of the skipped phases' components have started */
@@ -53,9 +59,6 @@ struct plan_run {
 	enum plan_outcome *outcomes;
 	int64_t *durations;
 };
-
-/* The most components one escalation aborts. */
-#define PLAN_ESC_MAX_TARGETS 32
 
 /* A step handler: true when the step is finished, false when it waits. */
 typedef bool (*plan_step_fn)(struct plan_run *r, const struct plan_step *s);
@@ -343,21 +346,43 @@ static void plan_on_wait(void *arg)
 	plan_advance(r);
 }
 
+/* Await c's abort confirmation in this wait (once, however often it is aborted). */
+static void plan_await_add(struct plan_run *r, struct component *c)
+{
+	for (size_t i = 0; i < r->nawaited; i++)
+		if (r->awaited[i] == c)
+			return;
+	if (r->nawaited < PLAN_ESC_MAX_TARGETS)
+		r->awaited[r->nawaited++] = c;
+}
+
+/* Take c out of what this wait awaits; false if it was not awaited. */
+static bool plan_await_take(struct plan_run *r, struct component *c)
+{
+	for (size_t i = 0; i < r->nawaited; i++) {
+		if (r->awaited[i] != c)
+			continue;
+		r->awaited[i] = r->awaited[--r->nawaited];
+		return true;
+	}
+	return false;
+}
+
 /* Abort the phase's components; true if confirmations are awaited. */
 static bool plan_abort_components(struct plan_run *r)
 {
 	const struct plan_phase *ph = &r->p->phases[r->phase];
 
-	r->aborts = 0;
+	r->nawaited = 0;
 	if (ph->on_timeout != PLAN_TIMEOUT_ABORT)
 		return false;
 	for (size_t i = 0; i < ph->nabort; i++) {
 		struct component *c = plan_component(r, ph->abort[i], "abort");
 
 		if (c != NULL && component_abort(c, plan_on_aborted, r) == 0)
-			r->aborts++;
+			plan_await_add(r, c);
 	}
-	if (r->aborts == 0)
+	if (r->nawaited == 0)
 		return false;
 	r->waiting = PLAN_WAIT_ABORT;
 	clock_timer_start(r->abort_timer, r->p->abort_wait_ms);
@@ -424,37 +449,72 @@ static void plan_esc_order(struct plan_run *r, struct component **set, size_t n)
 	}
 }
 
-/* Abort set[0..n) in order; logs the targets; the number whose confirmation is awaited. */
-static size_t plan_esc_abort_all(struct plan_run *r, struct component **set, size_t n)
+/* Whether something the escalation has yet to see confirmed depends on c. */
+static bool plan_esc_blocked(struct plan_run *r, const struct component *c)
+{
+	for (size_t i = 0; i < r->nesc_todo + r->nawaited; i++) {
+		const struct component *d =
+			i < r->nesc_todo ? r->esc_todo[i] : r->awaited[i - r->nesc_todo];
+
+		if (d != c && component_depends_on(r->reg, component_name(d), component_name(c)))
+			return true;
+	}
+	return false;
+}
+
+/* Start the escalation's next wave: the aborts of what nothing unconfirmed depends on. */
+static void plan_esc_wave(struct plan_run *r)
+{
+	size_t i = 0;
+
+	while (i < r->nesc_todo) {
+		struct component *c = r->esc_todo[i];
+
+		if (plan_esc_blocked(r, c)) {
+			i++;
+			continue;
+		}
+		memmove(&r->esc_todo[i], &r->esc_todo[i + 1],
+			(r->nesc_todo - i - 1) * sizeof(r->esc_todo[0]));
+		r->nesc_todo--;
+		if (component_abort(c, plan_on_aborted, r) ==
+		    0) /* refused: logged by the registry */
+			plan_await_add(r, c);
+		i = 0; /* a refused abort may unblock one seen before */
+	}
+}
+
+/* Queue set[0..n) (dependents first) for abort and log the targets; how many are queued. */
+static size_t plan_esc_queue(struct plan_run *r, struct component **set, size_t n)
 {
 	char names[512];
-	size_t off = 0, awaited = 0;
+	size_t off = 0;
 
 	names[0] = '\0';
+	r->nesc_todo = 0;
 	for (size_t i = 0; i < n; i++) {
 		enum component_state st = component_state(set[i]);
 
 		if (st == COMPONENT_ABORTING || st == COMPONENT_ABORTED || st == COMPONENT_CLOSED)
-			continue; /* nothing of it runs any more, or its abort is awaited already */
-		if (component_abort(set[i], plan_on_aborted, r) != 0)
-			continue; /* logged by the registry */
-		plan_appendf(names, sizeof(names), &off, "%s%s", awaited ? " " : "",
+			continue; /* nothing of it runs any more, or it is aborting already */
+		plan_appendf(names, sizeof(names), &off, "%s%s", r->nesc_todo ? " " : "",
 			     component_name(set[i]));
-		awaited++;
+		r->esc_todo[r->nesc_todo++] = set[i];
 	}
 	plan_mark_truncated(names, sizeof(names), off);
-	if (awaited > 0)
+	if (r->nesc_todo > 0)
 		log_warn("plan", "escalation: aborting what the skipped phases would stop",
 			 log_str("phase", r->p->phases[r->phase].name), log_str("targets", names),
 			 log_ms("abort_wait_ms", r->p->abort_wait_ms));
-	return awaited;
+	return r->nesc_todo;
 }
 
 /*
  * A signal escalated: abort every component the current phase and the
- * phases it skips would stop, drain, close or abort, dependents first, and
- * await the confirmations (at most abort_wait) before the next phase. True
- * if confirmations are awaited.
+ * phases it skips would stop, drain, close or abort, in dependency waves
+ * (a component's abort starts once everything that depends on it has
+ * confirmed), all within one abort_wait, before the next phase. True if
+ * confirmations are awaited.
  */
 static bool plan_escalation_abort(struct plan_run *r)
 {
@@ -465,9 +525,13 @@ static bool plan_escalation_abort(struct plan_run *r)
 	for (size_t i = r->phase; i < end; i++)
 		plan_esc_collect(r, i, set, &n);
 	plan_esc_order(r, set, n);
-	r->aborts += plan_esc_abort_all(r, set, n);
-	if (r->aborts == 0)
+	r->nawaited = 0;
+	if (plan_esc_queue(r, set, n) > 0)
+		plan_esc_wave(r);
+	if (r->nawaited == 0) {
+		r->nesc_todo = 0;
 		return false;
+	}
 	r->waiting = PLAN_WAIT_ABORT;
 	clock_timer_start(r->abort_timer, r->p->abort_wait_ms);
 	return true;
@@ -511,16 +575,21 @@ static void plan_abort_settled(struct plan_run *r, bool confirmed)
 	plan_phase_end(r, plan_abort_outcome(r, true));
 }
 
-/* An abort was confirmed. */
+/* An abort was confirmed; one this wait does not await (a late one) is only logged. */
 static void plan_on_aborted(void *arg, struct component *c, enum component_op op)
 {
 	struct plan_run *r = arg;
 
 	(void)op;
-	if (r->waiting != PLAN_WAIT_ABORT || r->aborts == 0)
+	if (r->waiting != PLAN_WAIT_ABORT || !plan_await_take(r, c)) {
+		log_info("plan", "late abort confirmation ignored",
+			 log_str("target", component_name(c)));
 		return;
+	}
 	log_info("plan", "abort confirmed", log_str("target", component_name(c)));
-	if (--r->aborts == 0) {
+	plan_esc_wave(r);
+	if (r->nawaited == 0) {
+		r->nesc_todo = 0; /* none left, or only refused ones */
 		clock_timer_stop(r->abort_timer);
 		plan_abort_settled(r, true);
 	}
@@ -536,7 +605,8 @@ static void plan_on_abort_timer(void *arg)
 	log_warn("plan", "abort not confirmed in time",
 		 log_str("phase", r->p->phases[r->phase].name),
 		 log_ms("abort_wait_ms", r->p->abort_wait_ms));
-	r->aborts = 0;
+	r->nawaited = 0;
+	r->nesc_todo = 0; /* still waiting for their dependents: the last phase closes them */
 	plan_abort_settled(r, false);
 }
 

@@ -7,8 +7,9 @@
  * abort_wait) before the next phase starts. Components the plan names but
  * the registry lacks are skipped with a log line. A second signal that
  * escalates aborts every component the current and the skipped phases would
- * stop, drain, close or abort, dependents first, and awaits their
- * confirmations (at most abort_wait) before the next phase. The interpreter knows
+ * stop, drain, close or abort, in dependency waves (dependents confirmed
+ * first), all within one abort_wait, before the next phase; only the
+ * confirmations a wait awaits count. The interpreter knows
  * nothing of HTTP: readiness and observation go through struct plan_hooks.
  * It always ends with one final log line, "shutdown complete" or
  * "shutdown complete with warning: ...", written whatever the log level.

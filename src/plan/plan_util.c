@@ -98,6 +98,27 @@ int64_t plan_total_ms(const struct plan *p)
 	return t;
 }
 
+/* The number of phases whose timeout aborts components (each may add abort_wait). */
+size_t plan_abort_phases(const struct plan *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nphases; i++)
+		if (p->phases[i].on_timeout == PLAN_TIMEOUT_ABORT && p->phases[i].nabort > 0)
+			n++;
+	return n;
+}
+
+/* The worst case without a second signal: every budget run out, every abort wait too. */
+int64_t plan_worst_ms(const struct plan *p)
+{
+	int64_t t = plan_add_ms(plan_total_ms(p), p->margin.ms);
+
+	for (size_t i = plan_abort_phases(p); i > 0; i--)
+		t = plan_add_ms(t, p->abort_wait_ms);
+	return t;
+}
+
 /* The effective budget of phase i (a margin phase gets the margin). */
 int64_t plan_phase_budget_ms(const struct plan *p, size_t i)
 {

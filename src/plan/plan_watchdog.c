@@ -37,7 +37,8 @@ struct plan_watchdog {
 /* A signal chained in front of its previous handler. */
 struct plan_watchdog_chained {
 	int sig;
-	struct sigaction prev;
+	struct sigaction prev; /* restored by plan_watchdog_stop() */
+	struct sigaction ours; /* the chained handler, as installed */
 };
 
 static void *plan_watchdog_main(void *arg);
@@ -155,8 +156,10 @@ static void *plan_watchdog_main(void *arg)
 	struct timespec deadline;
 	int rc = 0;
 
-	while (sem_wait(&w->wake) != 0 && errno == EINTR)
+	while ((rc = sem_wait(&w->wake)) != 0 && errno == EINTR)
 		;
+	if (rc != 0)
+		return NULL; /* cannot tell whether it was armed: never end a healthy daemon */
 	deadline = plan_watchdog_when(w->deadline_ms);
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopped && rc != ETIMEDOUT)
@@ -165,7 +168,7 @@ static void *plan_watchdog_main(void *arg)
 	pthread_mutex_unlock(&w->mu);
 	if (!atomic_load(&w->fired))
 		return NULL;
-	log_prepared_write(&w->line); /* one write(2): no allocation, no stdio lock */
+	log_prepared_write(&w->line); /* one non-blocking write(2): a full pipe cannot hold it */
 	if (w->exit_fn != NULL)
 		w->exit_fn(w->arg, w->code);
 	else
@@ -173,7 +176,24 @@ static void *plan_watchdog_main(void *arg)
 	return NULL;
 }
 
-/* The chained handler: arm the watchdog, then run the previous handler. */
+/* Run sig's default action now (terminate, stop or ignore), then chain again. */
+static void plan_watchdog_default(int sig, const struct sigaction *ours)
+{
+	struct sigaction dfl;
+	sigset_t set;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	(void)sigaction(sig, &dfl, NULL);
+	(void)raise(sig);			    /* pending while the handler blocks it */
+	(void)sigprocmask(SIG_UNBLOCK, &set, NULL); /* delivered here, by default */
+	(void)sigaction(sig, ours, NULL);	    /* still alive (ignored or continued) */
+}
+
+/* The chained handler: arm the watchdog, then run the previous handler of sig. */
 static void plan_watchdog_on_signal(int sig, siginfo_t *info, void *ctx)
 {
 	int saved = errno;
@@ -181,37 +201,51 @@ static void plan_watchdog_on_signal(int sig, siginfo_t *info, void *ctx)
 
 	plan_watchdog_arm(atomic_load(&plan_watchdog_current));
 	for (size_t i = 0; i < n; i++) {
-		const struct sigaction *prev = &plan_watchdog_chain_tab[i].prev;
+		const struct plan_watchdog_chained *e = &plan_watchdog_chain_tab[i];
 
-		if (plan_watchdog_chain_tab[i].sig != sig)
+		if (e->sig != sig)
 			continue;
-		if (prev->sa_flags & SA_SIGINFO)
-			prev->sa_sigaction(sig, info, ctx);
-		else if (prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN)
-			prev->sa_handler(sig);
+		if (e->prev.sa_flags & SA_SIGINFO)
+			e->prev.sa_sigaction(sig, info, ctx);
+		else if (e->prev.sa_handler == SIG_DFL)
+			plan_watchdog_default(sig, &e->ours);
+		else if (e->prev.sa_handler != SIG_IGN)
+			e->prev.sa_handler(sig);
+		break; /* a signal is chained once */
 	}
 	errno = saved;
 }
 
-/* Put a handler for sig in front of the current one. */
+/* Whether sig is chained already. */
+static bool plan_watchdog_chained_already(int sig, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (plan_watchdog_chain_tab[i].sig == sig)
+			return true;
+	return false;
+}
+
+/* Put a handler for sig in front of the current one, with its mask and flags. */
 int plan_watchdog_chain(struct plan_watchdog *w, int sig)
 {
 	size_t n = atomic_load(&plan_watchdog_nchained);
 	struct plan_watchdog *cur = atomic_load(&plan_watchdog_current);
-	struct sigaction sa;
+	struct plan_watchdog_chained *e = &plan_watchdog_chain_tab[n];
 
-	if (w == NULL || n >= PLAN_WATCHDOG_MAX_SIGNALS || (cur != NULL && cur != w))
+	if (w == NULL || n >= PLAN_WATCHDOG_MAX_SIGNALS || (cur != NULL && cur != w) ||
+	    plan_watchdog_chained_already(sig, n))
 		return -1;
-	plan_watchdog_chain_tab[n].sig = sig;
-	if (sigaction(sig, NULL, &plan_watchdog_chain_tab[n].prev) != 0)
+	e->sig = sig;
+	if (sigaction(sig, NULL, &e->prev) != 0)
 		return -1;
+	memset(&e->ours, 0, sizeof(e->ours));
+	e->ours.sa_sigaction = plan_watchdog_on_signal;
+	e->ours.sa_mask = e->prev.sa_mask;
+	e->ours.sa_flags =
+		(e->prev.sa_flags & ~(SA_SIGINFO | SA_RESETHAND)) | SA_SIGINFO | SA_RESTART;
 	atomic_store(&plan_watchdog_current, w);
 	atomic_store(&plan_watchdog_nchained, n + 1); /* visible before the handler can run */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = plan_watchdog_on_signal;
-	sa.sa_mask = plan_watchdog_chain_tab[n].prev.sa_mask;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	if (sigaction(sig, &sa, NULL) != 0) {
+	if (sigaction(sig, &e->ours, NULL) != 0) {
 		atomic_store(&plan_watchdog_nchained, n);
 		return -1;
 	}

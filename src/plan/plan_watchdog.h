@@ -9,8 +9,9 @@
  * loop is already stuck and never sees it. Stopped when the plan finishes.
  * If the deadline passes first it writes the final line ("shutdown
  * complete with warning: watchdog ...", warning level, whatever the log
- * threshold) with one write(2) — no allocation, no stdio lock — and calls
- * its exit function (_exit by default; tests inject their own).
+ * threshold) with one non-blocking write(2) — no allocation, no stdio
+ * lock, a full stderr pipe loses the line rather than hold the thread —
+ * and calls its exit function (_exit by default; tests inject their own).
  */
 #ifndef KC_PLAN_WATCHDOG_H
 #define KC_PLAN_WATCHDOG_H
@@ -39,8 +40,11 @@ void plan_watchdog_arm(struct plan_watchdog *w);
 
 /*
  * Put a handler for sig in front of the one installed now (the event
- * loop's): it arms w, then calls the previous handler. One watchdog per
- * process; plan_watchdog_stop() restores the previous handlers. 0 or -1.
+ * loop's): it arms w, then calls the previous handler (SIG_DFL: the
+ * default action runs, SIG_IGN: nothing). The previous mask and flags are
+ * kept, but SA_RESETHAND. One watchdog per process, each signal chained
+ * once (again: -1); plan_watchdog_stop() restores the previous handlers.
+ * 0 or -1.
  */
 int plan_watchdog_chain(struct plan_watchdog *w, int sig) __attribute__((warn_unused_result));
 

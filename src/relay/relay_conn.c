@@ -292,7 +292,7 @@ done:
 static bool relay_conn_sub_known(const struct relay_pool *p, const char *name)
 {
 	for (const struct relay_sub *s = p->subs; s && p->subscribing; s = s->next)
-		if (strcmp(s->name, name) == 0)
+		if (!s->gone && strcmp(s->name, name) == 0)
 			return true;
 	return false;
 }
@@ -391,7 +391,8 @@ static bool relay_conn_is_auth_id(struct relay_conn *c, const char *id)
 void relay_conn_send_subs(struct relay_conn *c)
 {
 	for (struct relay_sub *s = c->pool->subs; s && c->pool->subscribing; s = s->next)
-		relay_conn_send_sub(c, s);
+		if (!s->gone)
+			relay_conn_send_sub(c, s);
 }
 
 /* The filter of chunk k of s; on a reconnect, since = lost - overlap and no limit. */

@@ -20,6 +20,7 @@
 static void relay_pool_defaults(struct relay_pool_config *c);
 static void relay_pool_on_notify(void *arg);
 static void relay_pool_sub_free(struct relay_sub *s);
+static void relay_pool_sweep_subs(struct relay_pool *p);
 static int relay_pool_sub_copy(struct relay_sub *s, const struct relay_filter *f);
 static char **relay_pool_strv_dup(const char *const *v, size_t n);
 static bool relay_pool_name_ok(const char *name);
@@ -126,7 +127,7 @@ void relay_pool_enter(struct relay_pool *p)
 	p->busy++;
 }
 
-/* Leave a pool frame: the outermost frees finished publishes, and a pool freed meanwhile. */
+/* Leave a pool frame: the outermost frees finished publishes, gone subscriptions, a doomed pool. */
 void relay_pool_leave(struct relay_pool *p)
 {
 	if (--p->busy > 0)
@@ -136,8 +137,26 @@ void relay_pool_leave(struct relay_pool *p)
 		relay_pub_free(p->dead);
 		p->dead = next;
 	}
+	relay_pool_sweep_subs(p);
 	if (p->doomed)
 		relay_pool_destroy(p);
+}
+
+/* Unlink and free the subscriptions marked gone (only with no pool frame on the stack). */
+static void relay_pool_sweep_subs(struct relay_pool *p)
+{
+	struct relay_sub **pp = &p->subs;
+
+	while (*pp != NULL) {
+		struct relay_sub *s = *pp;
+
+		if (!s->gone) {
+			pp = &s->next;
+			continue;
+		}
+		*pp = s->next;
+		relay_pool_sub_free(s);
+	}
 }
 
 /* Free the pool now, or, from inside one of its callbacks, when that callback returns. */
@@ -285,6 +304,8 @@ static int relay_pool_check_name(const struct relay_pool *p, const char *name, s
 		return -1;
 	}
 	for (const struct relay_sub *s = p->subs; s; s = s->next) {
+		if (s->gone)
+			continue;
 		if (strcmp(s->name, name) == 0) {
 			snprintf(err, errlen, "subscription %s exists already", name);
 			return -1;
@@ -361,7 +382,7 @@ int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct re
 	s->next = p->subs;
 	p->subs = s;
 	relay_pool_enter(p); /* a failed send reports a lost relay */
-	for (size_t i = 0; i < p->nconns && p->subscribing; i++)
+	for (size_t i = 0; i < p->nconns && p->subscribing && !s->gone; i++)
 		if (p->conns[i]->state == RELAY_CONNECTED)
 			relay_conn_send_sub(p->conns[i], s);
 	relay_pool_leave(p);
@@ -386,18 +407,15 @@ static void relay_pool_send_close(struct relay_pool *p, const struct relay_sub *
 	}
 }
 
-/* Close a subscription everywhere and forget it. */
+/* Close a subscription everywhere and forget it (freed when the outermost pool frame leaves). */
 void relay_pool_unsubscribe(struct relay_pool *p, const char *name)
 {
-	for (struct relay_sub **pp = &p->subs; *pp != NULL; pp = &(*pp)->next) {
-		struct relay_sub *s = *pp;
-
-		if (strcmp(s->name, name) != 0)
+	for (struct relay_sub *s = p->subs; s != NULL; s = s->next) {
+		if (s->gone || strcmp(s->name, name) != 0)
 			continue;
-		*pp = s->next;
+		s->gone = true;
 		relay_pool_enter(p);
 		relay_pool_send_close(p, s);
-		relay_pool_sub_free(s);
 		relay_pool_leave(p);
 		return;
 	}
@@ -411,7 +429,8 @@ void relay_pool_stop_subscribing(struct relay_pool *p)
 	p->subscribing = false;
 	relay_pool_enter(p);
 	for (struct relay_sub *s = p->subs; s != NULL; s = s->next)
-		relay_pool_send_close(p, s);
+		if (!s->gone)
+			relay_pool_send_close(p, s);
 	relay_pool_leave(p);
 	log_info("relay", "subscriptions closed");
 }

@@ -28,6 +28,7 @@ struct relay_sub {
 	int64_t since;
 	int limit;
 	size_t nchunks; /* REQs per relay (p_tags split by max_p_per_filter) */
+	bool gone;	/* unsubscribed: skipped, freed by the last relay_pool_leave */
 	struct relay_sub *next;
 };
 
@@ -90,9 +91,10 @@ struct relay_pool {
  * The reentrancy guard. Every way into the pool that can reach an owner
  * callback (WebSocket callbacks, timers, the public calls that report)
  * runs between relay_pool_enter() and relay_pool_leave(). A callback may
- * then abort, close or free the pool: finished publishes and a freed pool
- * are only released when the outermost frame leaves, so the code that
- * called back never touches freed memory.
+ * then abort, close or free the pool, or unsubscribe: finished publishes,
+ * unsubscribed subscriptions (marked gone, skipped by every loop) and a
+ * freed pool are only released when the outermost frame leaves, so the
+ * code that called back never touches freed memory.
  */
 void relay_pool_enter(struct relay_pool *p);
 

@@ -611,11 +611,12 @@ static void ws_on_keepalive(void *arg)
 	ws_leave(ws);
 }
 
-/* Queue one text message. */
+/* Queue one text message and flush it; -1 also when the connection ended inside the flush. */
 int ws_client_send_text(struct ws_client *ws, const char *text, size_t len)
 {
 	struct wslay_event_msg m = {
 		.opcode = WSLAY_TEXT_FRAME, .msg = (const uint8_t *)text, .msg_length = len};
+	int rc;
 
 	if (ws == NULL || ws->state != WS_OPEN ||
 	    ws_client_pending_out(ws) > 4 * ws->cfg.max_message)
@@ -624,8 +625,9 @@ int ws_client_send_text(struct ws_client *ws, const char *text, size_t len)
 		return -1;
 	ws_enter(ws);
 	ws_flush(ws);
+	rc = ws->state == WS_CLOSED || ws->doomed ? -1 : 0; /* ended inside the flush */
 	ws_leave(ws);
-	return 0;
+	return rc;
 }
 
 /* Start the close handshake. */

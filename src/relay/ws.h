@@ -78,7 +78,11 @@ int ws_client_new(struct ws_client **out, const struct ws_config *cfg, const cha
 		  const struct ws_callbacks *cb, void *arg, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/* Queue one text message; 0, or -1 if not open or 4 x max_message are already queued. */
+/*
+ * Queue one text message and flush; 0, or -1 if not open, if 4 x
+ * max_message are already queued, or if the connection ended inside the
+ * call (the flush failed: on_closed has run).
+ */
 int ws_client_send_text(struct ws_client *ws, const char *text, size_t len)
 	__attribute__((warn_unused_result));
 

@@ -37,7 +37,7 @@ pg_as() {
 # pg_ctl_start: start the server of $PG_DIR on $PG_PORT; 0 when it accepts connections.
 pg_ctl_start() {
 	pg_as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 -o \
-		"-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c client_connection_check_interval=100" start >/dev/null 2>&1
+		"-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null 2>&1
 }
 
 # pg_start: initdb, start on a free port, create keycastd_test; 0 on success.

@@ -12,9 +12,12 @@
  * phase on a virtual clock (the final line comes, inside the teardown
  * margin or with a warning at it). Through a proxy that holds every new
  * connection unanswered: a query timeout's cancel never blocks the loop,
- * and neither the close deadline nor db_pool_free sends one. A callback
- * may free the pool; an abort after a close ends it now and both close
- * callers are told. The keycastd_db_* metrics are checked along the way.
+ * nor does the cancel sent at the close deadline and in db_pool_free; and
+ * on the real server (without client_connection_check_interval) that
+ * cancel stops the stuck statement. A callback may free the pool; an
+ * abort after a close ends it now and both close callers are told; every
+ * distinct close caller is told once, however many. The keycastd_db_*
+ * metrics are checked along the way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -736,8 +739,22 @@ static void test_cancel_off_loop(void **state)
 	proxy_stop(&px); /* the cancel thread gets its answer (EOF) and ends */
 }
 
-/* Neither the close deadline nor db_pool_free sends a cancel: the connection is closed. */
-static void test_close_and_free_do_not_cancel(void **state)
+/* Turn the loop until the proxy has accepted n connections or secs pass; whether it has. */
+static bool run_until_accepted(struct fx *f, struct proxy *px, int n, int secs)
+{
+	time_t end = time(NULL) + secs;
+
+	while (px->accepted < n && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	return px->accepted >= n;
+}
+
+/*
+ * The close deadline and db_pool_free send a cancel off the loop: a cancel
+ * the server never answers (held by the proxy) blocks neither the close
+ * callback nor the free, and nothing waits for it.
+ */
+static void test_close_and_free_cancel_off_loop(void **state)
 {
 	struct fx *f = *state;
 	struct outcome stuck = {0}, stuck2 = {0};
@@ -750,9 +767,9 @@ static void test_close_and_free_do_not_cancel(void **state)
 			 0);
 	event_base_loop(f->base, EVLOOP_NONBLOCK);
 	db_pool_close(f->pool, 0, on_flag, &closed);
-	assert_true(run_until(f, &closed, 20));
+	assert_true(run_until(f, &closed, 20)); /* told while the cancel is still held */
 	assert_int_equal(stuck.status, DB_ERR_CLOSED);
-	assert_int_equal(px.accepted, 1); /* no cancel connection */
+	assert_true(run_until_accepted(f, &px, 2, 20)); /* the cancel's own connection came */
 	db_pool_free(f->pool);
 	px.hold = false;
 	proxy_stop(&px);
@@ -760,11 +777,68 @@ static void test_close_and_free_do_not_cancel(void **state)
 	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &stuck2),
 			 0);
 	event_base_loop(f->base, EVLOOP_NONBLOCK);
-	db_pool_free(f->pool);
+	db_pool_free(f->pool); /* returns although the cancel is never answered */
 	f->pool = NULL;
 	assert_int_equal(stuck2.status, DB_ERR_CLOSED);
-	assert_int_equal(px.accepted, 1);
+	assert_true(run_until_accepted(f, &px, 2, 20));
 	proxy_stop(&px);
+}
+
+/* How many backends run a statement containing mark (-1 when the query fails). */
+static int backends_running(struct fx *f, const char *mark)
+{
+	static const char sql[] =
+		"SELECT count(*) FROM pg_stat_activity WHERE pid <> "
+		"pg_backend_pid() AND state = 'active' AND position($1 in query) > 0";
+	struct outcome o = {0};
+	const char *params[] = {mark};
+
+	assert_int_equal(db_pool_query(f->pool, sql, 1, params, on_result, &o), 0);
+	assert_true(run_until(f, &o.done, 20));
+	return o.status == DB_OK ? atoi(o.value) : -1;
+}
+
+/* Wait (up to secs) until no backend runs a statement containing mark; whether none does. */
+static bool backends_gone(struct fx *f, const char *mark, int secs)
+{
+	time_t end = time(NULL) + secs;
+	int n;
+
+	while ((n = backends_running(f, mark)) != 0 && time(NULL) <= end)
+		(void)nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
+	return n == 0;
+}
+
+/*
+ * A statement stuck at the close deadline, or in db_pool_free, stops on the
+ * server (the test server does not set client_connection_check_interval,
+ * so closing the socket alone would leave it running for a minute).
+ */
+static void test_close_and_free_end_backend(void **state)
+{
+	static const char *const sql[] = {"SELECT pg_sleep(60) /* stuck-close */",
+					  "SELECT pg_sleep(60) /* stuck-free */"};
+	struct fx *f = *state;
+	struct outcome stuck = {0};
+	bool closed = false;
+
+	need_pg(state);
+	for (int i = 0; i < 2; i++) {
+		fx_pool(f, 1, 4, 5000, 60000);
+		assert_int_equal(db_pool_query(f->pool, sql[i], 0, NULL, on_result, &stuck), 0);
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		if (i == 0) {
+			db_pool_close(f->pool, 0, on_flag, &closed);
+			assert_true(run_until(f, &closed, 20));
+		}
+		db_pool_free(f->pool);
+		assert_int_equal(stuck.status, DB_ERR_CLOSED);
+		fx_pool(f, 1, 4, 5000, 60000);
+		assert_true(backends_gone(f, i == 0 ? "stuck-close" : "stuck-free", 20));
+		db_pool_free(f->pool);
+		f->pool = NULL;
+		stuck = (struct outcome){0};
+	}
 }
 
 /* A query callback that frees the pool (and clears the fixture's pointer). */
@@ -849,6 +923,39 @@ static void test_abort_after_close(void **state)
 	assert_int_equal(stuck.status, DB_ERR_CLOSED);
 }
 
+/* Pool close callback: count the call. */
+static void on_count(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* Every distinct close caller is told once, however many; a repeated (done, arg) pair once. */
+static void test_close_callers_deduped_never_dropped(void **state)
+{
+	struct fx *f = *state;
+	struct outcome stuck = {0};
+	int told[7] = {0};
+	time_t end;
+
+	need_pg(state);
+	fx_pool_ex(f, 1, 4, 5000, 600000, 600000);
+	assert_int_equal(db_pool_query(f->pool, "SELECT pg_sleep(60)", 0, NULL, on_result, &stuck),
+			 0);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	for (int i = 0; i < 7; i++) {
+		db_pool_close(f->pool, 600000, on_count, &told[i]);
+		db_pool_close(f->pool, 600000, on_count, &told[0]); /* close, then abort, ... */
+	}
+	db_pool_close(f->pool, 0, on_count, &told[6]);
+	end = time(NULL) + 20;
+	while ((!stuck.done || told[6] == 0) && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_true(stuck.done);
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(told[i], 1);
+	assert_int_equal(stuck.status, DB_ERR_CLOSED);
+}
+
 /* Run the group. */
 int main(void)
 {
@@ -863,9 +970,11 @@ int main(void)
 		cmocka_unit_test_teardown(test_plan_close_within_margin, free_pool),
 		cmocka_unit_test_teardown(test_plan_close_past_margin, free_pool),
 		cmocka_unit_test_teardown(test_cancel_off_loop, free_pool),
-		cmocka_unit_test_teardown(test_close_and_free_do_not_cancel, free_pool),
+		cmocka_unit_test_teardown(test_close_and_free_cancel_off_loop, free_pool),
+		cmocka_unit_test_teardown(test_close_and_free_end_backend, free_pool),
 		cmocka_unit_test_teardown(test_callback_frees_pool, free_pool),
 		cmocka_unit_test_teardown(test_abort_after_close, free_pool),
+		cmocka_unit_test_teardown(test_close_callers_deduped_never_dropped, free_pool),
 	};
 
 	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);

@@ -2,7 +2,8 @@
  * test_http_server.c - the HTTP component over real loopback sockets on an
  * ephemeral port, with libevent's HTTP client and raw sockets: probes in
  * each state, 404/405/400/413, /metrics checked by promtool, drain with a
- * slow in-flight request, abort on a hung request, slowloris cut off; and
+ * slow in-flight request, abort on a hung request, slowloris cut off, 40
+ * kept-alive connections tracked once each and forgotten on close; and
  * the same server driven by the real plan interpreter on a virtual clock
  * (readiness 503 in pre-drain, phase metrics, abort within the budget).
  *
@@ -434,6 +435,44 @@ static void test_drain_closes_idle(void **state)
 	close(fd);
 }
 
+/* Turn the loop until the server tracks n connections (bounded); whether it does. */
+static bool run_until_conns(struct fx *fx, size_t n)
+{
+	for (int i = 0; i < 2000 && http_server_connections(fx->srv) != n; i++)
+		event_base_loop(fx->base, EVLOOP_ONCE);
+	return http_server_connections(fx->srv) == n;
+}
+
+/* Many kept-alive connections are each tracked once, forgotten when they close, all cut at stop. */
+static void test_many_connections(void **state)
+{
+	struct fx *fx = *state;
+	const char *get = "GET /healthz/live HTTP/1.1\r\nHost: x\r\n\r\n";
+	int fd[40];
+	char buf[1024];
+
+	for (int round = 0; round < 2; round++)
+		for (int i = round * 20; i < 40; i++) { /* round 1: again on the 20 kept */
+			if (round == 0)
+				fd[i] = raw_connect(http_server_port(fx->srv));
+			assert_true(fd[i] >= 0);
+			assert_int_equal(send(fd[i], get, strlen(get), MSG_NOSIGNAL),
+					 (ssize_t)strlen(get));
+			assert_true(raw_read_until(fx, fd[i], buf, sizeof(buf), "\"alive\""));
+			if (round == 0 && i == 19) {
+				assert_true(run_until_conns(fx, 20));
+				for (int k = 0; k < 20; k++)
+					close(fd[k]);
+				assert_true(run_until_conns(fx, 0));
+			}
+		}
+	assert_true(run_until_conns(fx, 20)); /* a second request found its connection's entry */
+	assert_int_equal(component_stop_accepting(fx->http), 0);
+	assert_int_equal(http_server_connections(fx->srv), 0);
+	for (int i = 20; i < 40; i++)
+		close(fd[i]);
+}
+
 /* A route that stops accepting from inside its own callback, then answers. */
 static void stop_handler(void *arg, struct http_server *srv, struct http_exchange *x)
 {
@@ -862,6 +901,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slowloris, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_closes_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_late_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_in_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),

@@ -19,6 +19,7 @@
 
 #include <strings.h>
 
+#include "core/secret.h"
 #include "nostr/bech32.h"
 #include "nostr/event.h"
 #include "nostr/keys.h"
@@ -304,9 +305,10 @@ static void fz_check_uri(const struct nostr_uri *u)
 	assert_int_equal(back.nrelays, u->nrelays);
 	for (size_t i = 0; i < u->nrelays; i++)
 		assert_string_equal(back.relays[i], u->relays[i]);
-	assert_true((back.secret == NULL) == (u->secret == NULL));
-	if (u->secret != NULL)
-		assert_string_equal(back.secret, u->secret);
+	assert_true(secret_is_set(&back.secret) == secret_is_set(&u->secret));
+	if (secret_is_set(&u->secret))
+		assert_true(secret_equal(&back.secret, secret_reveal(&u->secret),
+					 secret_len(&u->secret)));
 	nostr_uri_clear(&back);
 	free(s);
 }
@@ -337,7 +339,7 @@ static void test_fuzz_uri(void **state)
 			continue;
 		}
 		assert_true(err[0] != '\0');
-		assert_true(u.nrelays == 0 && u.secret == NULL);
+		assert_true(u.nrelays == 0 && secret_len(&u.secret) == 0);
 	}
 	print_message("%zu mutated URIs: %zu accepted (all round-tripped), the rest rejected "
 		      "with a message\n",

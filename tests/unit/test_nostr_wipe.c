@@ -1,8 +1,8 @@
 /*
  * test_nostr_wipe.c - no heap copy of a secret or a plaintext goes back to
- * the allocator unwiped: the bunker URI formatter, the JSON output buffer,
- * the JSON lexer's failure and skip paths, an event template's strings,
- * and the NIP-44 plaintext.
+ * the allocator unwiped: the bunker URI formatter and parser, the JSON
+ * output buffer, the JSON lexer's failure and skip paths, an event
+ * template's strings, and the NIP-44 plaintext.
  *
  * The test is linked with --wrap=free and --wrap=realloc: while armed,
  * every block handed to free() or realloc() is scanned for a marker
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/secret.h"
 #include "nostr/event.h"
 #include "nostr/jstr.h"
 #include "nostr/nip44.h"
@@ -120,12 +121,33 @@ static void test_uri_format(void **state)
 	wt_fill(secret, sizeof(secret) - 1, "uriSecretMarker");
 	assert_int_equal(nostr_pubkey_from_hex(&u.pubkey, PK, 64), 0);
 	u.relays[0] = strdup("wss://relay.example.com");
-	u.secret = strdup(secret);
+	assert_int_equal(secret_set(&u.secret, secret, sizeof(secret) - 1), 0);
 	wt_arm("uriSecretMarker");
 	assert_int_equal(nostr_uri_format(&out, &u, err, sizeof(err)), 0);
 	assert_non_null(strstr(out, secret));
 	wipe_free_str(out);
 	nostr_uri_clear(&u);
+	assert_int_equal(wt_disarm(), 0);
+}
+
+/* Parsing a URI: the decoded secret buffer and the secret itself are wiped, on success and on a
+ * duplicate. */
+static void test_uri_parse(void **state)
+{
+	char s[400], err[128];
+	struct nostr_uri u;
+	int n;
+
+	(void)state;
+	n = snprintf(s, sizeof(s), "bunker://%s?relay=wss://relay.example.com&secret=", PK);
+	wt_fill(s + n, 200, "uriParseMarker");
+	wt_arm("uriParseMarker");
+	assert_int_equal(nostr_uri_parse(&u, s, err, sizeof(err)), 0);
+	assert_int_equal(secret_len(&u.secret), 200);
+	nostr_uri_clear(&u);
+	assert_true(strlen(s) + 10 < sizeof(s));
+	memcpy(s + strlen(s), "&secret=x", 10);
+	assert_int_equal(nostr_uri_parse(&u, s, err, sizeof(err)), -1); /* given twice */
 	assert_int_equal(wt_disarm(), 0);
 }
 
@@ -236,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_watcher_sees_plain_free),
 		cmocka_unit_test(test_wipe_realloc),
 		cmocka_unit_test(test_uri_format),
+		cmocka_unit_test(test_uri_parse),
 		cmocka_unit_test(test_jstr_buf),
 		cmocka_unit_test(test_json_lexer),
 		cmocka_unit_test(test_event_template),

@@ -1,8 +1,9 @@
 /*
  * test_plan_report.c - what `plan check` prints: the JSON object has every
  * key of the documented schema "keycastd.plan-check/1" with its type (a
- * consumer may rely on them), and the GitHub format prints one escaped
- * workflow annotation per finding.
+ * consumer may rely on them), the text timeline shows the worst case with
+ * every abort wait against the watchdog, and the GitHub format prints one
+ * escaped workflow annotation per finding.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -92,14 +93,25 @@ static void expect_keys(const cJSON *o, const struct key *keys, size_t n)
 
 /* The documented top-level keys. */
 static const struct key report_top_keys[] = {
-	{"schema", cJSON_String},     {"ok", KEY_BOOL},
-	{"errors", cJSON_Number},     {"warnings", cJSON_Number},
-	{"strict", KEY_BOOL},	      {"plan", cJSON_String},
-	{"mode", cJSON_String},	      {"second_signal", cJSON_String},
-	{"ceiling_ms", cJSON_Number}, {"ceiling_origin", cJSON_String},
-	{"margin_ms", cJSON_Number},  {"margin_origin", cJSON_String},
-	{"phases_ms", cJSON_Number},  {"total_ms", cJSON_Number},
-	{"phases", cJSON_Array},      {"manifests", cJSON_Array},
+	{"schema", cJSON_String},
+	{"ok", KEY_BOOL},
+	{"errors", cJSON_Number},
+	{"warnings", cJSON_Number},
+	{"strict", KEY_BOOL},
+	{"plan", cJSON_String},
+	{"mode", cJSON_String},
+	{"second_signal", cJSON_String},
+	{"ceiling_ms", cJSON_Number},
+	{"ceiling_origin", cJSON_String},
+	{"margin_ms", cJSON_Number},
+	{"margin_origin", cJSON_String},
+	{"phases_ms", cJSON_Number},
+	{"total_ms", cJSON_Number},
+	{"abort_wait_ms", cJSON_Number},
+	{"worst_case_ms", cJSON_Number},
+	{"watchdog_ms", cJSON_Number},
+	{"phases", cJSON_Array},
+	{"manifests", cJSON_Array},
 	{"findings", cJSON_Array},
 };
 
@@ -160,6 +172,9 @@ static void test_json_top(void **state)
 	assert_string_equal(cJSON_GetObjectItem(root, "schema")->valuestring,
 			    "keycastd.plan-check/1");
 	assert_int_equal(num(root, "total_ms"), 75000);
+	assert_int_equal(num(root, "abort_wait_ms"), 5000);
+	assert_int_equal(num(root, "worst_case_ms"), 75000 + 2 * 5000); /* two phases abort */
+	assert_int_equal(num(root, "watchdog_ms"), 120000 - 500);
 	assert_int_equal(num(root, "errors"), 2); /* the grace period, and the ceiling in it */
 	cJSON_Delete(root);
 }
@@ -242,6 +257,26 @@ static void test_format_parse(void **state)
 	assert_int_equal(plan_report_format_parse(&fmt, NULL), -1);
 }
 
+/* The text timeline shows the worst case, and says when the watchdog would cut it. */
+static void test_text_worst_case(void **state)
+{
+	struct fixture f;
+	char *text;
+
+	(void)state;
+	fixture_init(&f);
+	text = render(&f.r, PLAN_REPORT_TEXT);
+	assert_non_null(strstr(text, "\nworst case: 85s (every phase times out, 2 abort wait(s) of "
+				     "5s); watchdog at 119.500s\n"));
+	free(text);
+	f.p.ceiling.ms = 75000; /* SHUTDOWN_GRACE_PERIOD_CEILING_SECS=75: fits, equality */
+	text = render(&f.r, PLAN_REPORT_TEXT);
+	assert_non_null(strstr(text, "watchdog at 74.500s: it would cut that shutdown (its own "
+				     "final line, exit 1)\n"));
+	free(text);
+	fixture_free(&f);
+}
+
 /* Run every test. */
 int main(void)
 {
@@ -251,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_json_manifest_findings),
 		cmocka_unit_test(test_github_annotations),
 		cmocka_unit_test(test_format_parse),
+		cmocka_unit_test(test_text_worst_case),
 	};
 
 	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);

@@ -725,6 +725,123 @@ static void test_escalation_order(void **state)
 	rig_free(&g);
 }
 
+/*
+ * A late confirmation of an earlier phase's abort does not count for the
+ * escalation's wait: http's abort, unconfirmed in http-drain, confirms
+ * while the escalation awaits relay-signer, which never confirms; the
+ * signer phase waits its whole abort_wait and ends unconfirmed.
+ */
+static void test_late_abort_not_counted(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.http.drain_ms = FAKE_HANG;
+	g.http.abort_hangs = true;
+	g.signer.drain_ms = FAKE_HANG;
+	g.signer.abort_hangs = true;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 10000 + 45000 + 5000 + 1000); /* 1 s into signer-drain */
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_ABORT_UNCONFIRMED);
+	plan_run_signal(g.r);
+	assert_int_equal(g.signer.aborts, 1);
+	clock_virtual_advance(g.clk, 2000);
+	component_complete(g.http.c, COMPONENT_OP_ABORT); /* http's abort, late */
+	clock_virtual_advance(g.clk, 1);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_PENDING);
+	assert_non_null(rec_find("late abort confirmation ignored"));
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_ABORT_UNCONFIRMED);
+	assert_int_equal(plan_run_duration_ms(g.r, 2), 1000 + g.p.abort_wait_ms);
+	rig_free(&g);
+}
+
+/* Each awaited component counts once: a duplicate in the abort list does not end the wait. */
+static void test_abort_counted_once(void **state)
+{
+	static const char yaml[] =
+		"version: 1\nceiling: 60s\nteardown_margin: 5s\nabort_wait: 5s\n"
+		"phases:\n"
+		"  - {name: one, budget: 10s, steps: [{readiness: fail}, {drain: http}, "
+		"{drain: relay-signer}],"
+		" on_timeout: {abort: [http, http, relay-signer]}}\n"
+		"  - {name: cleanup, budget: teardown-margin, steps: [{close: relay-signer}, "
+		"{close: db}]}\n";
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, yaml, NULL, true);
+	g.http.drain_ms = FAKE_HANG;
+	g.signer.abort_hangs = true;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 10000 + 1000);
+	assert_int_equal(g.http.aborts, 1);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_PENDING); /* signer still awaited */
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_ABORT_UNCONFIRMED);
+	assert_int_equal(plan_run_duration_ms(g.r, 0), 10000 + 5000);
+	rig_free(&g);
+}
+
+/*
+ * Escalation aborts run in dependency waves within one abort_wait: db's
+ * abort starts only once relay-signer, which depends on it, has confirmed.
+ */
+static const char plan_two_drains[] =
+	"version: 1\nceiling: 60s\nteardown_margin: 5s\non_second_signal: exit-now\n"
+	"abort_wait: 5s\nphases:\n"
+	"  - {name: pre, budget: 10s, steps: [{readiness: fail}, {wait: rest-of-budget}]}\n"
+	"  - {name: one, budget: 10s, steps: [{drain: db}]}\n"
+	"  - {name: two, budget: 10s, steps: [{drain: relay-signer}]}\n"
+	"  - {name: cleanup, budget: teardown-margin, steps: [{close: relay-signer}, "
+	"{close: db}]}\n";
+
+/* The dependency's abort waits for its dependent's confirmation. */
+static void test_escalation_waves(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, plan_two_drains, NULL, true);
+	g.signer.abort_hangs = true;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 1000);
+	plan_run_signal(g.r);
+	assert_int_equal(g.signer.aborts, 1);
+	clock_virtual_advance(g.clk, 2000);
+	assert_int_equal(g.db.aborts, 0); /* relay-signer still aborting */
+	component_complete(g.signer.c, COMPONENT_OP_ABORT);
+	clock_virtual_advance(g.clk, 1);
+	assert_int_equal(g.db.aborts, 1);
+	assert_int_equal(g.db.abort_at, 3000);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_ESCALATED);
+	assert_int_equal(plan_run_duration_ms(g.r, 0), 3000);
+	rig_free(&g);
+}
+
+/* A dependent that never confirms: its dependency is not aborted, the wait stays abort_wait. */
+static void test_escalation_wave_unconfirmed(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, plan_two_drains, NULL, true);
+	g.signer.abort_hangs = true;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 1000);
+	plan_run_signal(g.r);
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(g.db.aborts, 0);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_ABORT_UNCONFIRMED);
+	assert_int_equal(plan_run_duration_ms(g.r, 0), 1000 + 5000);
+	rig_free(&g);
+}
+
 /* An escalation abort that never confirms is awaited abort_wait, no longer. */
 static void test_escalation_abort_bounded(void **state)
 {
@@ -841,6 +958,10 @@ int main(void)
 		cmocka_unit_test(test_escalation_aborts_skipped),
 		cmocka_unit_test(test_escalation_order),
 		cmocka_unit_test(test_escalation_abort_bounded),
+		cmocka_unit_test(test_late_abort_not_counted),
+		cmocka_unit_test(test_abort_counted_once),
+		cmocka_unit_test(test_escalation_waves),
+		cmocka_unit_test(test_escalation_wave_unconfirmed),
 		cmocka_unit_test(test_final_line_any_level),
 		cmocka_unit_test(test_second_signal_in_signer),
 		cmocka_unit_test(test_second_signal_in_last_phase),

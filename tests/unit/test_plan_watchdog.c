@@ -3,8 +3,10 @@
  * deadline, writes the final line at warning level, then calls its exit
  * function (an injected one, and the real _exit in a child whose main thread
  * is stuck); armed by a chained signal handler that still runs the previous
- * one; never armed or stopped in time, it never fires; its deadline is
- * before the ceiling.
+ * one (the default action for SIG_DFL, the flags kept, each signal
+ * chained once); a full stderr pipe does not keep it from exiting; never
+ * armed or stopped in time, it never fires; its deadline is before the
+ * ceiling.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,12 +17,18 @@
 #include "plan/plan_watchdog.h"
 #include "test_plan_fake.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+/* A deadline no test reaches. */
+#define HOUR_MS_WD (3600LL * 1000)
 
 /* What the injected exit function saw. */
 struct exit_rec {
@@ -172,20 +180,168 @@ static void test_watchdog_armed_by_signal(void **state)
 	assert_non_null(strstr(buf, "shutdown complete with warning: watchdog fired"));
 }
 
-/* Started but never armed (no signal came), a watchdog with no time left never fires. */
+/*
+ * Started but never armed (no signal came), a watchdog with no time left
+ * never fires: given 200 ms to do so (an armed one would fire at once), it
+ * has not called its exit function. The wait only bounds the test.
+ */
 static void test_watchdog_idle_until_armed(void **state)
 {
 	struct exit_rec e = {0};
 	struct plan_watchdog *w;
+	struct timespec until;
+	int rc;
 
 	(void)state;
+	sem_init(&e.sem, 0, 0);
 	rec_start();
 	w = plan_watchdog_start(0, fake_exit, &e, 1);
 	assert_non_null(w);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 200 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while ((rc = sem_timedwait(&e.sem, &until)) != 0 && errno == EINTR)
+		;
+	assert_int_equal(rc, -1);
+	assert_int_equal(errno, ETIMEDOUT);
 	assert_false(plan_watchdog_stop(w));
 	rec_stop();
 	assert_int_equal(e.calls, 0);
 	assert_null(rec_find("shutdown complete"));
+	sem_destroy(&e.sem);
+}
+
+/* Fill the pipe whose write end is fd, and leave fd blocking. */
+static void fill_pipe(int fd)
+{
+	char chunk[4096];
+	int flags = fcntl(fd, F_GETFL);
+
+	memset(chunk, 'x', sizeof(chunk));
+	assert_int_equal(fcntl(fd, F_SETFL, flags | O_NONBLOCK), 0);
+	while (write(fd, chunk, sizeof(chunk)) > 0)
+		;
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(fcntl(fd, F_SETFL, flags & ~O_NONBLOCK), 0);
+}
+
+/*
+ * A stuck process whose stderr is a full pipe nobody reads: the watchdog
+ * still exits with its code (the line is lost, not waited for), and stderr
+ * is left blocking. alarm() only ends a child that would hang otherwise.
+ */
+static void test_watchdog_full_stderr(void **state)
+{
+	struct plan_watchdog *w;
+	int fds[2], status = 0;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	fill_pipe(fds[1]);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		alarm(60);
+		dup2(fds[1], STDERR_FILENO);
+		log_configure(LOG_LEVEL_INFO, LOG_FORMAT_JSON);
+		w = plan_watchdog_start(20, NULL, NULL, 7);
+		if (w == NULL)
+			_exit(99);
+		plan_watchdog_arm(w);
+		for (;;)
+			pause();
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 7);
+	assert_int_equal(fcntl(fds[1], F_GETFL) & O_NONBLOCK, 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static volatile sig_atomic_t prev_calls;
+
+/* A previous handler that counts its calls. */
+static void counting_handler(int sig)
+{
+	(void)sig;
+	prev_calls++;
+}
+
+/* A signal chained twice is refused; the previous handler runs once and comes back. */
+static void test_watchdog_chain_once(void **state)
+{
+	struct sigaction sa = {.sa_handler = counting_handler}, now;
+	struct exit_rec e = {0};
+	struct plan_watchdog *w;
+
+	(void)state;
+	sigemptyset(&sa.sa_mask);
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	w = plan_watchdog_start(HOUR_MS_WD, fake_exit, &e, 1);
+	assert_non_null(w);
+	assert_int_equal(plan_watchdog_chain(w, SIGUSR1), 0);
+	assert_int_equal(plan_watchdog_chain(w, SIGUSR1), -1);
+	prev_calls = 0;
+	assert_int_equal(raise(SIGUSR1), 0);
+	assert_int_equal(prev_calls, 1);
+	assert_false(plan_watchdog_stop(w));
+	assert_int_equal(sigaction(SIGUSR1, NULL, &now), 0);
+	assert_ptr_equal(now.sa_handler, counting_handler);
+	assert_int_equal(e.calls, 0);
+	signal(SIGUSR1, SIG_DFL);
+}
+
+/* The chained handler keeps the previous flags, but SA_RESETHAND, and adds SA_SIGINFO. */
+static void test_watchdog_chain_flags(void **state)
+{
+	struct sigaction sa = {.sa_handler = counting_handler}, now;
+	struct exit_rec e = {0};
+	struct plan_watchdog *w;
+
+	(void)state;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR1);
+	sa.sa_flags = SA_ONSTACK | SA_NODEFER | SA_RESETHAND;
+	assert_int_equal(sigaction(SIGUSR2, &sa, NULL), 0);
+	w = plan_watchdog_start(HOUR_MS_WD, fake_exit, &e, 1);
+	assert_non_null(w);
+	assert_int_equal(plan_watchdog_chain(w, SIGUSR2), 0);
+	assert_int_equal(sigaction(SIGUSR2, NULL, &now), 0);
+	assert_true(now.sa_flags & SA_ONSTACK);
+	assert_true(now.sa_flags & SA_NODEFER);
+	assert_true(now.sa_flags & SA_SIGINFO);
+	assert_false(now.sa_flags & SA_RESETHAND);
+	assert_true(sigismember(&now.sa_mask, SIGUSR1));
+	assert_false(plan_watchdog_stop(w));
+	signal(SIGUSR2, SIG_DFL);
+}
+
+/* Chained in front of SIG_DFL, SIGTERM still ends the process by its default action. */
+static void test_watchdog_chain_default(void **state)
+{
+	struct plan_watchdog *w;
+	int status = 0;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		w = plan_watchdog_start(HOUR_MS_WD, NULL, NULL, 5);
+		if (w == NULL || plan_watchdog_chain(w, SIGTERM) != 0)
+			_exit(99);
+		raise(SIGTERM);
+		_exit(0); /* swallowed: the parent sees exit 0 */
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGTERM);
 }
 
 /* A healthy shutdown stops the watchdog before its deadline: it never fires. */
@@ -224,6 +380,10 @@ int main(void)
 		cmocka_unit_test(test_watchdog_ends_stuck_process),
 		cmocka_unit_test(test_watchdog_armed_by_signal),
 		cmocka_unit_test(test_watchdog_idle_until_armed),
+		cmocka_unit_test(test_watchdog_full_stderr),
+		cmocka_unit_test(test_watchdog_chain_once),
+		cmocka_unit_test(test_watchdog_chain_flags),
+		cmocka_unit_test(test_watchdog_chain_default),
 		cmocka_unit_test(test_watchdog_healthy),
 		cmocka_unit_test(test_watchdog_deadline),
 	};

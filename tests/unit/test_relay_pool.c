@@ -4,7 +4,8 @@
  * set, subscription naming and chunk limits, publish reports that never
  * fire inside the call, drain and abort confirmations, and (against a
  * loopback fake relay that answers OK) owner callbacks that abort or free
- * the pool from inside a WebSocket or timer callback (run under ASan).
+ * the pool from inside a WebSocket or timer callback, and an on_state that
+ * unsubscribes while a loop over the subscriptions sends (run under ASan).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +18,9 @@
 #include <string.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
+#include <wslay/wslay.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -60,6 +63,20 @@ struct fx {
 
 static const struct relay_pool_handlers no_handlers = {0};
 
+/* While set, every WebSocket send fails (a connection that broke under the sender). */
+static bool fail_sends;
+
+/* wslay_event_send, interposed: fails while fail_sends is set, else the library's own. */
+int wslay_event_send(wslay_event_context_ptr ctx)
+{
+	int (*real)(wslay_event_context_ptr);
+
+	if (fail_sends)
+		return WSLAY_ERR_CALLBACK_FAILURE;
+	*(void **)&real = dlsym(RTLD_NEXT, "wslay_event_send");
+	return real != NULL ? real(ctx) : WSLAY_ERR_CALLBACK_FAILURE;
+}
+
 /* A 64-hex id made of one repeated digit. */
 static void id_of(char id[65], char c)
 {
@@ -73,6 +90,7 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 	char err[128];
 	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
+	fail_sends = false; /* a failed test may have left it set */
 	f->base = event_base_new();
 	f->clk = clock_new_virtual(0);
 	struct relay_pool_config cfg = {.base = f->base,
@@ -554,6 +572,52 @@ static void test_reentry_free_on_state(void **state)
 	assert_int_equal(clock_virtual_pending(f->clk), 0); /* no reconnect left armed */
 }
 
+/* on_state that unsubscribes every subscription when the relay is reported lost. */
+static void unsubscribe_on_lost(void *arg, const char *url, enum relay_state st)
+{
+	struct fx *f = arg;
+	(void)url;
+	if (st != RELAY_DISCONNECTED)
+		return;
+	f->done++;
+	relay_pool_unsubscribe(f->pool, "a");
+	relay_pool_unsubscribe(f->pool, "b");
+}
+
+/*
+ * A send that fails inside a loop over the subscriptions reports the lost
+ * relay at once; an on_state that unsubscribes then (the one being sent
+ * included) frees nothing the loop still walks (ASan would see it).
+ */
+static void test_unsubscribe_on_state_in_send_loop(void **state)
+{
+	static const struct relay_pool_handlers h = {.on_state = unsubscribe_on_lost};
+	struct fx *f = *state;
+	struct relay_pool_config cfg = {.base = f->base,
+					.clock = f->clk,
+					.backoff_min_ms = 1000,
+					.backoff_max_ms = 8000,
+					.max_p_per_filter = 2,
+					.max_subs_per_relay = 4,
+					.publish_timeout_ms = 5000};
+	int kinds[] = {24133};
+	struct relay_filter flt = {.kinds = kinds, .nkinds = 1};
+	char err[128];
+
+	relay_pool_free(f->pool);
+	assert_int_equal(relay_pool_new(&f->pool, &cfg, &h, f, err, sizeof(err)), 0);
+	srv_connect(f);
+	assert_int_equal(relay_pool_subscribe(f->pool, "a", &flt, err, sizeof(err)), 0);
+	assert_int_equal(relay_pool_subscribe(f->pool, "b", &flt, err, sizeof(err)), 0);
+	fail_sends = true;
+	relay_pool_stop_subscribing(f->pool); /* CLOSE "b" fails: lost, both unsubscribed */
+	fail_sends = false;
+	assert_int_equal(f->done, 1);
+	assert_int_equal(relay_pool_connected(f->pool), 0);
+	assert_int_equal(relay_pool_subscribe(f->pool, "a", &flt, err, sizeof(err)), 0);
+	assert_int_equal(relay_pool_subscribe(f->pool, "b", &flt, err, sizeof(err)), 0);
+}
+
 /* Bad relay URLs are refused. */
 static void test_bad_urls(void **state)
 {
@@ -607,6 +671,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reentry_free_on_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reentry_abort_on_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reentry_free_on_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsubscribe_on_state_in_send_loop, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests_name("relay_pool", tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
  * the handshake timeout, keepalive detecting a silent peer, and our close
  * against a peer that answers and then goes silent, answers with half a
  * close frame, or never answers; a second close during the handshake;
- * URLs that could split the upgrade request, and the request we send.
+ * URLs that could split the upgrade request, and the request we send; a
+ * send whose flush fails reports the failure (-1) after on_closed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +15,9 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <netinet/in.h>
+#include <wslay/wslay.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,20 @@ enum srv_mode {
 	SRV_REPLY,	/* proper 101; answers our close with close 1000, then silence */
 	SRV_HALF,	/* proper 101, a text frame and 3 of the 4 bytes of a close frame */
 };
+
+/* While set, every WebSocket send fails (a connection that broke under the sender). */
+static bool fail_sends;
+
+/* wslay_event_send, interposed: fails while fail_sends is set, else the library's own. */
+int wslay_event_send(wslay_event_context_ptr ctx)
+{
+	int (*real)(wslay_event_context_ptr);
+
+	if (fail_sends)
+		return WSLAY_ERR_CALLBACK_FAILURE;
+	*(void **)&real = dlsym(RTLD_NEXT, "wslay_event_send");
+	return real != NULL ? real(ctx) : WSLAY_ERR_CALLBACK_FAILURE;
+}
 
 /* The fixture: a server and a client on one event base. */
 struct fx {
@@ -218,6 +235,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
+	fail_sends = false; /* a failed test may have left it set */
 	f->base = event_base_new();
 	f->clk = clock_new_virtual(0);
 	f->guard = evtimer_new(f->base, guard_fired, f);
@@ -303,6 +321,22 @@ static void test_keepalive(void **state)
 	clock_virtual_advance(f->clk, 1);
 	assert_int_equal(f->closed, 1);
 	assert_string_equal(f->reason, "keepalive: no answer to ping");
+}
+
+/* A send whose flush fails ends the connection inside the call, and says so: -1, on_closed ran. */
+static void test_send_fails_inside(void **state)
+{
+	struct fx *f = *state;
+	start(f, SRV_MUTE);
+	RUN_UNTIL(f, f->opened);
+	assert_int_equal(f->opened, 1);
+	assert_int_equal(ws_client_send_text(f->ws, "hi", 2), 0);
+	fail_sends = true;
+	assert_int_equal(ws_client_send_text(f->ws, "hi", 2), -1);
+	fail_sends = false;
+	assert_int_equal(f->closed, 1);
+	assert_string_equal(f->reason, "WebSocket send failed");
+	assert_int_equal(ws_client_send_text(f->ws, "hi", 2), -1); /* closed: refused */
 }
 
 /* A message over max_message is never delivered; we close with 1009. */
@@ -475,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_forbidden, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handshake_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_send_fails_inside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_reply_then_silent, setup, teardown),

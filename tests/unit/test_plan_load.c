@@ -165,6 +165,23 @@ static void test_default_model(void **state)
 	plan_free(&p);
 }
 
+/* A key given twice: the first value stands, the second is reported, not parsed. */
+static void test_duplicate_key_first_wins(void **state)
+{
+	struct plan p;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(plan_load_file(&p, PLANS_DIR "/duplicate-key.yaml", &d), -1);
+	assert_int_equal(diag_count(&d, DIAG_ERROR), 2);
+	assert_false(p.strict);
+	assert_int_equal(p.nphases, 1);
+	assert_string_equal(p.phases[0].name, "pre-drain");
+	assert_int_equal(p.phases[0].nsteps, 1);
+	plan_free(&p);
+	diag_clear(&d);
+}
+
 /* A missing file is one error naming it. */
 static void test_missing_file(void **state)
 {
@@ -193,9 +210,13 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_broken_plans),	 cmocka_unit_test(test_shipped_plans_clean),
-		cmocka_unit_test(test_default_embedded), cmocka_unit_test(test_default_model),
-		cmocka_unit_test(test_missing_file),	 cmocka_unit_test(test_names),
+		cmocka_unit_test(test_broken_plans),
+		cmocka_unit_test(test_shipped_plans_clean),
+		cmocka_unit_test(test_default_embedded),
+		cmocka_unit_test(test_default_model),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_duplicate_key_first_wins),
 	};
 
 	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);

@@ -540,49 +540,76 @@ static int claims_of(struct fx *f, const char *instance)
 	return n;
 }
 
-/* The janitor started by db_boot sweeps expired claims on its (virtual) timer. */
-static void test_boot_janitor(void **state)
-{
-	struct fx *f = *state;
-	struct clock *vclk = clock_new_virtual(0);
+/* A db_boot'ed one-connection pool on its own virtual clock, as serve starts it. */
+struct booted {
+	struct clock *vclk;
 	struct config cfg;
-	struct diag d = {0};
+	struct diag d;
 	struct env e;
 	struct db_handle h;
+};
+
+/* Boot b (db_query_timeout_ms set when timeout is non-NULL) and wait until the pool is ready. */
+static void boot_one(struct fx *f, struct booted *b, const char *timeout)
+{
 	char err[256];
 	const char *why;
 	time_t end = time(NULL) + 20;
 
-	need_pg(f);
-	assert_int_equal(config_init(&cfg), 0);
-	assert_int_equal(config_set(&cfg, "database_url", getenv("KC_PG_URL"), "test", 0, 0, &d),
+	memset(b, 0, sizeof(*b));
+	b->vclk = clock_new_virtual(0);
+	assert_non_null(b->vclk);
+	assert_int_equal(config_init(&b->cfg), 0);
+	assert_int_equal(
+		config_set(&b->cfg, "database_url", getenv("KC_PG_URL"), "test", 0, 0, &b->d), 0);
+	assert_int_equal(config_set(&b->cfg, "db_pool_size", "1", "test", 0, 0, &b->d), 0);
+	if (timeout != NULL)
+		assert_int_equal(
+			config_set(&b->cfg, "db_query_timeout_ms", timeout, "test", 0, 0, &b->d),
+			0);
+	env_init(&b->e, 0);
+	assert_int_equal(env_put(&b->e, "MASTER_KEY=00000000000000000000000000000000"
+					"000000000000000000000000000000ff"),
 			 0);
-	assert_int_equal(config_set(&cfg, "db_pool_size", "1", "test", 0, 0, &d), 0);
-	env_init(&e, 0);
-	assert_int_equal(env_put(&e, "MASTER_KEY=00000000000000000000000000000000"
-				     "000000000000000000000000000000ff"),
+	assert_int_equal(db_boot(&b->h, f->base, b->vclk, &b->cfg, &b->e, 1000, err, sizeof(err)),
 			 0);
-	assert_int_equal(db_boot(&h, f->base, vclk, &cfg, &e, 1000, err, sizeof(err)), 0);
-	while (!db_pool_ready(h.pool, &why) && time(NULL) <= end)
+	while (!db_pool_ready(b->h.pool, &why) && time(NULL) <= end)
 		event_base_loop(f->base, EVLOOP_ONCE);
-	assert_int_equal(db_pool_inflight(h.pool), 0);
-	assert_int_equal(clock_virtual_pending(vclk), 1); /* only the janitor */
+}
+
+/* Free what boot_one made; the handle first, so the virtual clock has no timer left. */
+static void boot_free(struct booted *b)
+{
+	db_handle_free(&b->h);
+	assert_int_equal(clock_virtual_pending(b->vclk), 0);
+	clock_free(b->vclk);
+	env_clear(&b->e);
+	diag_clear(&b->d);
+	config_free(&b->cfg);
+}
+
+/* The janitor started by db_boot sweeps expired claims on its (virtual) timer. */
+static void test_boot_janitor(void **state)
+{
+	struct fx *f = *state;
+	struct booted b;
+	time_t end = time(NULL) + 20;
+
+	need_pg(f);
+	boot_one(f, &b, NULL);
+	assert_int_equal(db_pool_inflight(b.h.pool), 0);
+	assert_int_equal(clock_virtual_pending(b.vclk), 1); /* only the janitor */
 	sql(f, "INSERT INTO request_claims VALUES (repeat('3', 64), 'old', now() - interval '2 "
 	       "hours'),"
 	       " (repeat('4', 64), 'new', now())");
-	assert_int_equal(clock_virtual_advance(vclk, DB_CLAIMS_SWEEP_MS - 1), 0);
+	assert_int_equal(clock_virtual_advance(b.vclk, DB_CLAIMS_SWEEP_MS - 1), 0);
 	assert_int_equal(claims_of(f, "old"), 1);
-	assert_true(clock_virtual_advance(vclk, 1) >= 1);
+	assert_true(clock_virtual_advance(b.vclk, 1) >= 1);
 	while (claims_of(f, "old") != 0 && time(NULL) <= end)
 		event_base_loop(f->base, EVLOOP_ONCE);
 	assert_int_equal(claims_of(f, "old"), 0);
 	assert_int_equal(claims_of(f, "new"), 1);
-	db_handle_free(&h);
-	assert_int_equal(clock_virtual_pending(vclk), 0);
-	clock_free(vclk);
-	env_clear(&e);
-	diag_clear(&d);
-	config_free(&cfg);
+	boot_free(&b);
 }
 
 /* A fresh key named name with one authorization (connect secret "c"); returns its id. */
@@ -681,53 +708,32 @@ static void on_pool_done(void *arg, const struct db_result *r)
 static void test_janitor_rearms_after_failure(void **state)
 {
 	struct fx *f = *state;
-	struct clock *vclk = clock_new_virtual(0);
-	struct config cfg;
-	struct diag d = {0};
-	struct env e;
-	struct db_handle h;
-	char err[256];
-	const char *why;
+	struct booted b;
 	int done = 0, queued = 0;
 	size_t pending;
 	time_t end = time(NULL) + 20;
 
 	need_pg(f);
-	assert_int_equal(config_init(&cfg), 0);
-	assert_int_equal(config_set(&cfg, "database_url", getenv("KC_PG_URL"), "test", 0, 0, &d),
-			 0);
-	assert_int_equal(config_set(&cfg, "db_pool_size", "1", "test", 0, 0, &d), 0);
-	assert_int_equal(config_set(&cfg, "db_query_timeout_ms", "600000", "test", 0, 0, &d), 0);
-	env_init(&e, 0);
-	assert_int_equal(env_put(&e, "MASTER_KEY=00000000000000000000000000000000"
-				     "000000000000000000000000000000ff"),
-			 0);
-	assert_int_equal(db_boot(&h, f->base, vclk, &cfg, &e, 1000, err, sizeof(err)), 0);
-	while (!db_pool_ready(h.pool, &why) && time(NULL) <= end)
-		event_base_loop(f->base, EVLOOP_ONCE);
+	boot_one(f, &b, "600000");
 	sql(f, "SELECT pg_advisory_lock(4242)"); /* the pool's only connection will wait on it */
-	assert_int_equal(db_pool_query(h.pool, "SELECT pg_advisory_lock(4242)", 0, NULL,
+	assert_int_equal(db_pool_query(b.h.pool, "SELECT pg_advisory_lock(4242)", 0, NULL,
 				       on_pool_done, &done),
 			 0);
-	while (db_pool_query(h.pool, "SELECT 1", 0, NULL, on_pool_done, &done) == 0)
+	while (db_pool_query(b.h.pool, "SELECT 1", 0, NULL, on_pool_done, &done) == 0)
 		queued++;
 	assert_true(queued > 0); /* the queue is full: the next sweep cannot start */
-	pending = clock_virtual_pending(vclk);
-	assert_true(clock_virtual_advance(vclk, DB_CLAIMS_SWEEP_MS) >= 1);
-	assert_int_equal(clock_virtual_pending(vclk), pending); /* the janitor is armed again */
+	pending = clock_virtual_pending(b.vclk);
+	assert_true(clock_virtual_advance(b.vclk, DB_CLAIMS_SWEEP_MS) >= 1);
+	assert_int_equal(clock_virtual_pending(b.vclk), pending); /* the janitor is armed again */
 	sql(f, "SELECT pg_advisory_unlock(4242)");
 	run_calls(f, &done, queued + 1);
 	sql(f, "INSERT INTO request_claims VALUES (repeat('6', 64), 'stale', now() - interval '2 "
 	       "hours')");
-	assert_true(clock_virtual_advance(vclk, DB_CLAIMS_SWEEP_MS) >= 1);
+	assert_true(clock_virtual_advance(b.vclk, DB_CLAIMS_SWEEP_MS) >= 1);
 	while (claims_of(f, "stale") != 0 && time(NULL) <= end)
 		event_base_loop(f->base, EVLOOP_ONCE);
 	assert_int_equal(claims_of(f, "stale"), 0); /* and the next tick sweeps */
-	db_handle_free(&h);
-	clock_free(vclk);
-	env_clear(&e);
-	diag_clear(&d);
-	config_free(&cfg);
+	boot_free(&b);
 }
 
 /* Run the group (in order: each test builds on the previous one's rows). */

@@ -1,9 +1,10 @@
 #!/bin/sh
 # The main job on a fresh machine: install what is needed, build, and run a
-# local keycastd stack: a throwaway PostgreSQL, a master key, a user's key
-# and an authorization (its bunker:// URI), the shutdown plan checked, the
-# daemon started against the database and probed, then SIGTERM and the
-# plan running to its final line.
+# local keycastd stack: a throwaway PostgreSQL, a Nostr relay on loopback,
+# a master key, a user's key and an authorization (its bunker:// URI);
+# keycastd serve; a real NIP-46 client (nostr-tools' BunkerSigner) through
+# connect, get_public_key and sign_event; then SIGTERM while requests are
+# in flight, and the shutdown plan answering them before its final line.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${KC_BUILD_DIR:-$top/build}
@@ -15,49 +16,74 @@ cd "$build"
 [ -f Makefile ] || "$top/configure"
 make -j"$(nproc)"
 bin="$build/keycastd"
+node=$(command -v node)
 work=$(mktemp -d)
-pid=
+pid= relay=
 . "$top/tests/integration/pg.sh"
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; pg_stop; rm -rf "$work"' EXIT
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$relay" ] && kill "$relay" 2>/dev/null; pg_stop; rm -rf "$work"' EXIT
 trap 'exit 1' HUP INT TERM
 
-echo
-echo "== keycastd plan check plans/default.yaml"
-"$bin" plan check "$top/plans/default.yaml"
+# wait_line FILE PATTERN: wait up to 10 s for PATTERN in FILE.
+wait_line() {
+	i=0
+	until grep -q "$2" "$1" 2>/dev/null; do
+		[ $i -ge 100 ] && { echo "demo: timed out waiting for \"$2\" in $1" >&2; return 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
 
 echo
-echo "== a throwaway PostgreSQL, a master key, a key and an authorization"
+echo "== keycastd plan check plans/dev.yaml"
+"$bin" plan check "$top/plans/dev.yaml"
+
+echo
+echo "== a throwaway PostgreSQL and a Nostr relay on loopback"
 pg_start
+"$node" "$top/tests/peers/relay.mjs" >"$work/relay.url" 2>"$work/relay.log" &
+relay=$!
+wait_line "$work/relay.url" ws
+relay_url=$(head -n 1 "$work/relay.url")
+echo "PostgreSQL: $(pg_url)"
+echo "relay:      $relay_url"
+
+echo
+echo "== a master key, a user's key and an authorization"
 export DATABASE_URL="$(pg_url)" MASTER_KEY_PATH="$work/master.key" LOG_FORMAT=text
-export BUNKER_RELAYS=ws://127.0.0.1:7777
+export BUNKER_RELAYS="$relay_url"
 "$bin" key generate-master "$MASTER_KEY_PATH"
 "$bin" db migrate
 "$bin" key add alice
-"$bin" authz create alice --label demo
-"$bin" authz list
+"$bin" authz create alice --label demo >"$work/authz"
+cat "$work/authz"
+uri=$(grep -o 'bunker://[^ ]*' "$work/authz" | head -n 1)
 
 echo
-echo "== keycastd serve (plan: plans/dev.yaml), probes, then SIGTERM"
+echo "== keycastd serve (plan: plans/dev.yaml)"
 "$bin" serve --port 0 --listen-addr 127.0.0.1 --plan "$top/plans/dev.yaml" 2>"$work/log" &
 pid=$!
-i=0
-until grep -q "keycastd started" "$work/log" 2>/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+wait_line "$work/log" "serving set loaded"
 port=$(sed -n 's/.*http: listening.* port=\([0-9]*\).*/\1/p' "$work/log" | head -1)
-for path in /healthz/live /healthz/startup /healthz/ready; do
-	# readiness waits for the pool's first connection
-	j=0
-	while :; do
-		code=$(curl -s -o "$work/body" -w '%{http_code}' "http://127.0.0.1:$port$path" || true)
-		[ "$code" = 200 ] || [ $j -ge 50 ] && break
-		sleep 0.1; j=$((j + 1))
-	done
-	printf '%-18s %s %s\n' "$path" "$code" "$(head -c 120 "$work/body")"
-done
-curl -s "http://127.0.0.1:$port/metrics" | grep -E '^keycastd_(build_info|db_connections|shutdown_in_progress)' || true
+echo "serving on $relay_url; probes and metrics on http://127.0.0.1:$port"
+
+echo
+echo "== a NIP-46 client: connect, get_public_key, sign_event"
+"$node" "$top/tests/peers/demo.mjs" round-trip "$uri"
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^keycastd_signer_(requests_total|claims_total|replies_total)' || true
+
+echo
+echo "== SIGTERM while sign_event requests are in flight"
+"$node" "$top/tests/peers/demo.mjs" in-flight "$uri" >"$work/client" 2>&1 &
+client=$!
+wait_line "$work/client" "sent"
 kill -TERM "$pid"
 wait "$pid" && rc=0 || rc=$?
 pid=
+wait "$client" && crc=0 || crc=$?
+cat "$work/client"
+echo
+echo "== the daemon's log"
 cat "$work/log"
 echo
-echo "keycastd exited with status $rc"
-exit "$rc"
+echo "keycastd exited with status $rc; the client's requests were all answered: $([ $crc -eq 0 ] && echo yes || echo NO)"
+[ "$rc" -eq 0 ] && [ "$crc" -eq 0 ]

@@ -71,16 +71,32 @@ static const struct config_entry config_table[] = {
 	{"master_key_path", CONFIG_STR, CFG(master_key_path), "", 0, 0, "MASTER_KEY_PATH", NULL, 0,
 	 "file holding the 256-bit master key that seals users' secret keys"},
 	{"bunker_relays", CONFIG_LIST, CFG(bunker_relays), "", 0, 0, "BUNKER_RELAYS", NULL,
-	 CONFIG_CHECKED | CONFIG_INERT,
+	 CONFIG_CHECKED,
 	 "relay URLs (ws:// or wss://, each with a host) that `authz create` puts into bunker "
-	 "URIs and the signer is to listen and answer on"},
+	 "URIs; the signer always listens and answers on them, besides every authorization's "
+	 "own relays"},
 	{"http_max_body_bytes", CONFIG_INT, CFG(http_max_body_bytes), "65536", 1024, 16777216,
 	 "HTTP_MAX_BODY_BYTES", NULL, 0, "largest HTTP request body accepted"},
 	{"http_timeout_ms", CONFIG_INT, CFG(http_timeout_ms), "10000", 100, 3600000,
 	 "HTTP_TIMEOUT_MS", NULL, 0, "HTTP read/write timeout per connection"},
 	{"relay_publish_timeout_ms", CONFIG_INT, CFG(relay_publish_timeout_ms), "5000", 100, 600000,
-	 "RELAY_PUBLISH_TIMEOUT_MS", NULL, CONFIG_INERT,
-	 "how long a publish is to wait for the relays' OK"},
+	 "RELAY_PUBLISH_TIMEOUT_MS", NULL, 0,
+	 "how long a reply waits for each relay's OK before that relay counts as timed out"},
+	{"relay_ca_file", CONFIG_STR, CFG(relay_ca_file), "", 0, 0, "RELAY_CA_FILE", NULL, 0,
+	 "extra trusted CA certificates (PEM) for wss:// relays; empty = the system's only"},
+	{"signer_max_inflight", CONFIG_INT, CFG(signer_max_inflight), "1024", 1, 1000000,
+	 "SIGNER_MAX_INFLIGHT", NULL, 0,
+	 "claimed, unanswered requests at most; beyond it this replica stops claiming and "
+	 "leaves new requests to the others"},
+	{"signer_reload_ms", CONFIG_INT, CFG(signer_reload_ms), "1000", 100, 60000,
+	 "SIGNER_RELOAD_MS", NULL, 0,
+	 "how often the signer checks the database for new, changed or revoked authorizations"},
+	{"signer_unbound_burst", CONFIG_INT, CFG(signer_unbound_burst), "10", 1, 100000,
+	 "SIGNER_UNBOUND_BURST", NULL, 0,
+	 "error replies to clients that are not connected, per bunker key, in a burst"},
+	{"signer_unbound_per_minute", CONFIG_INT, CFG(signer_unbound_per_minute), "60", 1, 6000000,
+	 "SIGNER_UNBOUND_PER_MINUTE", NULL, 0,
+	 "refill rate of signer_unbound_burst; requests over it are counted, not answered"},
 };
 
 #define CONFIG_N (sizeof(config_table) / sizeof(config_table[0]))
@@ -463,8 +479,6 @@ static void config_print_range(FILE *out, const struct config_entry *e, const ch
 /* The note a row's flags add to its help text, or "". */
 static const char *config_note(const struct config_entry *e)
 {
-	if ((e->flags & CONFIG_INERT) != 0)
-		return " (serve does not use it yet: the NIP-46 signing pipeline is not wired in)";
 	if ((e->flags & CONFIG_SECRET) != 0)
 		return " (secret: never logged or shown)";
 	return "";

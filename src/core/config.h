@@ -26,21 +26,26 @@ struct config_list {
 
 /* Every setting of the daemon. Strings are owned, never NULL after init. */
 struct config {
-	char *log_level;		  /* debug | info | warn | error */
-	char *log_format;		  /* auto | json | text */
-	char *listen_addr;		  /* HTTP listen address */
-	int64_t port;			  /* HTTP port; 0 picks a free one */
-	char *plan;			  /* shutdown plan file; "" = built-in default */
-	char *instance_id;		  /* this replica's name in claims and logs */
-	char *database_url;		  /* libpq connection string (secret) */
-	int64_t db_pool_size;		  /* connections in the pool */
-	int64_t db_query_timeout_ms;	  /* per-query timeout */
-	char *master_key;		  /* MASTER_KEY, hex (secret, env only; shown redacted) */
-	char *master_key_path;		  /* file with the 32-byte master key */
-	struct config_list bunker_relays; /* relays the signer listens on */
-	int64_t http_max_body_bytes;	  /* request body limit */
-	int64_t http_timeout_ms;	  /* per-connection read/write timeout */
-	int64_t relay_publish_timeout_ms; /* wait for relay OK per publish */
+	char *log_level;		   /* debug | info | warn | error */
+	char *log_format;		   /* auto | json | text */
+	char *listen_addr;		   /* HTTP listen address */
+	int64_t port;			   /* HTTP port; 0 picks a free one */
+	char *plan;			   /* shutdown plan file; "" = built-in default */
+	char *instance_id;		   /* this replica's name in claims and logs */
+	char *database_url;		   /* libpq connection string (secret) */
+	int64_t db_pool_size;		   /* connections in the pool */
+	int64_t db_query_timeout_ms;	   /* per-query timeout */
+	char *master_key;		   /* MASTER_KEY, hex (secret, env only; shown redacted) */
+	char *master_key_path;		   /* file with the 32-byte master key */
+	struct config_list bunker_relays;  /* relays the signer listens on */
+	int64_t http_max_body_bytes;	   /* request body limit */
+	int64_t http_timeout_ms;	   /* per-connection read/write timeout */
+	int64_t relay_publish_timeout_ms;  /* wait for relay OK per publish */
+	char *relay_ca_file;		   /* extra trusted CAs (PEM) for wss:// relays */
+	int64_t signer_max_inflight;	   /* claimed, unfinished requests at most */
+	int64_t signer_reload_ms;	   /* serving set generation poll */
+	int64_t signer_unbound_burst;	   /* error replies to unbound clients per bunker key */
+	int64_t signer_unbound_per_minute; /* their refill rate */
 	/* Checker of CONFIG_CHECKED values, set by the caller after config_init; NULL = none. */
 	const char *(*check)(const struct config_entry *e, const char *value);
 };
@@ -58,7 +63,6 @@ enum config_flag {
 	CONFIG_SECRET = 1u << 0,   /* wiped on free, redacted when shown, never logged */
 	CONFIG_ENV_ONLY = 1u << 1, /* set only by its environment variable: no flag, no file key */
 	CONFIG_CHECKED = 1u << 2,  /* each value (list item) goes through cfg->check */
-	CONFIG_INERT = 1u << 3,	   /* serve does not read it yet: the help text says so */
 };
 
 /* One row of the schema table. */

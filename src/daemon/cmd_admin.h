@@ -53,7 +53,7 @@ int cmd_admin_load(struct config *cfg, int argc, char **argv, int first, const s
 int cmd_admin_format(const char *format);
 
 /* Positional arguments a sub-command takes at most. */
-#define CMD_ADMIN_POS_MAX 1
+#define CMD_ADMIN_POS_MAX 2
 /* Options a command may add to --format. */
 #define CMD_ADMIN_OPTS_MAX 8
 

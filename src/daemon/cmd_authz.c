@@ -2,12 +2,16 @@
  * cmd_authz.c - `keycastd authz`: manage authorizations and print bunker URIs.
  *
  *   authz create KEY [--relay URL]... [--label T] [--expires-in S] [--policy JSON]
+ *   authz accept KEY URI [--label T] [--expires-in S] [--policy JSON]
  *   authz list
  *   authz revoke ID
  *
  * create makes a fresh bunker keypair (stored sealed) and a fresh connect
  * secret (stored as its SHA-256), and prints the only copy of the secret
- * inside the bunker:// URI.
+ * inside the bunker:// URI. accept takes a client's nostrconnect:// URI
+ * (or "-": read from standard input): a fresh bunker keypair, the client
+ * bound from the start, the URI's relays, and the URI's secret stored
+ * sealed for the signer to send back in its connect reply.
  */
 #include "core/secret.h"
 #include "daemon/cmd.h"
@@ -17,6 +21,7 @@
 #include "nostr/hex.h"
 #include "nostr/keys.h"
 #include "nostr/uri.h"
+#include "signer/signer_policy.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -26,6 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* The longest nostrconnect:// URI read from standard input, in bytes. */
+#define CMD_AUTHZ_URI_MAX 8192
 
 /* The options of `keycastd authz create` (cmd_admin_ctx.arg). */
 struct cmd_authz_opts {
@@ -35,6 +44,11 @@ struct cmd_authz_opts {
 };
 
 static int cmd_authz_create(struct cmd_admin_ctx *c);
+static int cmd_authz_accept(struct cmd_admin_ctx *c);
+static int cmd_authz_read_uri(char *buf, size_t len);
+static int cmd_authz_nostrconnect(struct nostr_uri *u, const char *arg);
+static int cmd_authz_print_accepted(const struct cmd_admin_ctx *c, int64_t id, const char *key_pk,
+				    const char *pk, const char *client, const struct nostr_uri *u);
 static int cmd_authz_list(struct cmd_admin_ctx *c);
 static int cmd_authz_revoke(struct cmd_admin_ctx *c);
 static int cmd_authz_uri(char **out, const struct nostr_seckey *bunker, const char *const *relays,
@@ -44,13 +58,18 @@ static int cmd_authz_print(const struct cmd_admin_ctx *c, int64_t id, const char
 			   const char *pk, const char *uri);
 static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65]);
 static int cmd_authz_relays(const struct cmd_admin_ctx *c, const char ***relays, size_t *n);
-static int cmd_authz_options(const struct cmd_authz_opts *o, int64_t *lifetime_s);
+static int cmd_authz_options(const char *sub, const struct cmd_authz_opts *o, int64_t *lifetime_s);
 static void cmd_authz_print_row(PGresult *res, int i, cJSON *arr, bool json);
 
 static const struct cmd_admin_sub cmd_authz_subs[] = {
 	{.name = "create",
 	 .run = cmd_authz_create,
 	 .npos = 1,
+	 .needs_db = true,
+	 .needs_master = true},
+	{.name = "accept",
+	 .run = cmd_authz_accept,
+	 .npos = 2,
 	 .needs_db = true,
 	 .needs_master = true},
 	{.name = "list", .run = cmd_authz_list, .needs_db = true},
@@ -71,11 +90,17 @@ void cmd_authz_usage(FILE *out)
 		"usage: keycastd authz create KEY [--relay URL]... [--label TEXT]\n"
 		"                             [--expires-in SECONDS] [--policy JSON]\n"
 		"                             [--format text|json] [SETTINGS]\n"
+		"       keycastd authz accept KEY URI [--label TEXT] [--expires-in SECONDS]\n"
+		"                             [--policy JSON] [--format text|json] [SETTINGS]\n"
 		"       keycastd authz list [--format text|json] [SETTINGS]\n"
 		"       keycastd authz revoke ID [--format text|json] [SETTINGS]\n\n"
 		"create  authorize a client app to sign with KEY (name or pubkey): prints the\n"
 		"        bunker:// URI with the relays (--relay, else bunker_relays) and a\n"
 		"        fresh single-use connect secret, stored only hashed\n"
+		"accept  authorize the client app of a nostrconnect:// URI (URI, or - to read\n"
+		"        it from standard input) to sign with KEY, bound to that client from\n"
+		"        the start, on the URI's relays; the signer sends the client its\n"
+		"        connect reply (the URI's secret, stored sealed) within seconds\n"
 		"list    list authorizations (never secrets)\n"
 		"revoke  revoke authorization ID\n\n"
 		"SETTINGS (the same as serve's):\n");
@@ -119,25 +144,30 @@ static int cmd_authz_relays(const struct cmd_admin_ctx *c, const char ***relays,
 	return 0;
 }
 
-/* Check --expires-in (seconds > 0, into *lifetime_s; 0 if absent) and --policy (an object). */
-static int cmd_authz_options(const struct cmd_authz_opts *o, int64_t *lifetime_s)
+/* Check --expires-in (seconds > 0, into *lifetime_s; 0 if absent) and --policy (a valid policy). */
+static int cmd_authz_options(const char *sub, const struct cmd_authz_opts *o, int64_t *lifetime_s)
 {
-	cJSON *policy = o->policy != NULL ? cJSON_Parse(o->policy) : NULL;
-	bool policy_ok = o->policy == NULL || cJSON_IsObject(policy);
-	char *end = NULL;
+	struct signer_policy policy;
+	char *end = NULL, err[256];
 
-	cJSON_Delete(policy);
 	*lifetime_s = o->expires_in != NULL ? strtoll(o->expires_in, &end, 10) : 0;
 	if (o->expires_in != NULL && (*lifetime_s <= 0 || *end != '\0' || end == o->expires_in)) {
 		fprintf(stderr,
-			"keycastd authz create: --expires-in '%s': want whole seconds > 0\n",
+			"keycastd authz %s: --expires-in '%s': want whole seconds > 0\n", sub,
 			o->expires_in);
 		return -1;
 	}
-	if (!policy_ok) {
-		fprintf(stderr, "keycastd authz create: --policy: not a JSON object\n");
+	if (o->policy == NULL)
+		return 0;
+	if (o->policy[0] == '\0') { /* the database wants JSON: {} is the empty policy */
+		fprintf(stderr, "keycastd authz %s: --policy: empty; {} allows everything\n", sub);
 		return -1;
 	}
+	if (signer_policy_parse(&policy, o->policy, strlen(o->policy), err, sizeof(err)) != 0) {
+		fprintf(stderr, "keycastd authz %s: --policy: %s\n", sub, err);
+		return -1;
+	}
+	signer_policy_clear(&policy);
 	return 0;
 }
 
@@ -238,7 +268,7 @@ static int cmd_authz_create(struct cmd_admin_ctx *c)
 	int rc = CMD_FAIL;
 
 	if (cmd_authz_relays(c, (const char ***)&spec.relays, &spec.nrelays) != 0 ||
-	    cmd_authz_options(o, &spec.lifetime_s) != 0)
+	    cmd_authz_options("create", o, &spec.lifetime_s) != 0)
 		return CMD_USAGE;
 	if (cmd_authz_keypair(&bunker, pk) != 0 || cmd_authz_secret(&secret) != 0)
 		goto out;
@@ -256,6 +286,137 @@ out:
 		OPENSSL_cleanse(uri, strlen(uri));
 	free(uri);
 	return rc;
+}
+
+/* Read a URI from standard input (no stdio buffer) into buf, whitespace trimmed. 0 or -1. */
+static int cmd_authz_read_uri(char *buf, size_t len)
+{
+	size_t n = 0, skip;
+	ssize_t r = 0;
+
+	while (n < len - 1 && (r = read(STDIN_FILENO, buf + n, len - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+	if (r < 0 || n >= len - 1)
+		return -1;
+	while (n > 0 && strchr(" \t\r\n", buf[n - 1]) != NULL)
+		buf[--n] = '\0';
+	skip = strspn(buf, " \t\r\n");
+	memmove(buf, buf + skip, n - skip + 1);
+	return 0;
+}
+
+/* Parse arg ("-": standard input) as a nostrconnect:// URI into u. 0, or -1 (said on stderr). */
+static int cmd_authz_nostrconnect(struct nostr_uri *u, const char *arg)
+{
+	char buf[CMD_AUTHZ_URI_MAX], err[256];
+	bool use_stdin = strcmp(arg, "-") == 0;
+	int rc = -1;
+
+	if (use_stdin && cmd_authz_read_uri(buf, sizeof(buf)) != 0)
+		fprintf(stderr, "keycastd authz accept: cannot read a URI from standard input\n");
+	else if (nostr_uri_parse(u, use_stdin ? buf : arg, err, sizeof(err)) != 0)
+		fprintf(stderr, "keycastd authz accept: not a nostrconnect:// URI: %s\n", err);
+	else if (u->kind != NOSTR_URI_NOSTRCONNECT)
+		fprintf(stderr, "keycastd authz accept: a bunker:// URI is a signer's; accept takes"
+				" the client's nostrconnect:// URI\n");
+	else
+		rc = 0;
+	for (size_t i = 0; rc == 0 && i < u->nrelays; i++) {
+		if (!nostr_uri_relay_valid(u->relays[i])) {
+			fprintf(stderr,
+				"keycastd authz accept: relay '%s' is not a ws:// or wss:// URL\n",
+				u->relays[i]);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && !secret_is_set(&u->secret)) {
+		fprintf(stderr, "keycastd authz accept: the URI has no secret= parameter\n");
+		rc = -1;
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (rc != 0)
+		nostr_uri_clear(u);
+	return rc;
+}
+
+/* authz accept KEY URI: a bunker keypair for a nostrconnect:// client, bound from the start. */
+static int cmd_authz_accept(struct cmd_admin_ctx *c)
+{
+	const struct cmd_authz_opts *o = c->arg;
+	struct nostr_uri u = {0};
+	struct nostr_seckey bunker;
+	char pk[65], key_pk[65], client[65], err[512];
+	struct db_admin_client cl = {.pubkey = client, .reply = &u.secret};
+	struct db_admin_authz spec = {.key = c->pos[0],
+				      .bunker_pubkey = pk,
+				      .bunker_secret = &bunker,
+				      .policy_json = o->policy,
+				      .label = o->label};
+	int64_t id;
+	int rc = CMD_USAGE;
+
+	if (o->nrelays > 0) {
+		fprintf(stderr, "keycastd authz accept: no --relay: the relays are the URI's\n");
+		return CMD_USAGE;
+	}
+	if (cmd_authz_options("accept", o, &spec.lifetime_s) != 0 ||
+	    cmd_authz_nostrconnect(&u, c->pos[1]) != 0)
+		goto out;
+	spec.relays = (const char *const *)u.relays;
+	spec.nrelays = u.nrelays;
+	nostr_pubkey_to_hex(client, &u.pubkey);
+	rc = CMD_FAIL;
+	if (cmd_authz_keypair(&bunker, pk) != 0)
+		goto out;
+	id = db_admin_authz_accept(c->conn, &c->mk, &spec, &cl, key_pk, err, sizeof(err));
+	if (id < 0)
+		fprintf(stderr, "keycastd authz accept: %s\n", err);
+	else
+		rc = cmd_authz_print_accepted(c, id, key_pk, pk, client, &u);
+out:
+	OPENSSL_cleanse(&bunker, sizeof(bunker));
+	nostr_uri_clear(&u);
+	return rc;
+}
+
+/* Print an accepted authorization (never the secret), then flush. CMD_OK or CMD_FAIL. */
+static int cmd_authz_print_accepted(const struct cmd_admin_ctx *c, int64_t id, const char *key_pk,
+				    const char *pk, const char *client, const struct nostr_uri *u)
+{
+	cJSON *o = c->json ? cJSON_CreateObject() : NULL;
+	char *json = NULL;
+	int n;
+
+	if (o != NULL) {
+		cJSON_AddNumberToObject(o, "id", (double)id);
+		cJSON_AddStringToObject(o, "key_pubkey", key_pk);
+		cJSON_AddStringToObject(o, "bunker_pubkey", pk);
+		cJSON_AddStringToObject(o, "client_pubkey", client);
+		cJSON_AddItemToObject(
+			o, "relays",
+			cJSON_CreateStringArray((const char *const *)u->relays, (int)u->nrelays));
+		json = cJSON_PrintUnformatted(o);
+	}
+	if (c->json)
+		n = json != NULL ? printf("%s\n", json) : -1;
+	else
+		n = printf("authorization %lld for key %s\nbunker pubkey %s\nclient pubkey %s\n",
+			   (long long)id, key_pk, pk, client);
+	for (size_t i = 0; !c->json && n > 0 && i < u->nrelays; i++)
+		n = printf("relay %s\n", u->relays[i]);
+	if (!c->json && n > 0)
+		n = printf("the signer (keycastd serve) sends the client its connect reply within"
+			   " seconds\n");
+	cJSON_free(json);
+	cJSON_Delete(o);
+	if (n > 0 && fflush(stdout) == 0)
+		return CMD_OK;
+	fprintf(stderr,
+		"keycastd authz accept: authorization %lld was stored but could not be"
+		" printed\n",
+		(long long)id);
+	return CMD_FAIL;
 }
 
 /* Print (or collect as JSON) one authorization row. */

@@ -3,7 +3,8 @@
  *
  * The components are registered under the catalogue's names, so the plan
  * drives them: "db" (when database_url is set: migrations, pool, store),
- * then "http" (probes, metrics). Signals are libevent events: the handler
+ * then "http" (probes, metrics), then "relay-signer" (with a database: the
+ * NIP-46 signer and its relay pool). Signals are libevent events: the handler
  * runs on the loop like any other callback and only changes state. The
  * first SIGTERM/SIGINT starts the shutdown plan (plan/plan_run.h); a
  * repeated one escalates as the plan says. The watchdog thread starts idle
@@ -30,6 +31,7 @@
 #include "plan/plan.h"
 #include "plan/plan_run.h"
 #include "plan/plan_watchdog.h"
+#include "signer/signer.h"
 
 #include <event2/event.h>
 #include <signal.h>
@@ -53,6 +55,7 @@ struct daemon {
 	struct http_server *http;    /* the "http" component's self */
 	struct http_plan *http_plan; /* the plan's phases in /metrics */
 	struct db_handle db;	     /* the "db" component's self is db.pool (NULL: none) */
+	struct signer *signer;	     /* the "relay-signer" component's self (NULL: no db) */
 	struct event *sigterm;
 	struct event *sigint;
 	unsigned signals; /* shutdown signals received */
@@ -65,6 +68,7 @@ static void daemon_set_ready(void *arg, bool ready);
 static void daemon_plan_done(void *arg, bool warning);
 static int daemon_db_start(struct daemon *d);
 static int daemon_http_start(struct daemon *d);
+static int daemon_signer_start(struct daemon *d);
 static int daemon_signals_start(struct daemon *d);
 
 /* Log every finding of d at its severity, under component "plan". */
@@ -135,7 +139,7 @@ struct daemon *daemon_new(const struct config *cfg, const struct plan *plan)
 	}
 	if (daemon_signals_start(d) != 0)
 		goto fail; /* logged */
-	if (daemon_db_start(d) != 0 || daemon_http_start(d) != 0)
+	if (daemon_db_start(d) != 0 || daemon_http_start(d) != 0 || daemon_signer_start(d) != 0)
 		goto fail; /* logged */
 	http_server_set_started(d->http, true);
 	return d;
@@ -236,6 +240,42 @@ static int daemon_http_start(struct daemon *d)
 	return 0;
 }
 
+/* Start the NIP-46 signer and register "relay-signer"; skipped without a database. */
+static int daemon_signer_start(struct daemon *d)
+{
+	const struct config *c = d->cfg;
+	const struct signer_config sc = {
+		.base = d->base,
+		.clock = d->clk,
+		.store = d->db.store,
+		.metrics = http_server_metrics(d->http),
+		.relays = (const char *const *)c->bunker_relays.v,
+		.nrelays = c->bunker_relays.n,
+		.ca_file = c->relay_ca_file[0] != '\0' ? c->relay_ca_file : NULL,
+		.max_inflight = (size_t)c->signer_max_inflight,
+		.reload_ms = c->signer_reload_ms,
+		.publish_timeout_ms = c->relay_publish_timeout_ms,
+		.stranger_burst = (uint32_t)c->signer_unbound_burst,
+		.stranger_per_minute = (uint32_t)c->signer_unbound_per_minute,
+	};
+	char err[256];
+
+	if (d->db.store == NULL) {
+		log_info("daemon", "no database: the relay-signer component is not registered");
+		return 0;
+	}
+	if (signer_new(&d->signer, &sc, err, sizeof(err)) != 0) {
+		log_error("signer", "cannot start the signer", log_str("error", err));
+		return -1;
+	}
+	if (component_register(d->reg, &catalog_relay_signer, &signer_component_ops, d->signer) ==
+	    NULL) {
+		log_error("daemon", "cannot register the relay-signer component");
+		return -1;
+	}
+	return 0;
+}
+
 /* Start the plan: the runner, then the first phase (the watchdog is armed). */
 static void daemon_start_plan(struct daemon *d)
 {
@@ -324,8 +364,9 @@ void daemon_free(struct daemon *d)
 	if (d->http != NULL && d->db.pool != NULL)
 		db_metrics_unregister(http_server_metrics(d->http), d->db.pool);
 	http_plan_free(d->http_plan);
+	db_handle_free(&d->db); /* before the signer: pending store callbacks reach it alive */
+	signer_free(d->signer);
 	http_server_free(d->http);
-	db_handle_free(&d->db);
 	component_registry_free(d->reg);
 	clock_free(d->clk);
 	if (d->base != NULL)

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,13 @@ static void db_admin_key_taken(PGconn *conn, const char *name, const char *pubke
 static char *db_admin_relays_json(const char *const *relays, size_t n);
 static int db_admin_find_key(PGconn *conn, const char *key, char *id, size_t idlen, char *pubkey,
 			     char *err, size_t errlen);
+static int db_admin_seal_reply(const struct db_master_key *mk, const char *bunker_pubkey,
+			       const struct secret *reply, char **hex, char *err, size_t errlen);
+static int db_admin_random_secret(struct secret *s);
+static int64_t db_admin_authz_insert(PGconn *conn, const struct db_master_key *mk,
+				     const struct db_admin_authz *a,
+				     const struct db_admin_client *client, char *key_pubkey,
+				     char *err, size_t errlen);
 
 /* Seal secret for row kind:id under mk, as hex. */
 static int db_admin_seal_hex(const struct db_master_key *mk, const char *kind, const char *id,
@@ -164,15 +172,58 @@ static int db_admin_find_key(PGconn *conn, const char *key, char *id, size_t idl
 	return rc;
 }
 
-/* Create an authorization. */
-int64_t db_admin_authz_create(PGconn *conn, const struct db_master_key *mk,
-			      const struct db_admin_authz *a, char *key_pubkey, char *err,
-			      size_t errlen)
+/* Seal a connect reply for the row of bunker_pubkey, as hex (*hex malloc'd). 0, or -1 and err. */
+static int db_admin_seal_reply(const struct db_master_key *mk, const char *bunker_pubkey,
+			       const struct secret *reply, char **hex, char *err, size_t errlen)
+{
+	unsigned char sealed[DB_CONNECT_REPLY_MAX + DB_SEAL_OVERHEAD];
+	size_t len = secret_len(reply), n = 0;
+	char aad[128];
+
+	*hex = NULL;
+	if (len == 0 || len > DB_CONNECT_REPLY_MAX) {
+		snprintf(err, errlen, "a nostrconnect secret is 1 to %d bytes",
+			 DB_CONNECT_REPLY_MAX);
+		return -1;
+	}
+	if (db_seal_aad(aad, sizeof(aad), DB_CONNECT_REPLY_KIND, bunker_pubkey,
+			DB_ADMIN_KEY_VERSION) != 0 ||
+	    db_seal(mk, aad, (const unsigned char *)secret_reveal(reply), len, sealed,
+		    sizeof(sealed), &n) != 0 ||
+	    (*hex = malloc(2 * n + 1)) == NULL) {
+		snprintf(err, errlen, "cannot seal the connect reply");
+		return -1;
+	}
+	hex_encode(*hex, sealed, n);
+	return 0;
+}
+
+/* A fresh random secret (32 bytes as hex) that nobody is told. 0 or -1. */
+static int db_admin_random_secret(struct secret *s)
+{
+	unsigned char raw[32];
+	char hex[65];
+	int rc = -1;
+
+	if (RAND_priv_bytes(raw, sizeof(raw)) == 1) {
+		hex_encode(hex, raw, sizeof(raw));
+		rc = secret_set(s, hex, 64);
+	}
+	OPENSSL_cleanse(raw, sizeof(raw));
+	OPENSSL_cleanse(hex, sizeof(hex));
+	return rc;
+}
+
+/* Store a new authorization: created (client NULL) or accepted (bound, reply sealed). */
+static int64_t db_admin_authz_insert(PGconn *conn, const struct db_master_key *mk,
+				     const struct db_admin_authz *a,
+				     const struct db_admin_client *client, char *key_pubkey,
+				     char *err, size_t errlen)
 {
 	char key_id[24], sealed[DB_ADMIN_SEALED_HEX], ver[16], hash_hex[2 * DB_HASH_LEN + 1],
 		life[24];
 	unsigned char hash[DB_HASH_LEN];
-	char *relays = NULL;
+	char *relays = NULL, *reply = NULL;
 	const char *params[] = {key_id,
 				a->bunker_pubkey,
 				sealed,
@@ -181,34 +232,73 @@ int64_t db_admin_authz_create(PGconn *conn, const struct db_master_key *mk,
 				NULL,
 				a->policy_json != NULL ? a->policy_json : "{}",
 				a->label != NULL ? a->label : "",
-				a->lifetime_s > 0 ? life : NULL};
+				a->lifetime_s > 0 ? life : NULL,
+				client != NULL ? client->pubkey : NULL,
+				NULL};
 	int64_t id = -1;
 
 	snprintf(ver, sizeof(ver), "%d", DB_ADMIN_KEY_VERSION);
 	snprintf(life, sizeof(life), "%lld", (long long)a->lifetime_s);
-	if (a->connect_secret == NULL || !secret_is_set(a->connect_secret)) {
-		snprintf(err, errlen, "an authorization needs a connect secret");
-		return -1;
-	}
 	db_secret_hash(hash, secret_reveal(a->connect_secret));
 	hex_encode(hash_hex, hash, sizeof(hash));
 	if (db_admin_find_key(conn, a->key, key_id, sizeof(key_id), key_pubkey, err, errlen) != 0 ||
 	    db_admin_seal_hex(mk, "bunker", a->bunker_pubkey, a->bunker_secret, sealed, err,
-			      errlen) != 0)
+			      errlen) != 0 ||
+	    (client != NULL &&
+	     db_admin_seal_reply(mk, a->bunker_pubkey, client->reply, &reply, err, errlen) != 0))
 		goto out;
-	relays = db_admin_relays_json(a->relays, a->nrelays);
-	params[5] = relays;
+	params[5] = relays = db_admin_relays_json(a->relays, a->nrelays);
+	params[10] = reply;
 	if (relays == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	id = db_admin_returning_id(db_sync_exec(conn, DB_SQL_AUTHZ_INSERT, 9, params, err, errlen));
+	id = db_admin_returning_id(
+		db_sync_exec(conn, client != NULL ? DB_SQL_AUTHZ_ACCEPT : DB_SQL_AUTHZ_INSERT,
+			     client != NULL ? 11 : 9, params, err, errlen));
 out:
 	OPENSSL_cleanse(hash, sizeof(hash));
 	OPENSSL_cleanse(hash_hex, sizeof(hash_hex));
 	OPENSSL_cleanse(key_id, sizeof(key_id));
 	OPENSSL_cleanse(sealed, sizeof(sealed));
+	if (reply != NULL)
+		OPENSSL_cleanse(reply, strlen(reply));
+	free(reply);
 	cJSON_free(relays);
+	return id;
+}
+
+/* Create an authorization. */
+int64_t db_admin_authz_create(PGconn *conn, const struct db_master_key *mk,
+			      const struct db_admin_authz *a, char *key_pubkey, char *err,
+			      size_t errlen)
+{
+	if (a->connect_secret == NULL || !secret_is_set(a->connect_secret)) {
+		snprintf(err, errlen, "an authorization needs a connect secret");
+		return -1;
+	}
+	return db_admin_authz_insert(conn, mk, a, NULL, key_pubkey, err, errlen);
+}
+
+/* nostrconnect: an authorization bound to its client, its reply stored sealed. */
+int64_t db_admin_authz_accept(PGconn *conn, const struct db_master_key *mk,
+			      const struct db_admin_authz *a, const struct db_admin_client *client,
+			      char *key_pubkey, char *err, size_t errlen)
+{
+	struct db_admin_authz spec = *a;
+	struct secret unknown = {0};
+	int64_t id = -1;
+
+	if (client->pubkey == NULL || strlen(client->pubkey) != DB_PUBKEY_HEX_LEN ||
+	    strspn(client->pubkey, "0123456789abcdef") != DB_PUBKEY_HEX_LEN)
+		snprintf(err, errlen, "the client pubkey is not 64 lower-case hex digits");
+	else if (db_admin_random_secret(&unknown) != 0)
+		snprintf(err, errlen, "cannot make a random secret");
+	else {
+		spec.connect_secret = &unknown;
+		id = db_admin_authz_insert(conn, mk, &spec, client, key_pubkey, err, errlen);
+	}
+	secret_wipe(&unknown);
 	return id;
 }
 

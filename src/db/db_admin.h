@@ -92,6 +92,26 @@ int64_t db_admin_authz_create(PGconn *conn, const struct db_master_key *mk,
 			      const struct db_admin_authz *a, char *key_pubkey, char *err,
 			      size_t errlen) __attribute__((warn_unused_result));
 
+/* The client of a nostrconnect:// URI being accepted. */
+struct db_admin_client {
+	const char *pubkey;	    /* hex: bound to the new authorization from the start */
+	const struct secret *reply; /* the URI's secret (1..DB_CONNECT_REPLY_MAX bytes) */
+};
+
+/*
+ * nostrconnect: create an authorization for a->key already bound to
+ * client->pubkey, with its connect secret spent (a->connect_secret is
+ * ignored: the stored hash is that of a fresh random secret nobody knows)
+ * and client->reply stored sealed, for the signer to send back in its
+ * connect reply. Returns the new id, or -1 with a message in err (no such
+ * key, a malformed client pubkey, a secret too long...). key_pubkey as
+ * for db_admin_authz_create().
+ */
+int64_t db_admin_authz_accept(PGconn *conn, const struct db_master_key *mk,
+			      const struct db_admin_authz *a, const struct db_admin_client *client,
+			      char *key_pubkey, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 /* Every authorization (DB_SQL_AUTHZ_LIST rows), or NULL with a message. */
 PGresult *db_admin_authz_list(PGconn *conn, char *err, size_t errlen)
 	__attribute__((warn_unused_result));

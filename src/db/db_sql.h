@@ -60,6 +60,18 @@
 	" to_char(a.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"             \
 	" to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"              \
 	" FROM authorizations a JOIN keys k ON k.id = a.key_id ORDER BY a.id"
+/*
+ * nostrconnect: an authorization already bound to its client. $1..$9 as for
+ * DB_SQL_AUTHZ_INSERT ($5 hashes a secret nobody knows: it is spent at
+ * once), $10 client pubkey, $11 the client's secret sealed, hex.
+ */
+#define DB_SQL_AUTHZ_ACCEPT                                                                        \
+	"INSERT INTO authorizations (key_id, bunker_pubkey, bunker_sealed_secret,"                 \
+	" bunker_key_version, secret_hash, relays, policy, label, expires_at, client_pubkey,"      \
+	" secret_used_at, connect_reply_sealed)"                                                   \
+	" VALUES ($1::bigint, $2, decode($3, 'hex'), $4::int, decode($5, 'hex'),"                  \
+	" ARRAY(SELECT jsonb_array_elements_text($6::jsonb)), $7::jsonb, $8,"                      \
+	" now() + make_interval(secs => $9::bigint), $10, now(), decode($11, 'hex')) RETURNING id"
 /* $1 id: revoke once. */
 #define DB_SQL_AUTHZ_REVOKE                                                                        \
 	"UPDATE authorizations SET revoked_at = now() WHERE id = $1::bigint"                       \
@@ -67,19 +79,25 @@
 
 /*
  * The serving set in one consistent snapshot: every live authorization with
- * its key. Columns: authorization id, key id, key pubkey, sealed key hex,
- * key version, bunker pubkey, sealed bunker secret hex, bunker key version,
- * secret hash hex, secret used, client pubkey, relays JSON, policy JSON,
- * expiry (Unix seconds or NULL).
+ * its key, and those revoked or expired within the last 24 hours (so the
+ * signer can still tell their clients why it refuses). Columns:
+ * authorization id, key id, key pubkey, sealed key hex, key version, bunker
+ * pubkey, sealed bunker secret hex, bunker key version, secret hash hex,
+ * secret used, client pubkey, relays JSON, policy JSON, expiry (Unix
+ * seconds or NULL), revoked, sealed connect reply hex (NULL unless the row
+ * is live and its reply is still to be sent).
  */
 #define DB_SQL_SERVING                                                                             \
 	"SELECT a.id, k.id, k.pubkey, encode(k.sealed_secret, 'hex'), k.key_version,"              \
 	" a.bunker_pubkey, encode(a.bunker_sealed_secret, 'hex'), a.bunker_key_version,"           \
 	" encode(a.secret_hash, 'hex'), a.secret_used_at IS NOT NULL, a.client_pubkey,"            \
 	" array_to_json(a.relays)::text, a.policy::text,"                                          \
-	" extract(epoch FROM a.expires_at)::bigint"                                                \
+	" extract(epoch FROM a.expires_at)::bigint, a.revoked_at IS NOT NULL,"                     \
+	" CASE WHEN a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())"       \
+	" AND a.connect_reply_sent_at IS NULL THEN encode(a.connect_reply_sealed, 'hex') END"      \
 	" FROM authorizations a JOIN keys k ON k.id = a.key_id"                                    \
-	" WHERE a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())"           \
+	" WHERE (a.revoked_at IS NULL OR a.revoked_at > now() - interval '24 hours')"              \
+	" AND (a.expires_at IS NULL OR a.expires_at > now() - interval '24 hours')"                \
 	" ORDER BY k.id, a.id"
 
 /* The serving set's generation: bumped by every change to keys or authorizations. */
@@ -102,6 +120,20 @@
 	" AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"                   \
 	" AND (client_pubkey IS NULL OR client_pubkey = $2) RETURNING id"
 
+/* Logout: unbind client $2 from authorization $1. One row back if it was bound. */
+#define DB_SQL_AUTHZ_UNBIND                                                                        \
+	"UPDATE authorizations SET client_pubkey = NULL WHERE id = $1::bigint"                     \
+	" AND client_pubkey = $2 RETURNING id"
+/* nostrconnect: claim the right to send live authorization $1's connect reply (one winner). */
+#define DB_SQL_CONNECT_REPLY_CLAIM                                                                 \
+	"UPDATE authorizations SET connect_reply_sent_at = now() WHERE id = $1::bigint"            \
+	" AND connect_reply_sealed IS NOT NULL AND connect_reply_sent_at IS NULL"                  \
+	" AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()) RETURNING id"
+/* nostrconnect: the reply of authorization $1 was not delivered: let it be claimed again. */
+#define DB_SQL_CONNECT_REPLY_RELEASE                                                               \
+	"UPDATE authorizations SET connect_reply_sent_at = NULL WHERE id = $1::bigint"             \
+	" AND connect_reply_sealed IS NOT NULL AND connect_reply_sent_at IS NOT NULL RETURNING id"
+
 /* Claim a request: $1 event id hex, $2 instance. One row back for the winner. */
 #define DB_SQL_CLAIM                                                                               \
 	"INSERT INTO request_claims (event_id, instance_id) VALUES ($1, $2)"                       \
@@ -116,5 +148,19 @@
 	"INSERT INTO audit_log (instance_id, authorization_id, key_pubkey, client_pubkey,"         \
 	" method, event_kind, event_id, outcome, detail)"                                          \
 	" VALUES ($1, $2::bigint, $3, $4, $5, $6::int, $7, $8, $9)"
+/*
+ * Audit, many entries in one statement: $1 instance, $2 a JSON array of
+ * objects whose members are the columns of DB_SQL_AUDIT_APPEND ($2..$9;
+ * null for none), appended in array order.
+ */
+#define DB_SQL_AUDIT_BATCH                                                                         \
+	"INSERT INTO audit_log (instance_id, authorization_id, key_pubkey, client_pubkey,"         \
+	" method, event_kind, event_id, outcome, detail)"                                          \
+	" SELECT $1, x.authorization_id, x.key_pubkey, x.client_pubkey, x.method, x.event_kind,"   \
+	" x.event_id, x.outcome, coalesce(x.detail, '')"                                           \
+	" FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS (authorization_id bigint,"              \
+	" key_pubkey text, client_pubkey text, method text, event_kind integer, event_id text,"    \
+	" outcome text, detail text)) WITH ORDINALITY AS x(authorization_id, key_pubkey,"          \
+	" client_pubkey, method, event_kind, event_id, outcome, detail, n) ORDER BY x.n"
 
 #endif /* KC_DB_SQL_H */

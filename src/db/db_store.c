@@ -49,6 +49,8 @@ enum db_serving_col {
 	DB_STORE_COL_RELAYS,
 	DB_STORE_COL_POLICY,
 	DB_STORE_COL_EXPIRES,
+	DB_STORE_COL_REVOKED,
+	DB_STORE_COL_CONNECT_REPLY,
 };
 
 /* Why db_serving_add_row skipped a row. */
@@ -67,10 +69,19 @@ static int64_t db_store_generation_of(const struct db_result *r);
 static struct db_serving *db_serving_parse(struct db_store *s, PGresult *res);
 static int db_serving_unseal(const struct db_master_key *mk, const char *kind, const char *id,
 			     const char *hex, const char *version, struct nostr_seckey *out);
+static int db_serving_connect_reply(const struct db_master_key *mk, struct db_serving_authz *a,
+				    const char *hex, const char *version);
+static int db_serving_add_key(struct db_store *s, struct db_serving *set, PGresult *res, int row);
+static int db_serving_fill_authz(struct db_store *s, struct db_serving_authz *a, PGresult *res,
+				 int row);
 static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresult *res, int row);
 static int db_serving_relays(struct db_serving_authz *a, const char *json);
-static void db_serving_relays_free(struct db_serving_authz *a);
+static void db_serving_authz_clear(struct db_serving_authz *a);
 static void db_store_copy_hex(char *dst, const char *src);
+static int db_store_run_id(struct db_store *s, const char *sql, int64_t authz_id, const char *param,
+			   db_store_cb cb, void *arg);
+static bool db_store_json_add(cJSON *o, const char *name, const char *value);
+static cJSON *db_store_audit_json(const struct db_audit_entry *e);
 
 /* A store on pool with a copy of the master key. */
 int db_store_new(struct db_store **out, struct db_pool *pool, const struct db_master_key *mk,
@@ -263,66 +274,118 @@ out:
 	return rc;
 }
 
-/* Free the relay list of a row being skipped. */
-static void db_serving_relays_free(struct db_serving_authz *a)
+/* Free and wipe what one authorization row holds; a is all zeroes afterwards. */
+static void db_serving_authz_clear(struct db_serving_authz *a)
 {
 	for (size_t j = 0; j < a->nrelays; j++)
 		free(a->relays[j]);
 	free(a->relays);
-	a->relays = NULL;
-	a->nrelays = 0;
+	free(a->policy_json);
+	secret_wipe(&a->connect_reply);
+	OPENSSL_cleanse(a, sizeof(*a));
 }
 
-/* Add one row (an authorization, and its key if new): 0, a DB_STORE_ROW_* skip, -1 on ENOMEM. */
-static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresult *res, int row)
+/* Unseal a row's connect reply (hex; "" when none): 0, DB_STORE_ROW_UNSEAL, -1 on ENOMEM. */
+static int db_serving_connect_reply(const struct db_master_key *mk, struct db_serving_authz *a,
+				    const char *hex, const char *version)
 {
-	int rc;
+	unsigned char sealed[DB_CONNECT_REPLY_MAX + DB_SEAL_OVERHEAD], pt[DB_CONNECT_REPLY_MAX];
+	size_t hexlen = strlen(hex), len = hexlen / 2, ptlen = 0;
+	char aad[128];
+	int rc = DB_STORE_ROW_UNSEAL;
+
+	if (hexlen == 0)
+		return 0;
+	if (hexlen % 2 == 0 && len <= sizeof(sealed) &&
+	    hex_decode(sealed, len, hex, hexlen, HEX_ANY_CASE) == 0 &&
+	    db_seal_aad(aad, sizeof(aad), DB_CONNECT_REPLY_KIND, a->bunker_pubkey,
+			(int32_t)atoi(version)) == 0 &&
+	    db_unseal(mk, aad, sealed, len, pt, sizeof(pt), &ptlen) == 0)
+		rc = ptlen == 0 || secret_set(&a->connect_reply, (const char *)pt, ptlen) == 0 ? 0
+											       : -1;
+	OPENSSL_cleanse(pt, sizeof(pt));
+	if (rc == DB_STORE_ROW_UNSEAL)
+		log_error("db",
+			  "cannot unseal a connect reply: tampered, moved or another master key",
+			  log_int("authorization", a->id));
+	return rc;
+}
+
+/* Add the row's key unless it is the set's last one: 0, or DB_STORE_ROW_UNSEAL. */
+static int db_serving_add_key(struct db_store *s, struct db_serving *set, PGresult *res, int row)
+{
 	int64_t key_id = strtoll(PQgetvalue(res, row, DB_STORE_COL_KEY_ID), NULL, 10);
 	struct db_serving_key *k = set->nkeys > 0 ? &set->keys[set->nkeys - 1] : NULL;
-	struct db_serving_authz *a = &set->authz[set->nauthz];
 
-	if (k == NULL || k->id != key_id) {
-		k = &set->keys[set->nkeys];
-		k->id = key_id;
-		db_store_copy_hex(k->pubkey, PQgetvalue(res, row, DB_STORE_COL_KEY_PUBKEY));
-		if (db_serving_unseal(
-			    &s->mk, "key", k->pubkey, PQgetvalue(res, row, DB_STORE_COL_KEY_SEALED),
-			    PQgetvalue(res, row, DB_STORE_COL_KEY_VERSION), &k->secret) != 0) {
-			log_error("db",
-				  "cannot unseal a key: tampered, moved or another master key",
-				  log_str("pubkey", k->pubkey));
-			return 1;
-		}
-		set->nkeys++;
+	if (k != NULL && k->id == key_id)
+		return 0;
+	k = &set->keys[set->nkeys];
+	k->id = key_id;
+	db_store_copy_hex(k->pubkey, PQgetvalue(res, row, DB_STORE_COL_KEY_PUBKEY));
+	if (db_serving_unseal(&s->mk, "key", k->pubkey,
+			      PQgetvalue(res, row, DB_STORE_COL_KEY_SEALED),
+			      PQgetvalue(res, row, DB_STORE_COL_KEY_VERSION), &k->secret) != 0) {
+		log_error("db", "cannot unseal a key: tampered, moved or another master key",
+			  log_str("pubkey", k->pubkey));
+		OPENSSL_cleanse(k, sizeof(*k));
+		return DB_STORE_ROW_UNSEAL;
 	}
+	set->nkeys++;
+	return 0;
+}
+
+/* Fill one authorization from a row: 0, a DB_STORE_ROW_* skip, -1 on ENOMEM. */
+static int db_serving_fill_authz(struct db_store *s, struct db_serving_authz *a, PGresult *res,
+				 int row)
+{
+	const char *hash = PQgetvalue(res, row, DB_STORE_COL_SECRET_HASH);
+	const char *version = PQgetvalue(res, row, DB_STORE_COL_BUNKER_VERSION);
+	int rc;
+
 	a->id = strtoll(PQgetvalue(res, row, DB_STORE_COL_AUTHZ_ID), NULL, 10);
-	a->key = set->nkeys - 1;
 	db_store_copy_hex(a->bunker_pubkey, PQgetvalue(res, row, DB_STORE_COL_BUNKER_PUBKEY));
 	db_store_copy_hex(a->client_pubkey, PQgetvalue(res, row, DB_STORE_COL_CLIENT));
 	a->secret_used = strcmp(PQgetvalue(res, row, DB_STORE_COL_SECRET_USED), "t") == 0;
+	a->revoked = strcmp(PQgetvalue(res, row, DB_STORE_COL_REVOKED), "t") == 0;
 	a->expires_at = strtoll(PQgetvalue(res, row, DB_STORE_COL_EXPIRES), NULL, 10);
-	if (hex_decode(a->secret_hash, sizeof(a->secret_hash),
-		       PQgetvalue(res, row, DB_STORE_COL_SECRET_HASH),
-		       strlen(PQgetvalue(res, row, DB_STORE_COL_SECRET_HASH)), HEX_ANY_CASE) != 0 ||
+	if (hex_decode(a->secret_hash, sizeof(a->secret_hash), hash, strlen(hash), HEX_ANY_CASE) !=
+		    0 ||
 	    db_serving_unseal(&s->mk, "bunker", a->bunker_pubkey,
-			      PQgetvalue(res, row, DB_STORE_COL_BUNKER_SEALED),
-			      PQgetvalue(res, row, DB_STORE_COL_BUNKER_VERSION),
+			      PQgetvalue(res, row, DB_STORE_COL_BUNKER_SEALED), version,
 			      &a->bunker_secret) != 0) {
 		log_error("db", "cannot unseal a bunker key: tampered, moved or another master key",
 			  log_str("bunker_pubkey", a->bunker_pubkey));
 		return DB_STORE_ROW_UNSEAL;
 	}
+	rc = db_serving_connect_reply(&s->mk, a, PQgetvalue(res, row, DB_STORE_COL_CONNECT_REPLY),
+				      version);
+	if (rc != 0)
+		return rc;
 	rc = db_serving_relays(a, PQgetvalue(res, row, DB_STORE_COL_RELAYS));
 	if (rc == 1) {
 		log_error("db", "skipping an authorization whose relays are not a list of URLs",
 			  log_int("authorization", a->id));
-		db_serving_relays_free(a);
 		return DB_STORE_ROW_MALFORMED;
 	}
-	if (rc != 0 || (a->policy_json = strdup(PQgetvalue(res, row, DB_STORE_COL_POLICY))) == NULL)
-		return -1;
-	set->nauthz++;
-	return 0;
+	if (rc != 0)
+		return rc;
+	a->policy_json = strdup(PQgetvalue(res, row, DB_STORE_COL_POLICY));
+	return a->policy_json != NULL ? 0 : -1;
+}
+
+/* Add one row (an authorization, and its key if new): 0, a DB_STORE_ROW_* skip, -1 on ENOMEM. */
+static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresult *res, int row)
+{
+	struct db_serving_authz *a = &set->authz[set->nauthz];
+	int rc = db_serving_add_key(s, set, res, row);
+
+	if (rc != 0)
+		return rc;
+	a->key = set->nkeys - 1;
+	rc = db_serving_fill_authz(s, a, res, row);
+	if (rc == 0)
+		set->nauthz++;
+	return rc;
 }
 
 /* Build the serving set from the rows of DB_SQL_SERVING; NULL on ENOMEM. */
@@ -347,7 +410,7 @@ static struct db_serving *db_serving_parse(struct db_store *s, PGresult *res)
 		set->unseal_failures += rc == DB_STORE_ROW_UNSEAL;
 		set->malformed_rows += rc == DB_STORE_ROW_MALFORMED;
 		if (rc > 0)
-			OPENSSL_cleanse(&set->authz[set->nauthz], sizeof(set->authz[0]));
+			db_serving_authz_clear(&set->authz[set->nauthz]);
 	}
 	return set;
 fail:
@@ -360,12 +423,8 @@ void db_serving_free(struct db_serving *set)
 {
 	if (set == NULL)
 		return;
-	for (size_t i = 0; i < set->nauthz; i++) {
-		for (size_t j = 0; j < set->authz[i].nrelays; j++)
-			free(set->authz[i].relays[j]);
-		free(set->authz[i].relays);
-		free(set->authz[i].policy_json);
-	}
+	for (size_t i = 0; i < set->nauthz; i++)
+		db_serving_authz_clear(&set->authz[i]);
 	if (set->keys != NULL)
 		OPENSSL_cleanse(set->keys, (set->nkeys + 1) * sizeof(*set->keys));
 	if (set->authz != NULL)
@@ -411,15 +470,41 @@ int db_store_consume_secret(struct db_store *s, int64_t authz_id, const char *se
 	return rc;
 }
 
+/* Run a statement on authorization authz_id ($1) and param ($2, unless NULL); rows returned. */
+static int db_store_run_id(struct db_store *s, const char *sql, int64_t authz_id, const char *param,
+			   db_store_cb cb, void *arg)
+{
+	char id[24];
+	const char *params[] = {id, param};
+
+	snprintf(id, sizeof(id), "%lld", (long long)authz_id);
+	return db_store_run(s, sql, param != NULL ? 2 : 1, params, true, cb, arg);
+}
+
 /* Bind a client to a live authorization. */
 int db_store_bind_client(struct db_store *s, int64_t authz_id, const char *client_pubkey,
 			 db_store_cb cb, void *arg)
 {
-	char id[24];
-	const char *params[] = {id, client_pubkey};
+	return db_store_run_id(s, DB_SQL_AUTHZ_BIND, authz_id, client_pubkey, cb, arg);
+}
 
-	snprintf(id, sizeof(id), "%lld", (long long)authz_id);
-	return db_store_run(s, DB_SQL_AUTHZ_BIND, 2, params, true, cb, arg);
+/* Logout: unbind a client. */
+int db_store_unbind_client(struct db_store *s, int64_t authz_id, const char *client_pubkey,
+			   db_store_cb cb, void *arg)
+{
+	return db_store_run_id(s, DB_SQL_AUTHZ_UNBIND, authz_id, client_pubkey, cb, arg);
+}
+
+/* Claim the right to send a connect reply. */
+int db_store_connect_reply_claim(struct db_store *s, int64_t authz_id, db_store_cb cb, void *arg)
+{
+	return db_store_run_id(s, DB_SQL_CONNECT_REPLY_CLAIM, authz_id, NULL, cb, arg);
+}
+
+/* Let an undelivered connect reply be claimed again. */
+int db_store_connect_reply_release(struct db_store *s, int64_t authz_id, db_store_cb cb, void *arg)
+{
+	return db_store_run_id(s, DB_SQL_CONNECT_REPLY_RELEASE, authz_id, NULL, cb, arg);
 }
 
 /* Claim a request for this instance. */
@@ -457,4 +542,61 @@ int db_store_audit(struct db_store *s, const struct db_audit_entry *e, db_store_
 	snprintf(id, sizeof(id), "%lld", (long long)e->authorization_id);
 	snprintf(kind, sizeof(kind), "%d", e->event_kind);
 	return db_store_run(s, DB_SQL_AUDIT_APPEND, 9, params, false, cb, arg);
+}
+
+/* Add member name to o: the string value, or null when value is NULL. false on ENOMEM. */
+static bool db_store_json_add(cJSON *o, const char *name, const char *value)
+{
+	return (value != NULL ? cJSON_AddStringToObject(o, name, value)
+			      : cJSON_AddNullToObject(o, name)) != NULL;
+}
+
+/* One audit entry as an object of DB_SQL_AUDIT_BATCH's JSON array; NULL on ENOMEM. */
+static cJSON *db_store_audit_json(const struct db_audit_entry *e)
+{
+	const char *names[] = {"key_pubkey", "client_pubkey", "method",
+			       "event_id",   "outcome",	      "detail"};
+	const char *values[] = {e->key_pubkey, e->client_pubkey, e->method,
+				e->event_id,   e->outcome,	 e->detail};
+	cJSON *o = cJSON_CreateObject();
+	char id[24];
+	bool ok = o != NULL;
+
+	snprintf(id, sizeof(id), "%lld", (long long)e->authorization_id);
+	ok = ok && db_store_json_add(o, "authorization_id", e->authorization_id > 0 ? id : NULL);
+	for (size_t i = 0; ok && i < sizeof(names) / sizeof(names[0]); i++)
+		ok = db_store_json_add(o, names[i], values[i]);
+	ok = ok && (e->event_kind >= 0 ? cJSON_AddNumberToObject(o, "event_kind", e->event_kind)
+				       : cJSON_AddNullToObject(o, "event_kind")) != NULL;
+	if (ok)
+		return o;
+	cJSON_Delete(o);
+	return NULL;
+}
+
+/* Append n audit entries in one statement (their values travel as one bound JSON text). */
+int db_store_audit_batch(struct db_store *s, const struct db_audit_entry *e, size_t n,
+			 db_store_cb cb, void *arg)
+{
+	cJSON *arr, *o;
+	char *json = NULL;
+	const char *params[2] = {s->instance_id, NULL};
+	int rc = -1;
+
+	if (n == 0 || n > DB_AUDIT_BATCH_MAX || (arr = cJSON_CreateArray()) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if ((o = db_store_audit_json(&e[i])) == NULL || !cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			goto out;
+		}
+	}
+	json = cJSON_PrintUnformatted(arr);
+	params[1] = json;
+	if (json != NULL)
+		rc = db_store_run(s, DB_SQL_AUDIT_BATCH, 2, params, false, cb, arg);
+out:
+	cJSON_free(json);
+	cJSON_Delete(arr);
+	return rc;
 }

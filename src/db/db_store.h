@@ -6,17 +6,21 @@
  * the callback follows exactly once, later; or it returns -1 (pool
  * closed or full) and the callback never comes.
  *
- *   - load the serving set (live authorizations and their keys, secrets
- *     unsealed into wiped memory) at boot and whenever it changes: the
- *     set carries the generation it was loaded at, and
+ *   - load the serving set (live authorizations, and those revoked or
+ *     expired within the last 24 hours, with their keys; secrets unsealed
+ *     into wiped memory) at boot and whenever it changes: the set carries
+ *     the generation it was loaded at, and
  *     db_store_generation() tells, cheaply, whether it has moved since
  *     (poll it; every change to keys or authorizations bumps it);
  *   - consume a connect secret and bind the client, atomically (exactly
  *     one caller of many wins);
- *   - bind a client to an authorization;
+ *   - bind a client to an authorization, unbind it (logout);
+ *   - nostrconnect: claim the right to send an authorization's connect
+ *     reply (exactly one caller of many wins), release it when the reply
+ *     could not be delivered;
  *   - claim a request (INSERT ... ON CONFLICT DO NOTHING: exactly one
  *     replica wins);
- *   - append an audit entry; drop expired claims.
+ *   - append audit entries, one or a batch; drop expired claims.
  *
  * Connect secrets are stored as SHA-256 hashes; db_secret_matches()
  * compares a presented secret with a stored hash in constant time.
@@ -24,6 +28,7 @@
 #ifndef KC_DB_STORE_H
 #define KC_DB_STORE_H
 
+#include "core/secret.h"
 #include "nostr/keys.h"
 
 #include <stdbool.h>
@@ -36,6 +41,15 @@ struct db_store;
 
 #define DB_HASH_LEN	  32
 #define DB_PUBKEY_HEX_LEN 64
+/*
+ * The longest nostrconnect secret stored for a connect reply, in bytes; it
+ * is sealed with the associated data db_seal_aad(DB_CONNECT_REPLY_KIND,
+ * bunker pubkey, bunker key version).
+ */
+#define DB_CONNECT_REPLY_MAX  256
+#define DB_CONNECT_REPLY_KIND "connect-reply"
+/* The most audit entries db_store_audit_batch() appends at once. */
+#define DB_AUDIT_BATCH_MAX 64
 
 /* One key of the serving set. */
 struct db_serving_key {
@@ -44,7 +58,11 @@ struct db_serving_key {
 	struct nostr_seckey secret;	    /* unsealed; wiped by db_serving_free() */
 };
 
-/* One live authorization of the serving set. */
+/*
+ * One authorization of the serving set: live, or revoked or expired within
+ * the last 24 hours (revoked, expires_at), so that the signer can answer
+ * its client with an error rather than silence.
+ */
 struct db_serving_authz {
 	int64_t id;
 	size_t key;				   /* index into the set's keys */
@@ -57,6 +75,13 @@ struct db_serving_authz {
 	size_t nrelays;
 	char *policy_json;  /* owned JSON object */
 	int64_t expires_at; /* Unix seconds, 0 = never */
+	bool revoked;	    /* revoked (within the last 24 hours) */
+	/*
+	 * nostrconnect: the client's secret to send in the connect reply;
+	 * unset when none, already sent, or the row is not live. Wiped by
+	 * db_serving_free().
+	 */
+	struct secret connect_reply;
 };
 
 /* The serving set: every live authorization with its key. */
@@ -132,6 +157,22 @@ int db_store_consume_secret(struct db_store *s, int64_t authz_id, const char *se
 int db_store_bind_client(struct db_store *s, int64_t authz_id, const char *client_pubkey,
 			 db_store_cb cb, void *arg) __attribute__((warn_unused_result));
 
+/* Logout: unbind client_pubkey from authorization authz_id. result 1 if it was bound, else 0. */
+int db_store_unbind_client(struct db_store *s, int64_t authz_id, const char *client_pubkey,
+			   db_store_cb cb, void *arg) __attribute__((warn_unused_result));
+
+/*
+ * nostrconnect: claim the right to send authz_id's connect reply (result 1
+ * for exactly one caller of many; 0 if sent already, none, or the
+ * authorization is no longer live).
+ */
+int db_store_connect_reply_claim(struct db_store *s, int64_t authz_id, db_store_cb cb, void *arg)
+	__attribute__((warn_unused_result));
+
+/* nostrconnect: the reply could not be delivered: let it be sent again (result 1 or 0). */
+int db_store_connect_reply_release(struct db_store *s, int64_t authz_id, db_store_cb cb, void *arg)
+	__attribute__((warn_unused_result));
+
 /* Claim request event_id for this instance. result 1 for exactly one caller, else 0. */
 int db_store_claim(struct db_store *s, const char *event_id, db_store_cb cb, void *arg)
 	__attribute__((warn_unused_result));
@@ -143,6 +184,14 @@ int db_store_expire_claims(struct db_store *s, int64_t max_age_s, db_store_cb cb
 /* Append an audit entry; cb may be NULL (a failure is then logged). */
 int db_store_audit(struct db_store *s, const struct db_audit_entry *e, db_store_cb cb, void *arg)
 	__attribute__((warn_unused_result));
+
+/*
+ * Append n (1..DB_AUDIT_BATCH_MAX) audit entries in one statement (copied:
+ * e may go once the call returns); result = rows inserted. cb may be NULL
+ * (a failure is then logged). -1 also for n out of range.
+ */
+int db_store_audit_batch(struct db_store *s, const struct db_audit_entry *e, size_t n,
+			 db_store_cb cb, void *arg) __attribute__((warn_unused_result));
 
 /* SHA-256 of a connect secret, as stored. */
 void db_secret_hash(unsigned char out[DB_HASH_LEN], const char *secret);

@@ -56,6 +56,8 @@ struct plan_run {
 	bool esc_aborted;	/* its aborts of the skipped phases' components have started */
 	bool abort_unconfirmed; /* an abort of this phase did not confirm in time */
 	bool started, done, warning;
+	size_t phase_inflight; /* work in flight on the phase's components when it began */
+	size_t phase_left;     /* ... when its budget ran out (SIZE_MAX: it did not) */
 	enum plan_outcome *outcomes;
 	int64_t *durations;
 };
@@ -81,6 +83,7 @@ static void plan_on_done(void *arg, struct component *c, enum component_op op);
 static void plan_on_aborted(void *arg, struct component *c, enum component_op op);
 static bool plan_escalation_abort(struct plan_run *r);
 static void plan_abort_settled(struct plan_run *r, bool confirmed);
+static size_t plan_phase_inflight(struct plan_run *r);
 
 static const plan_step_fn plan_step_table[PLAN_STEP_KIND_COUNT_] = {
 	[PLAN_STEP_READINESS] = plan_run_step_readiness, [PLAN_STEP_WAIT] = plan_run_step_wait,
@@ -220,8 +223,11 @@ static void plan_phase_begin(struct plan_run *r, size_t i)
 	r->step = 0;
 	r->waiting = PLAN_WAIT_NONE;
 	r->phase_start_ms = clock_now_ms(r->clk);
+	r->phase_inflight = plan_phase_inflight(r);
+	r->phase_left = SIZE_MAX;
 	log_info("plan", "phase started", log_str("phase", ph->name),
 		 log_ms("budget_ms", plan_phase_budget_ms(r->p, i)),
+		 log_uint("inflight", r->phase_inflight),
 		 log_str("on_timeout", plan_timeout_name(ph->on_timeout)));
 	clock_timer_start(r->budget, plan_phase_budget_ms(r->p, i));
 	plan_advance(r);
@@ -549,7 +555,9 @@ static void plan_on_budget(void *arg)
 	}
 	if (r->waiting == PLAN_WAIT_ABORT)
 		return;
+	r->phase_left = plan_phase_inflight(r);
 	log_warn("plan", "phase budget exhausted", log_str("phase", ph->name),
+		 log_uint("inflight", r->phase_left),
 		 log_str("action", plan_timeout_name(ph->on_timeout)),
 		 log_uint("step", (uint64_t)r->step + 1));
 	if (ph->on_timeout == PLAN_TIMEOUT_EXIT_NOW)
@@ -625,6 +633,7 @@ static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
 	const struct plan_phase *ph = &r->p->phases[r->phase];
 	int64_t dur = clock_now_ms(r->clk) - r->phase_start_ms;
 	size_t next = r->phase + 1;
+	size_t left = r->phase_left != SIZE_MAX ? r->phase_left : plan_phase_inflight(r);
 
 	clock_timer_stop(r->budget);
 	clock_timer_stop(r->wait);
@@ -635,7 +644,10 @@ static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
 	r->durations[r->phase] = dur;
 	log_at(o == PLAN_OUTCOME_COMPLETED ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, "plan",
 	       "phase finished", log_str("phase", ph->name),
-	       log_str("outcome", plan_outcome_name(o)), log_ms("duration_ms", dur));
+	       log_str("outcome", plan_outcome_name(o)), log_ms("duration_ms", dur),
+	       log_uint("inflight_at_start", r->phase_inflight),
+	       log_uint("finished", r->phase_inflight > left ? r->phase_inflight - left : 0),
+	       log_uint("unfinished", left));
 	if (r->hooks.on_phase_end != NULL)
 		r->hooks.on_phase_end(r->hooks.arg, ph->name, o, dur);
 	if (r->esc == PLAN_ESC_EXIT)
@@ -649,6 +661,32 @@ static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
 		r->esc_aborted = false;
 	}
 	plan_phase_begin(r, next);
+}
+
+/*
+ * Work in flight on the components the current phase stops, drains or
+ * closes (each counted once), for its log lines.
+ */
+static size_t plan_phase_inflight(struct plan_run *r)
+{
+	const struct plan_phase *ph = &r->p->phases[r->phase];
+	size_t n = 0;
+
+	for (size_t i = 0; i < ph->nsteps; i++) {
+		const struct plan_step *s = &ph->steps[i];
+		struct component *c;
+		bool seen = false;
+
+		if (s->arg == NULL || (s->kind != PLAN_STEP_STOP_ACCEPTING &&
+				       s->kind != PLAN_STEP_DRAIN && s->kind != PLAN_STEP_CLOSE))
+			continue;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = ph->steps[j].arg != NULL && ph->steps[j].kind != PLAN_STEP_LOG &&
+			       strcmp(ph->steps[j].arg, s->arg) == 0;
+		c = seen ? NULL : component_find(r->reg, s->arg);
+		n += c != NULL ? component_inflight(c) : 0;
+	}
+	return n;
 }
 
 /* Write the final line and tell the daemon. */

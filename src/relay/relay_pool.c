@@ -20,6 +20,9 @@
 static void relay_pool_defaults(struct relay_pool_config *c);
 static void relay_pool_on_notify(void *arg);
 static void relay_pool_sub_free(struct relay_sub *s);
+static void relay_pool_sub_swap(struct relay_sub *a, struct relay_sub *b);
+static struct relay_sub *relay_pool_sub_find(struct relay_pool *p, const char *name);
+static void relay_pool_send_close(struct relay_pool *p, const struct relay_sub *s);
 static void relay_pool_sweep_subs(struct relay_pool *p);
 static int relay_pool_sub_copy(struct relay_sub *s, const struct relay_filter *f);
 static char **relay_pool_strv_dup(const char *const *v, size_t n);
@@ -266,6 +269,20 @@ static int relay_pool_sub_copy(struct relay_sub *s, const struct relay_filter *f
 	return (s->nauthors == f->nauthors && s->np_tags == f->np_tags) ? 0 : -1;
 }
 
+/* Exchange the filters (not the names or links) of two subscriptions. */
+static void relay_pool_sub_swap(struct relay_sub *a, struct relay_sub *b)
+{
+	struct relay_sub t = *a;
+
+	a->kinds = b->kinds, a->nkinds = b->nkinds;
+	a->authors = b->authors, a->nauthors = b->nauthors;
+	a->p_tags = b->p_tags, a->np_tags = b->np_tags;
+	a->since = b->since, a->limit = b->limit;
+	b->kinds = t.kinds, b->nkinds = t.nkinds;
+	b->authors = t.authors, b->nauthors = t.nauthors;
+	b->p_tags = t.p_tags, b->np_tags = t.np_tags;
+}
+
 /* Free a subscription. */
 static void relay_pool_sub_free(struct relay_sub *s)
 {
@@ -405,6 +422,72 @@ static void relay_pool_send_close(struct relay_pool *p, const struct relay_sub *
 			(void)relay_conn_send(p->conns[i], msg, strlen(msg));
 		free(msg);
 	}
+}
+
+/* The live subscription called name, or NULL. */
+static struct relay_sub *relay_pool_sub_find(struct relay_pool *p, const char *name)
+{
+	for (struct relay_sub *s = p->subs; s != NULL; s = s->next)
+		if (!s->gone && strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+/*
+ * Swap the filter of s for a copy of f in place and send its REQs again.
+ * With the same number of chunks the REQs reuse their ids, so each relay
+ * replaces the subscription (NIP-01) without a gap; otherwise the old
+ * chunks are closed first.
+ */
+static int relay_pool_sub_replace(struct relay_pool *p, struct relay_sub *s,
+				  const struct relay_filter *f, size_t chunks)
+{
+	struct relay_sub *n = calloc(1, sizeof(*n));
+
+	if (n == NULL || relay_pool_sub_copy(n, f) != 0) {
+		if (n != NULL)
+			relay_pool_sub_free(n);
+		return -1;
+	}
+	relay_pool_enter(p); /* a failed send reports a lost relay */
+	if (chunks != s->nchunks)
+		relay_pool_send_close(p, s);
+	relay_pool_sub_swap(s, n);
+	s->nchunks = chunks;
+	for (size_t i = 0; i < p->nconns && p->subscribing && !s->gone; i++)
+		if (p->conns[i]->state == RELAY_CONNECTED)
+			relay_conn_send_sub(p->conns[i], s);
+	relay_pool_leave(p);
+	relay_pool_sub_free(n);
+	return 0;
+}
+
+/* Replace the filter of subscription name on every relay (or subscribe it when new). */
+int relay_pool_resubscribe(struct relay_pool *p, const char *name, const struct relay_filter *f,
+			   char *err, size_t errlen)
+{
+	size_t per = p->cfg.max_p_per_filter, total = 0;
+	size_t chunks = f->np_tags == 0 ? 1 : (f->np_tags + per - 1) / per;
+	struct relay_sub *s = relay_pool_sub_find(p, name);
+
+	if (s == NULL)
+		return relay_pool_subscribe(p, name, f, err, errlen);
+	if (relay_pool_check_filter(p, name, f, err, errlen) != 0)
+		return -1;
+	for (const struct relay_sub *o = p->subs; o != NULL; o = o->next)
+		total += o->gone || o == s ? 0 : o->nchunks;
+	if (total + chunks > p->cfg.max_subs_per_relay) {
+		snprintf(err, errlen,
+			 "subscription %s: %zu REQs per relay with the others, more than the %zu "
+			 "a relay keeps",
+			 name, total + chunks, p->cfg.max_subs_per_relay);
+		return -1;
+	}
+	if (relay_pool_sub_replace(p, s, f, chunks) != 0) {
+		snprintf(err, errlen, "subscription %s: out of memory", name);
+		return -1;
+	}
+	return 0;
 }
 
 /* Close a subscription everywhere and forget it (freed when the outermost pool frame leaves). */

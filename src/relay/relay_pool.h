@@ -165,6 +165,16 @@ int relay_pool_add(struct relay_pool *p, const char *url, char *err, size_t errl
 int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct relay_filter *f,
 			 char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/*
+ * Replace the filter of subscription name (or subscribe it, when there is
+ * none). With as many chunks as before the REQs keep their ids, so every
+ * relay swaps the filter in place (NIP-01: a REQ with a live id replaces
+ * it) and no event falls into a gap; other subscriptions are untouched.
+ * 0, or -1 with a message in err (as relay_pool_subscribe).
+ */
+int relay_pool_resubscribe(struct relay_pool *p, const char *name, const struct relay_filter *f,
+			   char *err, size_t errlen) __attribute__((warn_unused_result));
+
 /* Close a subscription on every relay and forget it. */
 void relay_pool_unsubscribe(struct relay_pool *p, const char *name);
 

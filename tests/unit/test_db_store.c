@@ -6,7 +6,11 @@
  * set; a connect secret consumed by exactly one of many racing callers; a
  * request claimed by exactly one of many racing callers on two replicas;
  * tampered rows (swapped, flipped byte) and a wrong master key refused;
- * audit entries; the serving generation that tells replicas to reload.
+ * audit entries, one by one and in batches; the serving generation that
+ * tells replicas to reload; authorizations revoked or expired within the
+ * last 24 hours still served (flagged), older ones not; logout (unbind);
+ * nostrconnect: an accepted authorization's sealed connect reply, claimed
+ * by exactly one of two racing callers, released and claimed again.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -430,6 +434,15 @@ static void test_audit(void **state)
 	PQclear(res);
 }
 
+/* The authorization id of a serving set, or NULL if absent. */
+static const struct db_serving_authz *find_authz(const struct db_serving *set, int64_t id)
+{
+	for (size_t i = 0; i < set->nauthz; i++)
+		if (set->authz[i].id == id)
+			return &set->authz[i];
+	return NULL;
+}
+
 /* A generation read: -2 until it comes. */
 static void on_generation(void *arg, int64_t generation, const char *error)
 {
@@ -481,8 +494,8 @@ static void test_serving_generation(void **state)
 	assert_true(generation(f) > g0);
 	set = load(f, f->store);
 	assert_int_equal(set->generation, generation(f));
-	for (size_t i = 0; i < set->nauthz; i++)
-		assert_true(set->authz[i].id != f->authz_a); /* revoked: no longer served */
+	assert_non_null(find_authz(set, f->authz_a)); /* revoked: still served, flagged */
+	assert_true(find_authz(set, f->authz_a)->revoked);
 	db_serving_free(set);
 }
 
@@ -736,6 +749,293 @@ static void test_janitor_rearms_after_failure(void **state)
 	boot_free(&b);
 }
 
+/* UPDATE authorization id SET assignments. */
+static void update_authz(struct fx *f, const char *assignments, int64_t id)
+{
+	char q[512];
+
+	assert_true(snprintf(q, sizeof(q), "UPDATE authorizations SET %s WHERE id = %lld",
+			     assignments, (long long)id) < (int)sizeof(q));
+	sql(f, q);
+}
+
+/* Revoked or expired within 24 hours: served and flagged; longer ago: gone. */
+static void test_serving_recently_dead(void **state)
+{
+	struct fx *f = *state;
+	int64_t live, revoked, expired, old_revoked, old_expired;
+	const struct db_serving_authz *a;
+	struct db_serving *set;
+	char err[256];
+
+	need_pg(f);
+	live = fresh_authz(f, "ivan", 1);
+	revoked = fresh_authz(f, "judy", 1);
+	expired = fresh_authz(f, "kate", 1);
+	old_revoked = fresh_authz(f, "liam", 1);
+	old_expired = fresh_authz(f, "mona", 1);
+	assert_int_equal(db_admin_authz_revoke(f->conn, revoked, err, sizeof(err)), 1);
+	assert_int_equal(db_admin_authz_revoke(f->conn, old_revoked, err, sizeof(err)), 1);
+	update_authz(f, "revoked_at = now() - interval '25 hours'", old_revoked);
+	update_authz(f, "expires_at = now() - interval '1 hour'", expired);
+	update_authz(f, "expires_at = now() - interval '25 hours'", old_expired);
+	set = load(f, f->store);
+	assert_non_null(a = find_authz(set, live));
+	assert_false(a->revoked);
+	assert_int_equal(a->expires_at, 0);
+	assert_non_null(a = find_authz(set, revoked));
+	assert_true(a->revoked);
+	assert_memory_not_equal(a->bunker_secret.b, (unsigned char[32]){0},
+				32); /* can still answer */
+	assert_non_null(a = find_authz(set, expired));
+	assert_false(a->revoked);
+	assert_true(a->expires_at > 0 && a->expires_at < (int64_t)time(NULL));
+	assert_null(find_authz(set, old_revoked));
+	assert_null(find_authz(set, old_expired));
+	db_serving_free(set);
+}
+
+/* Logout unbinds the client once (1, then 0), moving the generation. */
+static void test_unbind_client(void **state)
+{
+	struct fx *f = *state;
+	struct nostr_seckey dummy;
+	struct tally t = {0};
+	struct db_serving *set;
+	char client[65], other[65];
+	int64_t id, g0;
+
+	need_pg(f);
+	random_key(&dummy, client);
+	random_key(&dummy, other);
+	id = fresh_authz(f, "nina", 1);
+	assert_int_equal(db_store_bind_client(f->store, id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 1);
+	assert_int_equal(t.ones, 1);
+	g0 = generation(f);
+	assert_int_equal(db_store_unbind_client(f->store, id, other, on_store, &t), 0);
+	run_calls(f, &t.calls, 2);
+	assert_int_equal(t.zeros, 1); /* another client: nothing to unbind */
+	assert_int_equal(generation(f), g0);
+	assert_int_equal(db_store_unbind_client(f->store2, id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 3);
+	assert_int_equal(t.ones, 2);
+	assert_true(generation(f) > g0);
+	assert_int_equal(db_store_unbind_client(f->store, id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 4);
+	assert_int_equal(t.zeros, 2); /* unbound already */
+	set = load(f, f->store);
+	assert_string_equal(find_authz(set, id)->client_pubkey, "");
+	db_serving_free(set);
+}
+
+/* Accept a nostrconnect client for key name: the new authorization's id (or -1, err). */
+static int64_t accept_authz(struct fx *f, const char *name, const char *client, const char *reply,
+			    char *err)
+{
+	const char *relays[] = {"ws://127.0.0.1:7777", "wss://relay.example"};
+	struct secret rs = {0};
+	struct db_admin_client cl = {.pubkey = client, .reply = &rs};
+	struct db_admin_authz a = {.key = name, .relays = relays, .nrelays = 2, .label = "app"};
+	struct nostr_seckey bsk;
+	char bpk[65], kpk[65];
+	int64_t id;
+
+	random_key(&bsk, bpk);
+	a.bunker_pubkey = bpk;
+	a.bunker_secret = &bsk;
+	assert_int_equal(secret_set(&rs, reply, strlen(reply)), 0);
+	id = db_admin_authz_accept(f->conn, &f->mk, &a, &cl, kpk, err, 256);
+	secret_wipe(&rs);
+	return id;
+}
+
+/* An accepted authorization: bound, secret spent, its reply sealed in the database. */
+static void test_accept(void **state)
+{
+	struct fx *f = *state;
+	const char *reply = "nostrconnect-secret-'\"";
+	char long_reply[DB_CONNECT_REPLY_MAX + 2], client[65], err[256];
+	const struct db_serving_authz *a;
+	struct nostr_seckey dummy;
+	struct db_serving *set;
+	PGresult *res;
+	int64_t id;
+
+	need_pg(f);
+	random_key(&dummy, client);
+	fresh_authz(f, "olga", 0);
+	memset(long_reply, 'x', sizeof(long_reply) - 1);
+	long_reply[sizeof(long_reply) - 1] = '\0';
+	assert_int_equal(accept_authz(f, "olga", client, long_reply, err), -1);
+	assert_non_null(strstr(err, "nostrconnect secret is 1 to"));
+	assert_int_equal(accept_authz(f, "olga", "ABC", reply, err), -1);
+	assert_non_null(strstr(err, "client pubkey"));
+	assert_int_equal(accept_authz(f, "nobody", client, reply, err), -1);
+	assert_non_null(strstr(err, "no key named"));
+	long_reply[DB_CONNECT_REPLY_MAX] = '\0'; /* the longest one fits */
+	assert_true(accept_authz(f, "olga", client, long_reply, err) > 0);
+	id = accept_authz(f, "olga", client, reply, err);
+	assert_true(id > 0);
+	set = load(f, f->store);
+	assert_non_null(a = find_authz(set, id));
+	assert_true(a->secret_used);
+	assert_string_equal(a->client_pubkey, client);
+	assert_int_equal(a->nrelays, 2);
+	assert_true(secret_equal(&a->connect_reply, reply, strlen(reply)));
+	db_serving_free(set);
+	res = db_sync_exec(f->conn,
+			   "SELECT count(*) FROM authorizations WHERE position(convert_to("
+			   "'nostrconnect-secret', 'UTF8') IN connect_reply_sealed) > 0",
+			   0, NULL, err, sizeof(err));
+	assert_non_null(res);
+	assert_string_equal(PQgetvalue(res, 0, 0), "0"); /* sealed, never in clear */
+	PQclear(res);
+}
+
+/* Claim a connect reply twice at once: exactly one wins. Returns the tally's ones. */
+static int claim_race(struct fx *f, int64_t id)
+{
+	struct tally t = {0};
+
+	assert_int_equal(db_store_connect_reply_claim(f->store, id, on_store, &t), 0);
+	assert_int_equal(db_store_connect_reply_claim(f->store2, id, on_store, &t), 0);
+	run_calls(f, &t.calls, 2);
+	assert_int_equal(t.errors, 0);
+	return t.ones;
+}
+
+/* The connect reply: one claimant of two; released, claimable again; none: 0; revoked: gone. */
+static void test_connect_reply_claim(void **state)
+{
+	struct fx *f = *state;
+	struct nostr_seckey dummy;
+	struct tally t = {0};
+	struct db_serving *set;
+	char client[65], err[256];
+	int64_t id, plain, g0;
+
+	need_pg(f);
+	random_key(&dummy, client);
+	fresh_authz(f, "pia", 0);
+	id = accept_authz(f, "pia", client, "pia-secret", err);
+	assert_true(id > 0);
+	g0 = generation(f);
+	assert_int_equal(claim_race(f, id), 1);
+	assert_true(generation(f) > g0); /* every replica reloads: the reply is taken */
+	set = load(f, f->store);
+	assert_false(secret_is_set(&find_authz(set, id)->connect_reply));
+	db_serving_free(set);
+	assert_int_equal(claim_race(f, id), 0); /* sent already */
+	assert_int_equal(db_store_connect_reply_release(f->store, id, on_store, &t), 0);
+	assert_int_equal(db_store_connect_reply_release(f->store2, id, on_store, &t), 0);
+	run_calls(f, &t.calls, 2);
+	assert_int_equal(t.ones, 1); /* released once */
+	set = load(f, f->store);
+	assert_true(secret_equal(&find_authz(set, id)->connect_reply, "pia-secret", 10));
+	db_serving_free(set);
+	assert_int_equal(claim_race(f, id), 1);
+	plain = fresh_authz(f, "quinn", 1);
+	assert_int_equal(claim_race(f, plain), 0); /* no reply to send */
+	assert_int_equal(db_store_connect_reply_release(f->store, plain, on_store, &t), 0);
+	run_calls(f, &t.calls, 3);
+	assert_int_equal(t.zeros, 2); /* nothing to release either */
+	assert_int_equal(db_store_connect_reply_release(f->store, id, on_store, &t), 0);
+	run_calls(f, &t.calls, 4);
+	assert_int_equal(db_admin_authz_revoke(f->conn, id, err, sizeof(err)), 1);
+	set = load(f, f->store);
+	assert_true(find_authz(set, id)->revoked);
+	assert_false(secret_is_set(&find_authz(set, id)->connect_reply)); /* only live rows */
+	db_serving_free(set);
+	assert_int_equal(claim_race(f, id), 0); /* nor can it be claimed */
+}
+
+/* A sealed connect reply moved to another row does not open: the row is skipped. */
+static void test_connect_reply_moved(void **state)
+{
+	struct fx *f = *state;
+	struct nostr_seckey dummy;
+	struct db_serving *set;
+	char client[65], err[256], q[512];
+	size_t failures;
+	int64_t a, b;
+
+	need_pg(f);
+	random_key(&dummy, client);
+	fresh_authz(f, "ruth", 0);
+	a = accept_authz(f, "ruth", client, "ruth-a", err);
+	b = accept_authz(f, "ruth", client, "ruth-b", err);
+	assert_true(a > 0 && b > 0);
+	set = load(f, f->store);
+	failures = set->unseal_failures; /* bob's key, tampered with above */
+	assert_non_null(find_authz(set, b));
+	db_serving_free(set);
+	snprintf(q, sizeof(q),
+		 "UPDATE authorizations SET connect_reply_sealed = (SELECT connect_reply_sealed"
+		 " FROM authorizations WHERE id = %lld) WHERE id = %lld",
+		 (long long)a, (long long)b);
+	sql(f, q);
+	set = load(f, f->store);
+	assert_true(secret_equal(&find_authz(set, a)->connect_reply, "ruth-a", 6));
+	assert_null(find_authz(set, b));
+	assert_int_equal(set->unseal_failures, failures + 1);
+	assert_int_equal(set->malformed_rows, 0);
+	db_serving_free(set);
+	sql(f, "DELETE FROM keys WHERE name = 'ruth'");
+}
+
+/* A batch of audit entries (NULL client, NULL kind, no authorization) in one statement. */
+static void test_audit_batch(void **state)
+{
+	struct fx *f = *state;
+	struct db_audit_entry e[DB_AUDIT_BATCH_MAX + 1];
+	char methods[DB_AUDIT_BATCH_MAX + 1][16], want[DB_AUDIT_BATCH_MAX * 16], err[256];
+	struct tally t = {0};
+	size_t off = 0;
+	PGresult *res;
+
+	need_pg(f);
+	for (int i = 0; i <= DB_AUDIT_BATCH_MAX; i++) {
+		snprintf(methods[i], sizeof(methods[i]), "batch%02d", i);
+		e[i] = (struct db_audit_entry){.authorization_id = i % 2 ? f->authz_a : 0,
+					       .key_pubkey = f->pk_a,
+					       .client_pubkey = i % 3 ? f->pk_b : NULL,
+					       .method = methods[i],
+					       .event_kind = i % 3 ? 24133 : -1,
+					       .outcome = "refused",
+					       .detail = i == 1 ? "it's \"quoted\" $1 \\" : NULL};
+		if (i < DB_AUDIT_BATCH_MAX)
+			off += (size_t)snprintf(want + off, sizeof(want) - off, "%s%s",
+						i > 0 ? "," : "", methods[i]);
+	}
+	assert_int_equal(db_store_audit_batch(f->store, e, 0, on_store, &t), -1);
+	assert_int_equal(db_store_audit_batch(f->store, e, DB_AUDIT_BATCH_MAX + 1, on_store, &t),
+			 -1);
+	assert_int_equal(db_store_audit_batch(f->store, e, 1, on_store, &t), 0);
+	run_calls(f, &t.calls, 1); /* the refused calls never call back */
+	assert_int_equal(t.last, 1);
+	sql(f, "DELETE FROM audit_log WHERE method LIKE 'batch%'");
+	assert_int_equal(db_store_audit_batch(f->store, e, DB_AUDIT_BATCH_MAX, on_store, &t), 0);
+	run_calls(f, &t.calls, 2);
+	assert_int_equal(t.last, DB_AUDIT_BATCH_MAX);
+	res = db_sync_exec(f->conn,
+			   "SELECT count(*), count(client_pubkey), count(event_kind),"
+			   " count(authorization_id), string_agg(method, ',' ORDER BY id),"
+			   " max(detail), count(*) FILTER (WHERE detail = ''),"
+			   " count(DISTINCT instance_id) FROM audit_log WHERE method LIKE 'batch%'",
+			   0, NULL, err, sizeof(err));
+	assert_non_null(res);
+	assert_int_equal(atoi(PQgetvalue(res, 0, 0)), DB_AUDIT_BATCH_MAX);
+	assert_int_equal(atoi(PQgetvalue(res, 0, 1)), DB_AUDIT_BATCH_MAX - 22); /* i % 3 == 0 */
+	assert_int_equal(atoi(PQgetvalue(res, 0, 2)), DB_AUDIT_BATCH_MAX - 22);
+	assert_int_equal(atoi(PQgetvalue(res, 0, 3)), DB_AUDIT_BATCH_MAX / 2);
+	assert_string_equal(PQgetvalue(res, 0, 4), want); /* in order */
+	assert_string_equal(PQgetvalue(res, 0, 5), "it's \"quoted\" $1 \\");
+	assert_int_equal(atoi(PQgetvalue(res, 0, 6)), DB_AUDIT_BATCH_MAX - 1);
+	assert_string_equal(PQgetvalue(res, 0, 7), "1");
+	PQclear(res);
+}
+
 /* Run the group (in order: each test builds on the previous one's rows). */
 int main(void)
 {
@@ -753,6 +1053,12 @@ int main(void)
 		cmocka_unit_test(test_bind_refuses_dead),
 		cmocka_unit_test(test_malformed_relays_skipped),
 		cmocka_unit_test(test_janitor_rearms_after_failure),
+		cmocka_unit_test(test_serving_recently_dead),
+		cmocka_unit_test(test_unbind_client),
+		cmocka_unit_test(test_accept),
+		cmocka_unit_test(test_connect_reply_claim),
+		cmocka_unit_test(test_connect_reply_moved),
+		cmocka_unit_test(test_audit_batch),
 	};
 
 	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);

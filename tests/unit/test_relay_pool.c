@@ -248,6 +248,37 @@ static void test_subscribe_limits(void **state)
 	assert_int_equal(relay_pool_subscribe(f->pool, "bunker", &flt, err, sizeof(err)), 0);
 }
 
+/* Resubscribe: replaces in place, subscribes a new name, and counts only the others' REQs. */
+static void test_resubscribe_limits(void **state)
+{
+	struct fx *f = *state;
+	const char *p[] = {"a", "b", "c", "d", "e", "f", "g"};
+	int kinds[] = {24133};
+	char err[256];
+	struct relay_filter flt = {
+		.kinds = kinds, .nkinds = 1, .p_tags = p, .np_tags = 4, .limit = 0};
+	assert_int_equal(relay_pool_resubscribe(f->pool, "x", &flt, err, sizeof(err)), 0);
+	assert_int_equal(relay_pool_subscribe(f->pool, "x", &flt, err, sizeof(err)), -1);
+	flt.np_tags = 7; /* 4 chunks for x alone fit: its own 2 do not count twice */
+	assert_int_equal(relay_pool_resubscribe(f->pool, "x", &flt, err, sizeof(err)), 0);
+	flt.np_tags = 1;
+	assert_int_equal(relay_pool_subscribe(f->pool, "y", &flt, err, sizeof(err)), -1);
+	assert_string_equal(err, "subscription y: 5 REQs per relay with the others, more than "
+				 "the 4 a relay keeps");
+	flt.np_tags = 2; /* x back to 1 chunk: room for y */
+	assert_int_equal(relay_pool_resubscribe(f->pool, "x", &flt, err, sizeof(err)), 0);
+	flt.np_tags = 6;
+	assert_int_equal(relay_pool_resubscribe(f->pool, "y", &flt, err, sizeof(err)), 0);
+	assert_int_equal(relay_pool_resubscribe(f->pool, "x", &flt, err, sizeof(err)), -1);
+	assert_string_equal(err, "subscription x: 6 REQs per relay with the others, more than "
+				 "the 4 a relay keeps");
+	flt.nkinds = 21;
+	assert_int_equal(relay_pool_resubscribe(f->pool, "x", &flt, err, sizeof(err)), -1);
+	relay_pool_unsubscribe(f->pool, "y");
+	flt.nkinds = 1;
+	assert_int_equal(relay_pool_resubscribe(f->pool, "x", &flt, err, sizeof(err)), 0);
+}
+
 /* Authors and kinds past the relay validator's limits are refused, not sent; the name stays free.
  */
 static void test_subscribe_filter_limits(void **state)
@@ -661,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_dedup_bounded),
 		cmocka_unit_test_setup_teardown(test_reconnect_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resubscribe_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_subscribe_filter_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_publish_unconnected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),

@@ -1,0 +1,140 @@
+/*
+ * signer_int.h - the signer's internals, shared by signer.c (lifecycle,
+ * serving set, relays, the component) and signer_pipeline.c (one request
+ * from event to acknowledged reply). Not for other layers.
+ */
+#ifndef KC_SIGNER_INT_H
+#define KC_SIGNER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nostr/keys.h"
+#include "signer/signer.h"
+#include "signer/signer_metrics.h"
+#include "signer/signer_request.h"
+
+struct nip44_cache;
+struct nostr_event;
+struct relay_pool;
+struct signer_ack;
+struct signer_audit;
+struct signer_authz;
+struct signer_serving;
+struct signer_subs;
+
+/* Why a request was seen and not answered. */
+enum signer_ignore {
+	SIGNER_IGN_STALE,	   /* created_at older than max_age_s */
+	SIGNER_IGN_FUTURE,	   /* created_at more than max_future_s ahead */
+	SIGNER_IGN_UNKNOWN,	   /* no served bunker pubkey in its p tags */
+	SIGNER_IGN_DRAINING,	   /* shutting down: other replicas take it */
+	SIGNER_IGN_OVERLOADED,	   /* max_inflight reached: other replicas take it */
+	SIGNER_IGN_UNDECRYPTABLE,  /* content does not decrypt */
+	SIGNER_IGN_NO_ID,	   /* no usable request id: cannot be answered */
+	SIGNER_IGN_STRANGER_LIMIT, /* error replies to unbound clients over their limit */
+	SIGNER_IGN_COUNT_,
+};
+
+/* A change to a binding made here, laid over serving sets loaded before it committed. */
+struct signer_binding {
+	int64_t authz_id;
+	bool bound;
+	struct nostr_pubkey client;
+	uint64_t until_load; /* sets from loads numbered >= this reflect it */
+};
+
+/* Remembers when a client was last logged about, to log it once a minute. */
+#define SIGNER_LOGGED_SLOTS 64
+
+/* One request, from event to acknowledged reply. */
+struct signer_req {
+	struct signer *s; /* NULL once orphaned: the signer was freed */
+	struct signer_req *prev, *next;
+	char event_id[65];
+	struct nostr_pubkey client;
+	char client_hex[65];
+	struct nostr_keypair bunker; /* a copy (secret): wiped on free */
+	char bunker_hex[65];
+	char key_hex[65]; /* the user key, for the audit */
+	int64_t authz_id;
+	char *content; /* the encrypted request */
+	size_t content_len;
+	enum signer_scheme scheme;
+	int64_t seen_ms;
+	struct signer_request rq;
+	bool db_down;	 /* the claim failed: answer "database unavailable" */
+	bool waiting;	 /* a store call's callback is due */
+	bool publishing; /* a publish's on_done is due */
+	bool settled;	 /* counted as finished (inflight no longer counts it) */
+	bool dropped;	 /* aborted: nothing more is done for it */
+	int kind;	 /* sign_event's kind for the audit, else -1 */
+	char signed_id[65];
+	const char *outcome; /* ok | error | refused | unavailable */
+	char detail[200];
+};
+
+struct signer {
+	struct signer_config cfg;
+	struct component *component; /* set at the first operation */
+	struct relay_pool *pool;
+	struct signer_subs *subs;
+	struct signer_audit *audit;
+	struct nip44_cache *cache;
+	struct signer_metrics metrics;
+	struct clock_timer *reload;
+	struct signer_serving *serving; /* NULL until the first load */
+	int64_t generation;		/* of serving */
+	uint64_t loads_started;		/* numbers the loads */
+	bool loading;			/* a generation read or a load is in flight */
+	bool reload_failing;		/* the last reload failed (logged once) */
+	struct signer_binding *bindings;
+	size_t nbindings;
+	char **relay_urls; /* added to the pool */
+	size_t nrelay_urls;
+	struct signer_ack **acks; /* nostrconnect replies being sent */
+	size_t nacks;
+	struct signer_req *reqs; /* every live request */
+	size_t inflight;
+	bool accepting;
+	struct component *draining; /* a drain waits for inflight == 0 */
+	uint64_t ignored[SIGNER_IGN_COUNT_];
+	struct {
+		struct nostr_pubkey who;
+		int64_t at_ms;
+	} logged[SIGNER_LOGGED_SLOTS];
+};
+
+/* signer_pipeline.c: a verified request event for the signer. */
+void signer_pipeline_event(struct signer *s, const struct nostr_event *ev);
+
+/* signer_pipeline.c: drop every live request (abort); returns how many were in flight. */
+size_t signer_pipeline_abort(struct signer *s);
+
+/* signer_pipeline.c: free every request, orphaning those a store callback is due for. */
+void signer_pipeline_free_all(struct signer *s);
+
+/* signer.c: a request finished (settled); complete a waiting drain if none is left. */
+void signer_check_drained(struct signer *s);
+
+/* signer.c: record a binding change made by a connect or logout that committed. */
+void signer_bind(struct signer *s, int64_t authz_id, bool bound, const struct nostr_pubkey *client);
+
+/* signer.c: count an ignored request. */
+void signer_ignore(struct signer *s, enum signer_ignore why);
+
+/* signer.c: whether to log about client now (at most once a minute per client). */
+bool signer_log_due(struct signer *s, const struct nostr_pubkey *client);
+
+/* signer_nostrconnect.c: send the connect replies nostrconnect:// clients wait for. */
+void signer_send_acks(struct signer *s);
+
+/* signer_nostrconnect.c: free every reply being sent, orphaning those a store callback is due for.
+ */
+void signer_acks_free_all(struct signer *s);
+
+/* Unix time now, in seconds. */
+int64_t signer_unix_now(void);
+
+#endif /* KC_SIGNER_INT_H */

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { SimplePool, useWebSocketImplementation } from 'nostr-tools/pool';
 import { BunkerSigner, parseBunkerInput } from 'nostr-tools/nip46';
 import { generateSecretKey, verifyEvent } from 'nostr-tools/pure';
+import { hexToBytes } from 'nostr-tools/utils';
 
 useWebSocketImplementation(WebSocket);
 
@@ -22,11 +23,13 @@ function within(p, ms, what) {
 	]);
 }
 
-// A connected signer for the bunker URI.
+// A connected signer for the bunker URI; the client's key from DEMO_CLIENT_KEY (hex) if set,
+// so that a second run is the same, already bound client.
 async function connect(uri, pool) {
 	const bp = await parseBunkerInput(uri);
 	if (!bp) throw new Error('not a bunker:// URI');
-	const signer = BunkerSigner.fromBunker(generateSecretKey(), bp, { pool });
+	const key = process.env.DEMO_CLIENT_KEY ? hexToBytes(process.env.DEMO_CLIENT_KEY) : generateSecretKey();
+	const signer = BunkerSigner.fromBunker(key, bp, { pool });
 	await within(signer.connect(), 10000, 'connect');
 	console.log('connect        -> ack');
 	return signer;
@@ -50,13 +53,19 @@ async function roundTrip(uri, pool) {
 }
 
 // Ten sign_events at once; their replies arrive while the daemon shuts down.
+// "sent" is printed once all ten are handed to the relay connection.
 async function inFlight(uri, pool) {
 	const signer = await connect(uri, pool);
+	const publish = pool.publish.bind(pool);
+	let published = 0;
+	pool.publish = (relays, event) => {
+		const r = publish(relays, event);
+		if (++published === 10) setTimeout(() => console.log('sent 10 sign_event requests'), 100);
+		return r;
+	};
 	const pending = [];
 	for (let i = 1; i <= 10; i++)
 		pending.push(within(signer.signEvent(note(`signed during the shutdown #${i}`)), 20000, 'sign_event'));
-	await new Promise((r) => setTimeout(r, 20));
-	console.log('sent 10 sign_event requests');
 	const signed = await Promise.all(pending);
 	const good = signed.filter((e) => verifyEvent(e)).length;
 	console.log(`answered: ${signed.length} of 10, ${good} verify`);

@@ -13,6 +13,9 @@
 //                   REQ gets CLOSED "auth-required:" until anyone has
 //   RELAY_UPSTREAM_MATCH=1  leave the upstream #p live-filter bug in place
 //                   (to show that the tests notice it)
+//   RELAY_OK_DELAY_MS  answer every EVENT's OK this much later (the event
+//                   itself is delivered at once), as a distant relay would:
+//                   a publisher's acknowledgement stays pending meanwhile
 // A REQ whose subscription id starts with "hostile" is first answered with
 // malformed messages and forged events (bad id, bad signature), so the
 // client's validation can be checked against a real peer.
@@ -136,8 +139,20 @@ async function onMessage(ws, data) {
 	}
 }
 
+const okDelay = Number(process.env.RELAY_OK_DELAY_MS || 0);
+
+// Hold back OK messages on ws by okDelay milliseconds.
+function delayOks(ws) {
+	const send = ws.send.bind(ws);
+	ws.send = (data, ...rest) => {
+		if (String(data).startsWith('["OK"')) setTimeout(() => send(data, ...rest), okDelay);
+		else send(data, ...rest);
+	};
+}
+
 wss.on('connection', (ws, req) => {
 	ws.authed = new Set();
+	if (okDelay > 0) delayOks(ws);
 	relay.handleConnection(ws, req.socket.remoteAddress);
 	// One message at a time, in order, as a relay on one socket does.
 	let queue = Promise.resolve();

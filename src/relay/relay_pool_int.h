@@ -1,7 +1,8 @@
 /*
  * relay_pool_int.h - the relay pool's internals, shared by relay_pool.c
- * (subscriptions, publishes, shutdown) and relay_conn.c (one relay's
- * connection, messages, AUTH and reconnects). Not for other layers.
+ * (publishes, shutdown), relay_pool_subs.c (subscriptions) and
+ * relay_conn.c (one relay's connection, messages, AUTH and reconnects).
+ * Not for other layers.
  */
 #ifndef KC_RELAY_POOL_INT_H
 #define KC_RELAY_POOL_INT_H
@@ -141,7 +142,13 @@ void relay_pool_on_lost(struct relay_pool *p, struct relay_conn *c);
 /* relay_pool.c: a relay accepted our AUTH: resend what it refused. */
 void relay_pool_on_authed(struct relay_pool *p, struct relay_conn *c);
 
-/* relay_pool.c: the sub id of chunk k of s into buf. */
+/* relay_pool_subs.c: unlink and free the subscriptions marked gone (no pool frame on the stack). */
+void relay_pool_sweep_subs(struct relay_pool *p);
+
+/* relay_pool_subs.c: free a subscription. */
+void relay_pool_sub_free(struct relay_sub *s);
+
+/* relay_pool_subs.c: the sub id of chunk k of s into buf. */
 void relay_pool_sub_id(const struct relay_sub *s, size_t k, char *buf, size_t len);
 
 #endif /* KC_RELAY_POOL_INT_H */

@@ -41,6 +41,7 @@ static void signer_ack_on_claim(void *arg, int result, const char *error);
 static int signer_ack_publish(struct signer_ack *k);
 static void signer_ack_on_out(void *arg, const struct relay_pub_report *r);
 static void signer_ack_on_done(void *arg, const struct relay_pub_report *r);
+static void signer_ack_release(struct signer_ack *k);
 static void signer_ack_on_released(void *arg, int result, const char *error);
 static void signer_ack_free(struct signer_ack *k);
 
@@ -105,19 +106,21 @@ static void signer_ack_start(struct signer *s, const struct signer_authz *a)
 		signer_ack_free(k);
 }
 
-/* The claim is settled: the winner sends the reply. */
+/* The claim is settled: the winner sends the reply (or gives the claim back). */
 static void signer_ack_on_claim(void *arg, int result, const char *error)
 {
 	struct signer_ack *k = arg;
 
 	k->waiting = false;
-	if (k->s == NULL || result != 1 || signer_ack_publish(k) != 0) {
-		if (result < 0 && k->s != NULL)
-			log_warn("signer", "nostrconnect reply not claimed",
-				 log_int("authz", k->authz_id),
-				 log_str("error", error != NULL ? error : "unknown"));
-		signer_ack_free(k);
+	if (k->s != NULL && result < 0)
+		log_warn("signer", "nostrconnect reply not claimed", log_int("authz", k->authz_id),
+			 log_str("error", error != NULL ? error : "unknown"));
+	if (k->s == NULL || result != 1 || signer_ack_publish(k) == 0) {
+		if (k->s == NULL || result != 1)
+			signer_ack_free(k);
+		return;
 	}
+	signer_ack_release(k);
 }
 
 /* Publish {"id","result":secret} to the client. 0, or -1. */
@@ -162,22 +165,36 @@ static void signer_ack_on_done(void *arg, const struct relay_pub_report *r)
 	struct signer_ack *k = arg;
 
 	(void)r;
-	if (!k->delivered && k->s != NULL) {
-		log_warn("signer", "nostrconnect reply not accepted by any relay; will retry",
-			 log_int("authz", k->authz_id));
-		k->waiting = db_store_connect_reply_release(k->s->cfg.store, k->authz_id,
-							    signer_ack_on_released, k) == 0;
-		if (k->waiting)
-			return;
+	if (k->delivered || k->s == NULL) {
+		signer_ack_free(k);
+		return;
 	}
-	signer_ack_free(k);
+	log_warn("signer", "nostrconnect reply not accepted by any relay; will retry",
+		 log_int("authz", k->authz_id));
+	signer_ack_release(k);
 }
 
-/* The claim is released. */
+/* Give the claim back, so that the reply is sent again at a later poll. */
+static void signer_ack_release(struct signer_ack *k)
+{
+	k->waiting = db_store_connect_reply_release(k->s->cfg.store, k->authz_id,
+						    signer_ack_on_released, k) == 0;
+	if (!k->waiting)
+		signer_ack_free(k);
+}
+
+/* The claim is released (or the database failed: the reply then waits for an operator). */
 static void signer_ack_on_released(void *arg, int result, const char *error)
 {
-	(void)result, (void)error;
-	signer_ack_free(arg);
+	struct signer_ack *k = arg;
+
+	k->waiting = false;
+	if (result < 0 && k->s != NULL)
+		log_error("signer",
+			  "nostrconnect reply claim not released: it will not be sent again",
+			  log_int("authz", k->authz_id),
+			  log_str("error", error ? error : "unknown"));
+	signer_ack_free(k);
 }
 
 /* Unlink (unless orphaned) and free k, wiping its secrets. */

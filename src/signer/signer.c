@@ -49,7 +49,8 @@ static size_t signer_on_auth(void *arg, const char *relay_url, const char *chall
 static void signer_on_reload(void *arg);
 static void signer_on_generation(void *arg, int64_t generation, const char *error);
 static void signer_on_serving(void *arg, struct db_serving *set, const char *error);
-static void signer_reload_failed(struct signer *s, const char *error);
+static void signer_read(struct signer *s);
+static void signer_read_done(struct signer *s, const char *error);
 static void signer_install(struct signer *s, struct signer_serving *sv, uint64_t load);
 static void signer_apply_bindings(struct signer *s, struct signer_serving *sv, uint64_t load);
 static void signer_resubscribe(struct signer *s);
@@ -252,13 +253,19 @@ static void signer_on_reload(void *arg)
 	struct signer *s = arg;
 
 	clock_timer_start(s->reload, s->cfg.reload_ms);
-	if (s->loading || !s->accepting)
+	if (s->accepting)
+		signer_read(s);
+}
+
+/* Start a read of the generation (and a load if it moved), unless one is under way. */
+static void signer_read(struct signer *s)
+{
+	if (s->loading)
 		return;
 	s->loading = true;
-	if (db_store_generation(s->cfg.store, signer_on_generation, s) != 0) {
-		s->loading = false;
-		signer_reload_failed(s, "database pool closed or full");
-	}
+	s->reads_started++;
+	if (db_store_generation(s->cfg.store, signer_on_generation, s) != 0)
+		signer_read_done(s, "database pool closed or full");
 }
 
 /* The generation is known: load the set when it moved. */
@@ -267,30 +274,16 @@ static void signer_on_generation(void *arg, int64_t generation, const char *erro
 	struct signer *s = arg;
 
 	if (generation < 0) {
-		s->loading = false;
-		signer_reload_failed(s, error);
+		signer_read_done(s, error);
 		return;
 	}
 	if (generation == s->generation) {
-		s->loading = false;
-		signer_send_acks(s);
+		signer_read_done(s, NULL);
 		return;
 	}
 	s->loads_started++;
-	if (db_store_load_serving(s->cfg.store, signer_on_serving, s) != 0) {
-		s->loading = false;
-		signer_reload_failed(s, "database pool closed or full");
-	}
-}
-
-/* A reload failed: say so once, keep serving the set we have, try again later. */
-static void signer_reload_failed(struct signer *s, const char *error)
-{
-	if (s->reload_failing)
-		return;
-	s->reload_failing = true;
-	log_warn("signer", "cannot read the serving set; serving the last one loaded",
-		 log_str("error", error != NULL ? error : "unknown"));
+	if (db_store_load_serving(s->cfg.store, signer_on_serving, s) != 0)
+		signer_read_done(s, "database pool closed or full");
 }
 
 /* The serving set is loaded: make it ready and put it in place. */
@@ -300,20 +293,49 @@ static void signer_on_serving(void *arg, struct db_serving *set, const char *err
 	struct signer_serving *sv;
 	char err[256];
 
-	s->loading = false;
 	if (set == NULL) {
-		signer_reload_failed(s, error);
+		signer_read_done(s, error);
 		return;
 	}
 	if (signer_serving_new(&sv, set, err, sizeof(err)) != 0) {
-		signer_reload_failed(s, err);
+		signer_read_done(s, err);
 		return;
 	}
-	if (s->reload_failing)
-		log_info("signer", "serving set readable again");
-	s->reload_failing = false;
 	signer_install(s, sv, s->loads_started);
-	signer_send_acks(s);
+	signer_read_done(s, NULL);
+}
+
+/*
+ * A read is over (error NULL: the set is current). Say once when reads
+ * start or stop failing, send pending nostrconnect replies, hand the
+ * requests parked for this read back to the pipeline, and start the next
+ * read at once if one was asked for meanwhile.
+ */
+static void signer_read_done(struct signer *s, const char *error)
+{
+	if (error != NULL && !s->reload_failing)
+		log_warn("signer", "cannot read the serving set; serving the last one loaded",
+			 log_str("error", error));
+	else if (error == NULL && s->reload_failing)
+		log_info("signer", "serving set readable again");
+	s->reload_failing = error != NULL;
+	s->loading = false;
+	if (error == NULL)
+		signer_send_acks(s);
+	signer_pipeline_unpark(s, s->reads_started, error == NULL);
+	if (s->read_again) {
+		s->read_again = false;
+		signer_read(s);
+	}
+}
+
+/* Read the serving set again before answering a request parked for it. */
+void signer_reread(struct signer *s)
+{
+	if (s->loading)
+		s->read_again = true; /* that read may have begun before the binding committed */
+	else
+		signer_read(s);
 }
 
 /* Put a new serving set in place: bindings laid over, rate state carried, subscriptions moved. */

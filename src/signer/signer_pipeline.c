@@ -10,7 +10,8 @@
  *   decrypt   NIP-44, or NIP-04 when NIP-04 shaped (the reply uses the same)
  *   parse     {"id","method","params"}; no id: cannot be answered, counted
  *   authorize authorization still there, not revoked, not expired; the
- *             client bound (else connect); policy; rate
+ *             client bound (else connect; a client bound through another
+ *             replica a moment ago is looked up once more); policy; rate
  *   run       connect / logout in the database, the rest pure (signer_op.h)
  *   reply     JSON, encrypted, signed by the bunker key, published
  *   settle    when a relay acknowledges it (or every relay refused it):
@@ -45,6 +46,7 @@ static struct signer_req *signer_req_new(struct signer *s, const struct nostr_ev
 static void signer_req_on_claim(void *arg, int result, const char *error);
 static void signer_req_process(struct signer_req *r);
 static void signer_req_authorize(struct signer_req *r);
+static void signer_req_park(struct signer_req *r);
 static void signer_req_run(struct signer_req *r, struct signer_authz *a);
 static void signer_req_connect(struct signer_req *r, struct signer_authz *a,
 			       const struct signer_op *op);
@@ -228,6 +230,10 @@ static void signer_req_authorize(struct signer_req *r)
 		signer_req_answer(r, "refused", "authorization revoked");
 	else if (a->row->expires_at > 0 && a->row->expires_at <= signer_unix_now())
 		signer_req_answer(r, "refused", "authorization expired");
+	else if (!bound && r->rq.method != SIGNER_CONNECT && !r->reread)
+		signer_req_park(r);
+	else if (!bound && r->rq.method != SIGNER_CONNECT && r->db_down)
+		signer_req_answer(r, "unavailable", "database unavailable, try again shortly");
 	else if (!bound && r->rq.method != SIGNER_CONNECT)
 		signer_req_stranger(r, a, "not connected: send connect with the secret first");
 	else if (r->db_down)
@@ -236,6 +242,48 @@ static void signer_req_authorize(struct signer_req *r)
 		signer_req_answer(r, "refused", "this authorization's policy is invalid");
 	else
 		signer_req_run(r, a);
+}
+
+/*
+ * A client this replica does not know as bound may have connected through
+ * another replica a moment ago (its reply came before this replica's next
+ * reload): park the request until a read of the serving set that begins
+ * now, then authorize it again, once.
+ */
+static void signer_req_park(struct signer_req *r)
+{
+	struct signer *s = r->s;
+
+	r->reread = true;
+	r->waiting = true;
+	r->parked_at = s->reads_started;
+	r->parked_next = s->parked;
+	s->parked = r;
+	signer_reread(s);
+}
+
+/* Authorize again the requests parked before read number `read` began. */
+void signer_pipeline_unpark(struct signer *s, uint64_t read, bool fresh)
+{
+	struct signer_req **pp = &s->parked, *ready = NULL, *r;
+
+	while ((r = *pp) != NULL) {
+		if (r->parked_at >= read) {
+			pp = &r->parked_next;
+			continue;
+		}
+		*pp = r->parked_next;
+		r->parked_next = ready;
+		ready = r;
+	}
+	while ((r = ready) != NULL) {
+		ready = r->parked_next;
+		r->waiting = false;
+		if (signer_req_gone(r))
+			continue;
+		r->db_down = r->db_down || !fresh;
+		signer_req_authorize(r);
+	}
 }
 
 /* Params, policy, rate; then the method. */
@@ -553,6 +601,9 @@ void signer_pipeline_free_all(struct signer *s)
 {
 	struct signer_req *r = s->reqs, *next;
 
+	for (struct signer_req *p = s->parked; p != NULL; p = p->parked_next)
+		p->waiting = false; /* parked for a read that will not come back to them */
+	s->parked = NULL;
 	for (; r != NULL; r = next) {
 		next = r->next;
 		r->s = NULL;

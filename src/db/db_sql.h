@@ -134,10 +134,18 @@
 	"UPDATE authorizations SET connect_reply_sent_at = NULL WHERE id = $1::bigint"             \
 	" AND connect_reply_sealed IS NOT NULL AND connect_reply_sent_at IS NOT NULL RETURNING id"
 
-/* Claim a request: $1 event id hex, $2 instance. One row back for the winner. */
+/*
+ * Claim a request: $1 event id hex, $2 instance, $3 the authorization it is
+ * for, $4 the requesting client's pubkey. One row back for the winner only,
+ * holding whether that client is bound to that authorization now: the
+ * statement's snapshot sees every connect and logout that committed before
+ * the request was sent, whichever replica made it.
+ */
 #define DB_SQL_CLAIM                                                                               \
-	"INSERT INTO request_claims (event_id, instance_id) VALUES ($1, $2)"                       \
-	" ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+	"WITH c AS (INSERT INTO request_claims (event_id, instance_id) VALUES ($1, $2)"            \
+	" ON CONFLICT (event_id) DO NOTHING RETURNING event_id)"                                   \
+	" SELECT EXISTS (SELECT 1 FROM authorizations WHERE id = $3::bigint"                       \
+	" AND client_pubkey = $4) FROM c"
 /* Drop claims older than $1 seconds. */
 #define DB_SQL_CLAIMS_EXPIRE                                                                       \
 	"DELETE FROM request_claims WHERE claimed_at < now() - make_interval(secs => $1::bigint)"

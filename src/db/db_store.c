@@ -22,6 +22,13 @@ struct db_store {
 	char *instance_id;
 };
 
+/* What a statement's callback reports as its result. */
+enum db_store_result {
+	DB_STORE_ROWS,	   /* rows returned */
+	DB_STORE_AFFECTED, /* rows affected */
+	DB_STORE_CLAIM,	   /* DB_SQL_CLAIM: 0 lost, 1 won, 2 won and the client is bound */
+};
+
 /* One call in flight: whom to tell. */
 struct db_store_call {
 	struct db_store *store;
@@ -30,7 +37,7 @@ struct db_store_call {
 	db_generation_cb generation_cb;
 	int64_t generation; /* read first by a serving load */
 	void *arg;
-	bool count_rows; /* result = rows returned (else rows affected) */
+	enum db_store_result result; /* what the callback's result counts */
 };
 
 /* Columns of DB_SQL_SERVING. */
@@ -60,7 +67,7 @@ enum db_store_row_skip {
 };
 
 static int db_store_run(struct db_store *s, const char *sql, int n, const char *const *params,
-			bool count_rows, db_store_cb cb, void *arg);
+			enum db_store_result how, db_store_cb cb, void *arg);
 static void db_store_on_result(void *arg, const struct db_result *r);
 static void db_store_on_serving(void *arg, const struct db_result *r);
 static void db_store_on_serving_generation(void *arg, const struct db_result *r);
@@ -112,13 +119,13 @@ void db_store_free(struct db_store *s)
 
 /* Run one statement; the callback gets a row count. */
 static int db_store_run(struct db_store *s, const char *sql, int n, const char *const *params,
-			bool count_rows, db_store_cb cb, void *arg)
+			enum db_store_result how, db_store_cb cb, void *arg)
 {
 	struct db_store_call *call = calloc(1, sizeof(*call));
 
 	if (call == NULL)
 		return -1;
-	*call = (struct db_store_call){.store = s, .cb = cb, .arg = arg, .count_rows = count_rows};
+	*call = (struct db_store_call){.store = s, .cb = cb, .arg = arg, .result = how};
 	if (db_pool_query(s->pool, sql, n, params, db_store_on_result, call) != 0) {
 		free(call);
 		return -1;
@@ -132,8 +139,11 @@ static void db_store_on_result(void *arg, const struct db_result *r)
 	struct db_store_call *call = arg;
 	int result = -1;
 
-	if (r->status == DB_OK)
-		result = call->count_rows ? PQntuples(r->res) : atoi(PQcmdTuples(r->res));
+	if (r->status == DB_OK && call->result == DB_STORE_CLAIM)
+		result = PQntuples(r->res) == 0 ? 0 : 1 + (PQgetvalue(r->res, 0, 0)[0] == 't');
+	else if (r->status == DB_OK)
+		result = call->result == DB_STORE_ROWS ? PQntuples(r->res)
+						       : atoi(PQcmdTuples(r->res));
 	if (call->cb != NULL)
 		call->cb(call->arg, result, r->error);
 	else if (r->status != DB_OK)
@@ -464,7 +474,7 @@ int db_store_consume_secret(struct db_store *s, int64_t authz_id, const char *se
 	db_secret_hash(h, secret);
 	snprintf(id, sizeof(id), "%lld", (long long)authz_id);
 	hex_encode(hex, h, sizeof(h));
-	rc = db_store_run(s, DB_SQL_AUTHZ_CONSUME, 3, params, true, cb, arg);
+	rc = db_store_run(s, DB_SQL_AUTHZ_CONSUME, 3, params, DB_STORE_ROWS, cb, arg);
 	OPENSSL_cleanse(h, sizeof(h));
 	OPENSSL_cleanse(hex, sizeof(hex));
 	return rc;
@@ -478,7 +488,7 @@ static int db_store_run_id(struct db_store *s, const char *sql, int64_t authz_id
 	const char *params[] = {id, param};
 
 	snprintf(id, sizeof(id), "%lld", (long long)authz_id);
-	return db_store_run(s, sql, param != NULL ? 2 : 1, params, true, cb, arg);
+	return db_store_run(s, sql, param != NULL ? 2 : 1, params, DB_STORE_ROWS, cb, arg);
 }
 
 /* Bind a client to a live authorization. */
@@ -508,11 +518,14 @@ int db_store_connect_reply_release(struct db_store *s, int64_t authz_id, db_stor
 }
 
 /* Claim a request for this instance. */
-int db_store_claim(struct db_store *s, const char *event_id, db_store_cb cb, void *arg)
+int db_store_claim(struct db_store *s, const char *event_id, int64_t authz_id,
+		   const char *client_pubkey, db_store_cb cb, void *arg)
 {
-	const char *params[] = {event_id, s->instance_id};
+	char id[24];
+	const char *params[] = {event_id, s->instance_id, id, client_pubkey};
 
-	return db_store_run(s, DB_SQL_CLAIM, 2, params, true, cb, arg);
+	snprintf(id, sizeof(id), "%lld", (long long)authz_id);
+	return db_store_run(s, DB_SQL_CLAIM, 4, params, DB_STORE_CLAIM, cb, arg);
 }
 
 /* Drop claims older than max_age_s. */
@@ -522,7 +535,7 @@ int db_store_expire_claims(struct db_store *s, int64_t max_age_s, db_store_cb cb
 	const char *params[] = {age};
 
 	snprintf(age, sizeof(age), "%lld", (long long)max_age_s);
-	return db_store_run(s, DB_SQL_CLAIMS_EXPIRE, 1, params, false, cb, arg);
+	return db_store_run(s, DB_SQL_CLAIMS_EXPIRE, 1, params, DB_STORE_AFFECTED, cb, arg);
 }
 
 /* Append an audit entry. */
@@ -541,7 +554,7 @@ int db_store_audit(struct db_store *s, const struct db_audit_entry *e, db_store_
 
 	snprintf(id, sizeof(id), "%lld", (long long)e->authorization_id);
 	snprintf(kind, sizeof(kind), "%d", e->event_kind);
-	return db_store_run(s, DB_SQL_AUDIT_APPEND, 9, params, false, cb, arg);
+	return db_store_run(s, DB_SQL_AUDIT_APPEND, 9, params, DB_STORE_AFFECTED, cb, arg);
 }
 
 /* Add member name to o: the string value, or null when value is NULL. false on ENOMEM. */
@@ -594,7 +607,7 @@ int db_store_audit_batch(struct db_store *s, const struct db_audit_entry *e, siz
 	json = cJSON_PrintUnformatted(arr);
 	params[1] = json;
 	if (json != NULL)
-		rc = db_store_run(s, DB_SQL_AUDIT_BATCH, 2, params, false, cb, arg);
+		rc = db_store_run(s, DB_SQL_AUDIT_BATCH, 2, params, DB_STORE_AFFECTED, cb, arg);
 out:
 	cJSON_free(json);
 	cJSON_Delete(arr);

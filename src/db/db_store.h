@@ -173,8 +173,14 @@ int db_store_connect_reply_claim(struct db_store *s, int64_t authz_id, db_store_
 int db_store_connect_reply_release(struct db_store *s, int64_t authz_id, db_store_cb cb, void *arg)
 	__attribute__((warn_unused_result));
 
-/* Claim request event_id for this instance. result 1 for exactly one caller, else 0. */
-int db_store_claim(struct db_store *s, const char *event_id, db_store_cb cb, void *arg)
+/*
+ * Claim request event_id, sent by client_pubkey to authorization authz_id
+ * (0: none), for this instance. result 0 for every caller but one; the
+ * winner gets 1, or 2 when that client is bound to that authorization in
+ * the database now (a connect or logout made through any replica counts).
+ */
+int db_store_claim(struct db_store *s, const char *event_id, int64_t authz_id,
+		   const char *client_pubkey, db_store_cb cb, void *arg)
 	__attribute__((warn_unused_result));
 
 /* Drop claims older than max_age_s seconds. result = claims dropped. */

@@ -7,8 +7,9 @@
  */
 #include "nostr/uri.h"
 
+#include "core/errbuf.h"
+
 #include <stddef.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +65,6 @@ static const struct uri_param uri_params[] = {
 #define URI_NPARAMS (sizeof(uri_params) / sizeof(uri_params[0]))
 _Static_assert(URI_NPARAMS <= sizeof(unsigned) * 8, "uri_query keeps one bit per parameter");
 
-static int uri_fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 static int uri_hexval(char c);
 static char *uri_decode(const char *s, size_t n);
 static int uri_add_relay(struct nostr_uri *u, char *v, char *err, size_t errlen);
@@ -78,19 +77,6 @@ static int uri_scheme(struct nostr_uri *u, const char **rest, const char *s);
 static void uri_put_encoded(struct jstr_buf *b, const char *s);
 static void uri_put_param(struct jstr_buf *b, int *first, const char *name, const char *v);
 static const char *uri_field_value(const struct nostr_uri *u, const struct uri_param *p);
-
-/* Write a message with one %s; returns -1. */
-static int uri_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* The value of a hex digit, or -1. */
 static int uri_hexval(char c)
@@ -156,7 +142,7 @@ int nostr_uri_relay_valid(const char *s)
 static int uri_add_relay(struct nostr_uri *u, char *v, char *err, size_t errlen)
 {
 	if (!nostr_uri_relay_valid(v)) {
-		uri_fail(err, errlen, "relay \"%s\" is not a ws:// or wss:// URL", v);
+		errbuf_fail(err, errlen, "relay \"%s\" is not a ws:// or wss:// URL", v);
 		free(v);
 		return -1;
 	}
@@ -168,7 +154,7 @@ static int uri_add_relay(struct nostr_uri *u, char *v, char *err, size_t errlen)
 	}
 	if (u->nrelays >= NOSTR_URI_MAX_RELAYS) {
 		free(v);
-		return uri_fail(err, errlen, "more than %s relays", "16");
+		return errbuf_fail(err, errlen, "more than %s relays", "16");
 	}
 	u->relays[u->nrelays++] = v;
 	return 0;
@@ -186,13 +172,13 @@ static int uri_store(struct nostr_uri *u, const struct uri_param *p, char *v, ch
 	case URI_FIELD_SECRET: /* copied into the secret; the decoded buffer is wiped */
 		rc = secret_set(&u->secret, v, strlen(v));
 		wipe_free_str(v);
-		return rc == 0 ? 0 : uri_fail(err, errlen, "parameter %s: out of memory", p->name);
+		return rc == 0 ? 0 : errbuf_fail(err, errlen, "parameter %s: out of memory", p->name);
 	case URI_FIELD_STR:
 		*(char **)((char *)u + p->off) = v;
 		return 0;
 	}
 	wipe_free_str(v);
-	return uri_fail(err, errlen, "parameter %s: unknown field", p->name);
+	return errbuf_fail(err, errlen, "parameter %s: unknown field", p->name);
 }
 
 /* One key=value pair kv[0..n); *seen has bit i set once uri_params[i] was given. */
@@ -211,10 +197,10 @@ static int uri_param(struct nostr_uri *u, unsigned *seen, const char *kv, size_t
 			continue;
 		v = uri_decode(eq ? eq + 1 : kv + n, eq ? n - klen - 1 : 0);
 		if (v == NULL)
-			return uri_fail(err, errlen, "parameter %s: bad percent-encoding", p->name);
+			return errbuf_fail(err, errlen, "parameter %s: bad percent-encoding", p->name);
 		if (p->field != URI_FIELD_RELAY && (*seen & (1u << i)) != 0) {
 			wipe_free_str(v);
-			return uri_fail(err, errlen, "parameter %s given twice", p->name);
+			return errbuf_fail(err, errlen, "parameter %s given twice", p->name);
 		}
 		*seen |= 1u << i;
 		return uri_store(u, p, v, err, errlen);
@@ -260,22 +246,22 @@ int nostr_uri_parse(struct nostr_uri *out, const char *s, char *err, size_t errl
 
 	memset(out, 0, sizeof(*out));
 	if (uri_scheme(out, &rest, s) != 0)
-		return uri_fail(err, errlen, "%s", "not a bunker:// or nostrconnect:// URI");
+		return errbuf_fail(err, errlen, "%s", "not a bunker:// or nostrconnect:// URI");
 	n = strcspn(rest, "?/");
 	if (nostr_pubkey_from_hex(&out->pubkey, rest, n) != 0)
-		return uri_fail(err, errlen, "%s", "the pubkey is not 64 lower-case hex of a key");
+		return errbuf_fail(err, errlen, "%s", "the pubkey is not 64 lower-case hex of a key");
 	rest += n;
 	rest += (*rest == '/');
 	if (*rest != '\0' && *rest != '?')
-		return uri_fail(err, errlen, "%s", "unexpected text after the pubkey");
+		return errbuf_fail(err, errlen, "%s", "unexpected text after the pubkey");
 	if (*rest == '?' && uri_query(out, rest + 1, err, errlen) != 0)
 		goto fail;
 	if (out->nrelays == 0) {
-		uri_fail(err, errlen, "%s", "no relay= parameter");
+		errbuf_fail(err, errlen, "%s", "no relay= parameter");
 		goto fail;
 	}
 	if (out->kind == NOSTR_URI_NOSTRCONNECT && !secret_is_set(&out->secret)) {
-		uri_fail(err, errlen, "%s", "nostrconnect:// needs a secret= parameter");
+		errbuf_fail(err, errlen, "%s", "nostrconnect:// needs a secret= parameter");
 		goto fail;
 	}
 	return 0;
@@ -334,10 +320,10 @@ int nostr_uri_format(char **out, const struct nostr_uri *u, char *err, size_t er
 	*out = NULL;
 	if ((size_t)u->kind >= sizeof(uri_schemes) / sizeof(uri_schemes[0]) || u->nrelays == 0 ||
 	    u->nrelays > NOSTR_URI_MAX_RELAYS)
-		return uri_fail(err, errlen, "%s", "bad kind or relay count");
+		return errbuf_fail(err, errlen, "%s", "bad kind or relay count");
 	for (size_t i = 0; i < u->nrelays; i++)
 		if (!nostr_uri_relay_valid(u->relays[i]))
-			return uri_fail(err, errlen, "relay \"%s\" is not ws:// or wss://",
+			return errbuf_fail(err, errlen, "relay \"%s\" is not ws:// or wss://",
 					u->relays[i]);
 	nostr_pubkey_to_hex(hex, &u->pubkey);
 	jstr_buf_puts(&b, uri_schemes[u->kind]);
@@ -349,7 +335,7 @@ int nostr_uri_format(char **out, const struct nostr_uri *u, char *err, size_t er
 			uri_put_param(&b, &first, uri_params[i].name,
 				      uri_field_value(u, &uri_params[i]));
 	if (jstr_buf_finish(&b, out, &len) != 0)
-		return uri_fail(err, errlen, "%s", "out of memory");
+		return errbuf_fail(err, errlen, "%s", "out of memory");
 	return 0;
 }
 

@@ -263,7 +263,6 @@ static void signer_read(struct signer *s)
 	if (s->loading)
 		return;
 	s->loading = true;
-	s->reads_started++;
 	if (db_store_generation(s->cfg.store, signer_on_generation, s) != 0)
 		signer_read_done(s, "database pool closed or full");
 }
@@ -307,9 +306,7 @@ static void signer_on_serving(void *arg, struct db_serving *set, const char *err
 
 /*
  * A read is over (error NULL: the set is current). Say once when reads
- * start or stop failing, send pending nostrconnect replies, hand the
- * requests parked for this read back to the pipeline, and start the next
- * read at once if one was asked for meanwhile.
+ * start or stop failing, and send pending nostrconnect replies.
  */
 static void signer_read_done(struct signer *s, const char *error)
 {
@@ -322,20 +319,6 @@ static void signer_read_done(struct signer *s, const char *error)
 	s->loading = false;
 	if (error == NULL)
 		signer_send_acks(s);
-	signer_pipeline_unpark(s, s->reads_started, error == NULL);
-	if (s->read_again) {
-		s->read_again = false;
-		signer_read(s);
-	}
-}
-
-/* Read the serving set again before answering a request parked for it. */
-void signer_reread(struct signer *s)
-{
-	if (s->loading)
-		s->read_again = true; /* that read may have begun before the binding committed */
-	else
-		signer_read(s);
 }
 
 /* Put a new serving set in place: bindings laid over, rate state carried, subscriptions moved. */

@@ -64,15 +64,14 @@ struct signer_req {
 	enum signer_scheme scheme;
 	int64_t seen_ms;
 	struct signer_request rq;
-	bool db_down;	    /* the claim failed: answer "database unavailable" */
-	bool reread;	    /* parked once for a fresh serving set already */
-	uint64_t parked_at; /* reads started when it was parked */
-	struct signer_req *parked_next;
-	bool waiting;	 /* a store call's callback is due */
-	bool publishing; /* a publish's on_done is due */
-	bool settled;	 /* counted as finished (inflight no longer counts it) */
-	bool dropped;	 /* aborted: nothing more is done for it */
-	int kind;	 /* sign_event's kind for the audit, else -1 */
+	bool db_down;	  /* the claim failed: answer "database unavailable" */
+	bool bound_known; /* the claim read the binding: bound_db holds it */
+	bool bound_db;	  /* the client is bound to the authorization in the database */
+	bool waiting;	  /* a store call's callback is due */
+	bool publishing;  /* a publish's on_done is due */
+	bool settled;	  /* counted as finished (inflight no longer counts it) */
+	bool dropped;	  /* aborted: nothing more is done for it */
+	int kind;	  /* sign_event's kind for the audit, else -1 */
 	char signed_id[65];
 	const char *outcome; /* ok | error | refused | unavailable */
 	char detail[200];
@@ -90,9 +89,7 @@ struct signer {
 	struct signer_serving *serving; /* NULL until the first load */
 	int64_t generation;		/* of serving */
 	uint64_t loads_started;		/* numbers the loads */
-	uint64_t reads_started;		/* numbers the generation reads */
 	bool loading;			/* a generation read or a load is in flight */
-	bool read_again;		/* read once more when the current read is over */
 	bool reload_failing;		/* the last reload failed (logged once) */
 	struct signer_binding *bindings;
 	size_t nbindings;
@@ -100,8 +97,7 @@ struct signer {
 	size_t nrelay_urls;
 	struct signer_ack **acks; /* nostrconnect replies being sent */
 	size_t nacks;
-	struct signer_req *reqs;   /* every live request */
-	struct signer_req *parked; /* requests waiting for a fresh read of the serving set */
+	struct signer_req *reqs; /* every live request */
 	size_t inflight;
 	bool accepting;
 	struct component *draining; /* a drain waits for inflight == 0 */
@@ -114,15 +110,6 @@ struct signer {
 
 /* signer_pipeline.c: a verified request event for the signer. */
 void signer_pipeline_event(struct signer *s, const struct nostr_event *ev);
-
-/*
- * signer_pipeline.c: give back to the pipeline the requests parked before
- * read number `read` began (fresh: that read succeeded).
- */
-void signer_pipeline_unpark(struct signer *s, uint64_t read, bool fresh);
-
-/* signer.c: read the serving set again soon, for a parked request. */
-void signer_reread(struct signer *s);
 
 /* signer_pipeline.c: drop every live request (abort); returns how many were in flight. */
 size_t signer_pipeline_abort(struct signer *s);

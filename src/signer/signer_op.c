@@ -8,7 +8,8 @@
  */
 #include "signer/signer_op.h"
 
-#include <stdarg.h>
+#include "core/errbuf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,6 @@ struct op_method {
 	bool encrypt;		   /* nip04/nip44 methods: encrypt (else decrypt) */
 };
 
-static int op_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 static int op_parse_connect(struct signer_op *op, const struct signer_request *r, char *err,
 			    size_t errlen);
 static int op_parse_sign(struct signer_op *op, const struct signer_request *r, char *err,
@@ -77,19 +76,6 @@ static const struct op_method op_methods[SIGNER_METHOD_COUNT_] = {
 	[SIGNER_LOGOUT] = {0},
 };
 
-/* Write a message into err (if any); returns -1. */
-static int op_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* connect: [bunker_pubkey (may be "" or absent), secret?, perms?, metadata?]; never fails. */
 static int op_parse_connect(struct signer_op *op, const struct signer_request *r, char *err,
 			    size_t errlen)
@@ -108,11 +94,12 @@ static int op_parse_sign(struct signer_op *op, const struct signer_request *r, c
 	char why[192];
 
 	if (r->nparams < 1)
-		return op_err(err, errlen, "sign_event: params[0] (the event template) is missing");
+		return errbuf_fail(err, errlen,
+				   "sign_event: params[0] (the event template) is missing");
 	if (nostr_event_parse(&op->tmpl, r->params[0].s, r->params[0].len, NOSTR_EVENT_TEMPLATE,
 			      NULL, why, sizeof(why)) != 0)
-		return op_err(err, errlen, "sign_event: params[0] is not an event template: %s",
-			      why);
+		return errbuf_fail(err, errlen,
+				   "sign_event: params[0] is not an event template: %s", why);
 	op->kind = op->tmpl.kind;
 	op->size = r->params[0].len;
 	return 0;
@@ -125,12 +112,14 @@ static int op_parse_crypt(struct signer_op *op, const struct signer_request *r, 
 	const char *name = signer_method_name(r->method);
 
 	if (r->nparams != 2)
-		return op_err(err, errlen, "%s: params must be [third_party_pubkey, text]", name);
+		return errbuf_fail(err, errlen, "%s: params must be [third_party_pubkey, text]",
+				   name);
 	if (nostr_pubkey_from_hex(&op->peer, r->params[0].s, r->params[0].len) != 0)
-		return op_err(err, errlen, "%s: params[0] is not a public key", name);
+		return errbuf_fail(err, errlen, "%s: params[0] is not a public key", name);
 	if (r->method == SIGNER_NIP44_ENCRYPT && r->params[1].len == 0)
-		return op_err(err, errlen,
-			      "%s: the plaintext is empty (NIP-44 needs 1 byte or more)", name);
+		return errbuf_fail(err, errlen,
+				   "%s: the plaintext is empty (NIP-44 needs 1 byte or more)",
+				   name);
 	op->text = &r->params[1];
 	op->size = r->params[1].len;
 	return 0;
@@ -146,7 +135,7 @@ int signer_op_parse(struct signer_op *op, const struct signer_request *r, char *
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if (!r->method_known || (unsigned)r->method >= SIGNER_METHOD_COUNT_)
-		return op_err(err, errlen, "unknown method \"%s\"", r->method_name);
+		return errbuf_fail(err, errlen, "unknown method \"%s\"", r->method_name);
 	if (op_methods[r->method].parse == NULL)
 		return 0;
 	return op_methods[r->method].parse(op, r, err, errlen);
@@ -181,7 +170,7 @@ static int op_run_pubkey(struct signer_result *out, const struct signer_op *op,
 
 	nostr_pubkey_to_hex(hex, &ctx->user->pub);
 	if (op_set(out, hex, 64) != 0)
-		return op_err(err, errlen, "get_public_key: out of memory");
+		return errbuf_fail(err, errlen, "get_public_key: out of memory");
 	return 0;
 }
 
@@ -190,7 +179,7 @@ static int op_run_ping(struct signer_result *out, const struct signer_op *op,
 		       const struct signer_ctx *ctx, char *err, size_t errlen)
 {
 	if (op_set(out, "pong", 4) != 0)
-		return op_err(err, errlen, "ping: out of memory");
+		return errbuf_fail(err, errlen, "ping: out of memory");
 	return 0;
 }
 
@@ -210,9 +199,9 @@ static int op_run_sign(struct signer_result *out, const struct signer_op *op,
 		ev.has_created_at = 1;
 	}
 	if (nostr_event_sign(&ev, ctx->user, why, sizeof(why)) != 0)
-		return op_err(err, errlen, "sign_event: %s", why);
+		return errbuf_fail(err, errlen, "sign_event: %s", why);
 	if (nostr_event_to_json(&out->s, &out->len, &ev) != 0)
-		return op_err(err, errlen, "sign_event: out of memory");
+		return errbuf_fail(err, errlen, "sign_event: out of memory");
 	hex_encode(out->event_id, ev.id, 32);
 	return 0;
 }
@@ -260,7 +249,7 @@ static int op_run_crypt(struct signer_result *out, const struct signer_op *op,
 	int rc;
 
 	if (op->text == NULL)
-		return op_err(err, errlen, "%s: params were not parsed", name);
+		return errbuf_fail(err, errlen, "%s: params were not parsed", name);
 	if (m->encrypt)
 		rc = signer_encrypt(&out->s, &out->len, m->scheme, ctx->user, &op->peer,
 				    (const uint8_t *)op->text->s, op->text->len, ctx->cache, why,
@@ -269,11 +258,11 @@ static int op_run_crypt(struct signer_result *out, const struct signer_op *op,
 		rc = signer_decrypt(&pt, &out->len, m->scheme, ctx->user, &op->peer, op->text->s,
 				    op->text->len, ctx->cache, why, sizeof(why));
 	if (rc != 0)
-		return op_err(err, errlen, "%s: %s", name, why);
+		return errbuf_fail(err, errlen, "%s: %s", name, why);
 	if (!m->encrypt)
 		out->s = (char *)pt;
 	if (!m->encrypt && !op_utf8_valid(pt, out->len))
-		return op_err(err, errlen, "%s: the plaintext is not valid UTF-8", name);
+		return errbuf_fail(err, errlen, "%s: the plaintext is not valid UTF-8", name);
 	return 0;
 }
 
@@ -285,7 +274,7 @@ static int op_run_relays(struct signer_result *out, const struct signer_op *op,
 
 	if (ctx->nrelays == 0) {
 		if (op_set(out, "null", 4) != 0)
-			return op_err(err, errlen, "switch_relays: out of memory");
+			return errbuf_fail(err, errlen, "switch_relays: out of memory");
 		return 0;
 	}
 	jstr_buf_put(&b, "[", 1);
@@ -296,7 +285,7 @@ static int op_run_relays(struct signer_result *out, const struct signer_op *op,
 	}
 	jstr_buf_put(&b, "]", 1);
 	if (jstr_buf_finish(&b, &out->s, &out->len) != 0)
-		return op_err(err, errlen, "switch_relays: out of memory");
+		return errbuf_fail(err, errlen, "switch_relays: out of memory");
 	return 0;
 }
 
@@ -310,10 +299,10 @@ int signer_op_run(struct signer_result *out, const struct signer_op *op,
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	if ((unsigned)op->method >= SIGNER_METHOD_COUNT_)
-		return op_err(err, errlen, "unknown method");
+		return errbuf_fail(err, errlen, "unknown method");
 	if (op_methods[op->method].run == NULL)
-		return op_err(err, errlen, "%s is not a pure method",
-			      signer_method_name(op->method));
+		return errbuf_fail(err, errlen, "%s is not a pure method",
+				   signer_method_name(op->method));
 	rc = op_methods[op->method].run(out, op, ctx, err, errlen);
 	if (rc != 0)
 		signer_result_clear(out);

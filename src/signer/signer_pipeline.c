@@ -5,13 +5,15 @@
  *
  *   event     served bunker? inside the time window? still accepting? room?
  *   claim     INSERT ... ON CONFLICT DO NOTHING: the winner answers, the
- *             others drop it quietly; a failed claim answers "database
+ *             others drop it quietly; the winner also learns whether the
+ *             client is bound now; a failed claim answers "database
  *             unavailable"
  *   decrypt   NIP-44, or NIP-04 when NIP-04 shaped (the reply uses the same)
  *   parse     {"id","method","params"}; no id: cannot be answered, counted
  *   authorize authorization still there, not revoked, not expired; the
- *             client bound (else connect; a client bound through another
- *             replica a moment ago is looked up once more); policy; rate
+ *             client bound (as the claim read it from the database: a
+ *             connect or logout through another replica counts at once),
+ *             else connect; policy; rate
  *   run       connect / logout in the database, the rest pure (signer_op.h)
  *   reply     JSON, encrypted, signed by the bunker key, published
  *   settle    when a relay acknowledges it (or every relay refused it):
@@ -46,7 +48,6 @@ static struct signer_req *signer_req_new(struct signer *s, const struct nostr_ev
 static void signer_req_on_claim(void *arg, int result, const char *error);
 static void signer_req_process(struct signer_req *r);
 static void signer_req_authorize(struct signer_req *r);
-static void signer_req_park(struct signer_req *r);
 static void signer_req_run(struct signer_req *r, struct signer_authz *a);
 static void signer_req_connect(struct signer_req *r, struct signer_authz *a,
 			       const struct signer_op *op);
@@ -96,7 +97,8 @@ void signer_pipeline_event(struct signer *s, const struct nostr_event *ev)
 		return;
 	}
 	r->waiting = true;
-	if (db_store_claim(s->cfg.store, r->event_id, signer_req_on_claim, r) != 0)
+	if (db_store_claim(s->cfg.store, r->event_id, r->authz_id, r->client_hex,
+			   signer_req_on_claim, r) != 0)
 		signer_req_on_claim(r, -1, "database pool closed or full");
 }
 
@@ -182,6 +184,8 @@ static void signer_req_on_claim(void *arg, int result, const char *error)
 		return;
 	}
 	signer_metrics_count(r->s->metrics.claims, result > 0 ? "won" : "error");
+	r->bound_known = result > 0;
+	r->bound_db = result == 2;
 	if (result < 0) {
 		r->db_down = true;
 		if (signer_log_due(r->s, &r->client))
@@ -224,14 +228,18 @@ static void signer_req_authorize(struct signer_req *r)
 	struct signer_authz *a = s->serving ? signer_serving_by_id(s->serving, r->authz_id) : NULL;
 	bool bound = a != NULL && a->bound && nostr_pubkey_equal(&a->client, &r->client);
 
+	if (a != NULL && r->bound_known && r->bound_db != bound) {
+		signer_bind(s, r->authz_id, r->bound_db,
+			    &r->client); /* another replica changed it */
+		bound = r->bound_db;
+	}
+
 	if (a == NULL)
 		signer_req_answer(r, "refused", "authorization not found: it was removed");
 	else if (a->row->revoked)
 		signer_req_answer(r, "refused", "authorization revoked");
 	else if (a->row->expires_at > 0 && a->row->expires_at <= signer_unix_now())
 		signer_req_answer(r, "refused", "authorization expired");
-	else if (!bound && r->rq.method != SIGNER_CONNECT && !r->reread)
-		signer_req_park(r);
 	else if (!bound && r->rq.method != SIGNER_CONNECT && r->db_down)
 		signer_req_answer(r, "unavailable", "database unavailable, try again shortly");
 	else if (!bound && r->rq.method != SIGNER_CONNECT)
@@ -242,48 +250,6 @@ static void signer_req_authorize(struct signer_req *r)
 		signer_req_answer(r, "refused", "this authorization's policy is invalid");
 	else
 		signer_req_run(r, a);
-}
-
-/*
- * A client this replica does not know as bound may have connected through
- * another replica a moment ago (its reply came before this replica's next
- * reload): park the request until a read of the serving set that begins
- * now, then authorize it again, once.
- */
-static void signer_req_park(struct signer_req *r)
-{
-	struct signer *s = r->s;
-
-	r->reread = true;
-	r->waiting = true;
-	r->parked_at = s->reads_started;
-	r->parked_next = s->parked;
-	s->parked = r;
-	signer_reread(s);
-}
-
-/* Authorize again the requests parked before read number `read` began. */
-void signer_pipeline_unpark(struct signer *s, uint64_t read, bool fresh)
-{
-	struct signer_req **pp = &s->parked, *ready = NULL, *r;
-
-	while ((r = *pp) != NULL) {
-		if (r->parked_at >= read) {
-			pp = &r->parked_next;
-			continue;
-		}
-		*pp = r->parked_next;
-		r->parked_next = ready;
-		ready = r;
-	}
-	while ((r = ready) != NULL) {
-		ready = r->parked_next;
-		r->waiting = false;
-		if (signer_req_gone(r))
-			continue;
-		r->db_down = r->db_down || !fresh;
-		signer_req_authorize(r);
-	}
 }
 
 /* Params, policy, rate; then the method. */
@@ -601,9 +567,6 @@ void signer_pipeline_free_all(struct signer *s)
 {
 	struct signer_req *r = s->reqs, *next;
 
-	for (struct signer_req *p = s->parked; p != NULL; p = p->parked_next)
-		p->waiting = false; /* parked for a read that will not come back to them */
-	s->parked = NULL;
 	for (; r != NULL; r = next) {
 		next = r->next;
 		r->s = NULL;

@@ -9,7 +9,8 @@
  */
 #include "signer/signer_request.h"
 
-#include <stdarg.h>
+#include "core/errbuf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +26,6 @@
 /* Largest param, decoded or raw. */
 #define REQ_PARAM_MAX (1024 * 1024)
 
-static int req_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 static int req_is_b64(char c);
 static size_t req_b64_run(const char *s, size_t len);
 static enum nip44_err req_nip44_key(struct nip44_key *k, const struct nostr_keypair *kp,
@@ -42,19 +41,6 @@ static int req_param(struct nostr_str *p, const char *v, size_t vlen);
 static int req_params(struct signer_request *r, const char *json, size_t len, char *err,
 		      size_t errlen);
 static void req_params_free(struct signer_request *r);
-
-/* Write a message into err (if any); returns -1. */
-static int req_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* Whether c belongs to the base64 alphabet (padding included). */
 static int req_is_b64(char c)
@@ -133,7 +119,7 @@ int signer_decrypt(uint8_t **out, size_t *outlen, enum signer_scheme scheme,
 	*outlen = 0;
 	if (scheme == SIGNER_NIP04) {
 		if (req_nip04_key(&k04, bunker, client) != 0)
-			req_err(err, errlen, "nip04: invalid key for ECDH");
+			errbuf_fail(err, errlen, "nip04: invalid key for ECDH");
 		else
 			rc = nip04_decrypt(out, outlen, &k04, content, len, err, errlen);
 		nip04_key_wipe(&k04);
@@ -144,7 +130,7 @@ int signer_decrypt(uint8_t **out, size_t *outlen, enum signer_scheme scheme,
 		e = nip44_decrypt(out, outlen, &k44, content, len);
 	nip44_key_wipe(&k44);
 	if (e != NIP44_OK)
-		return req_err(err, errlen, "nip44: %s", nip44_strerror(e));
+		return errbuf_fail(err, errlen, "nip44: %s", nip44_strerror(e));
 	return 0;
 }
 
@@ -163,7 +149,7 @@ int signer_encrypt(char **out, size_t *outlen, enum signer_scheme scheme,
 	*outlen = 0;
 	if (scheme == SIGNER_NIP04) {
 		if (req_nip04_key(&k04, bunker, client) != 0)
-			req_err(err, errlen, "nip04: invalid key for ECDH");
+			errbuf_fail(err, errlen, "nip04: invalid key for ECDH");
 		else
 			rc = nip04_encrypt(out, outlen, &k04, pt, len, err, errlen);
 		nip04_key_wipe(&k04);
@@ -174,7 +160,7 @@ int signer_encrypt(char **out, size_t *outlen, enum signer_scheme scheme,
 		e = nip44_encrypt(out, outlen, &k44, pt, len);
 	nip44_key_wipe(&k44);
 	if (e != NIP44_OK)
-		return req_err(err, errlen, "nip44: %s", nip44_strerror(e));
+		return errbuf_fail(err, errlen, "nip44: %s", nip44_strerror(e));
 	return 0;
 }
 
@@ -240,13 +226,13 @@ static int req_method(struct signer_request *r, const char *json, size_t len, ch
 
 	if (nostr_json_object_member(&v, &vlen, json, len, "method") != 0 ||
 	    nostr_json_string(&s, &n, v, vlen, len) != 0)
-		return req_err(err, errlen, "method must be a string");
+		return errbuf_fail(err, errlen, "method must be a string");
 	req_method_name(r, s, n);
 	r->method_known = signer_method_parse(&r->method, s, n) == 0;
 	free(s);
 	if (!r->method_known) {
 		r->method = SIGNER_METHOD_COUNT_;
-		return req_err(err, errlen, "unknown method \"%s\"", r->method_name);
+		return errbuf_fail(err, errlen, "unknown method \"%s\"", r->method_name);
 	}
 	return 0;
 }
@@ -276,20 +262,20 @@ static int req_params(struct signer_request *r, const char *json, size_t len, ch
 		return 0;
 	lx = (struct jstr_lex){.p = v, .end = v + vlen};
 	if (jstr_expect(&lx, '[') != 0)
-		return req_err(err, errlen, "params must be an array");
+		return errbuf_fail(err, errlen, "params must be an array");
 	if (jstr_peek(&lx) == ']')
 		return 0;
 	do {
 		const char *start = (jstr_peek(&lx), lx.p);
 
 		if (r->nparams >= SIGNER_PARAMS_MAX)
-			return req_err(err, errlen, "too many params (at most %d)",
-				       SIGNER_PARAMS_MAX);
+			return errbuf_fail(err, errlen, "too many params (at most %d)",
+					   SIGNER_PARAMS_MAX);
 		if (jstr_skip(&lx, REQ_DEPTH) != 0)
-			return req_err(err, errlen, "params must be an array");
+			return errbuf_fail(err, errlen, "params must be an array");
 		if (req_param(&r->params[r->nparams], start, (size_t)(lx.p - start)) != 0)
-			return req_err(err, errlen, "params[%zu] is longer than %d bytes",
-				       r->nparams, REQ_PARAM_MAX);
+			return errbuf_fail(err, errlen, "params[%zu] is longer than %d bytes",
+					   r->nparams, REQ_PARAM_MAX);
 		r->nparams++;
 	} while (jstr_peek(&lx) == ',' && jstr_expect(&lx, ',') == 0);
 	return 0;
@@ -372,13 +358,13 @@ int signer_reply_event(char **json, size_t *jsonlen, char id_hex[65],
 	nostr_pubkey_to_hex(hex, client);
 	if (nostr_event_set_content(&ev, content, clen) != 0 ||
 	    nostr_event_add_tag(&ev, ptag, 2) != 0) {
-		req_err(err, errlen, "reply event: out of memory");
+		errbuf_fail(err, errlen, "reply event: out of memory");
 		goto fail;
 	}
 	if (nostr_event_sign(&ev, bunker, err, errlen) != 0)
 		goto fail;
 	if (nostr_event_to_json(json, jsonlen, &ev) != 0) {
-		req_err(err, errlen, "reply event: out of memory");
+		errbuf_fail(err, errlen, "reply event: out of memory");
 		goto fail;
 	}
 	hex_encode(id_hex, ev.id, 32);

@@ -318,9 +318,10 @@ static void test_claim_race(void **state)
 
 	need_pg(f);
 	for (int i = 0; i < 50; i++)
-		assert_int_equal(db_store_claim(i % 2 ? f->store2 : f->store, ev1, on_store, &race),
-				 0);
-	assert_int_equal(db_store_claim(f->store, ev2, on_store, &other), 0);
+		assert_int_equal(
+			db_store_claim(i % 2 ? f->store2 : f->store, ev1, 0, "", on_store, &race),
+			0);
+	assert_int_equal(db_store_claim(f->store, ev2, 0, "", on_store, &other), 0);
 	run_calls(f, &race.calls, 50);
 	run_calls(f, &other.calls, 1);
 	assert_int_equal(race.ones, 1);
@@ -334,7 +335,7 @@ static void test_claim_race(void **state)
 	run_calls(f, &expired.calls, 2);
 	assert_int_equal(expired.errors, 0);
 	assert_int_equal(expired.last, 2); /* both claims were two hours old */
-	assert_int_equal(db_store_claim(f->store2, ev1, on_store, &race), 0);
+	assert_int_equal(db_store_claim(f->store2, ev1, 0, "", on_store, &race), 0);
 	run_calls(f, &race.calls, 51);
 	assert_int_equal(race.ones, 2); /* an expired claim no longer blocks */
 }
@@ -482,7 +483,7 @@ static void test_serving_generation(void **state)
 	assert_int_equal(
 		db_store_claim(f->store,
 			       "5555555555555555555555555555555555555555555555555555555555555555",
-			       on_store, &t),
+			       0, "", on_store, &t),
 		0);
 	assert_int_equal(db_store_audit(f->store, &e, on_store, &t), 0);
 	assert_int_equal(
@@ -829,6 +830,47 @@ static void test_unbind_client(void **state)
 	db_serving_free(set);
 }
 
+/* The winner of a claim learns whether the client is bound now, whoever bound or unbound it. */
+static void test_claim_reports_binding(void **state)
+{
+	struct fx *f = *state;
+	struct nostr_seckey dummy;
+	struct tally t = {0};
+	char client[65], other[65];
+	const char *ev[] = {"6666666666666666666666666666666666666666666666666666666666666666",
+			    "7777777777777777777777777777777777777777777777777777777777777777",
+			    "8888888888888888888888888888888888888888888888888888888888888888"};
+	int64_t id;
+
+	need_pg(f);
+	random_key(&dummy, client);
+	random_key(&dummy, other);
+	id = fresh_authz(f, "petra", 1);
+	assert_int_equal(db_store_claim(f->store, ev[0], id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 1);
+	assert_int_equal(t.last, 1); /* won; the client is not bound */
+	assert_int_equal(db_store_bind_client(f->store2, id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 2);
+	assert_int_equal(db_store_claim(f->store, ev[1], id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 3);
+	assert_int_equal(t.last, 2); /* bound through the other store */
+	assert_int_equal(db_store_claim(f->store, ev[2], id, other, on_store, &t), 0);
+	run_calls(f, &t.calls, 4);
+	assert_int_equal(t.last, 1); /* another client is not the bound one */
+	assert_int_equal(db_store_claim(f->store2, ev[1], id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 5);
+	assert_int_equal(t.last, 0); /* lost: no binding reported */
+	assert_int_equal(db_store_unbind_client(f->store2, id, client, on_store, &t), 0);
+	run_calls(f, &t.calls, 6);
+	assert_int_equal(
+		db_store_claim(f->store,
+			       "9999999999999999999999999999999999999999999999999999999999999999",
+			       id, client, on_store, &t),
+		0);
+	run_calls(f, &t.calls, 7);
+	assert_int_equal(t.last, 1); /* logged out through the other store */
+}
+
 /* Accept a nostrconnect client for key name: the new authorization's id (or -1, err). */
 static int64_t accept_authz(struct fx *f, const char *name, const char *client, const char *reply,
 			    char *err)
@@ -1055,6 +1097,7 @@ int main(void)
 		cmocka_unit_test(test_janitor_rearms_after_failure),
 		cmocka_unit_test(test_serving_recently_dead),
 		cmocka_unit_test(test_unbind_client),
+		cmocka_unit_test(test_claim_reports_binding),
 		cmocka_unit_test(test_accept),
 		cmocka_unit_test(test_connect_reply_claim),
 		cmocka_unit_test(test_connect_reply_moved),

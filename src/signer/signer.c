@@ -404,7 +404,6 @@ static void signer_resubscribe(struct signer *s)
 /* Count an ignored request. */
 void signer_ignore(struct signer *s, enum signer_ignore why)
 {
-	s->ignored[why]++;
 	signer_metrics_count(s->metrics.ignored, signer_ignore_names[why]);
 }
 

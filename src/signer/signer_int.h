@@ -56,8 +56,7 @@ struct signer_req {
 	struct nostr_pubkey client;
 	char client_hex[65];
 	struct nostr_keypair bunker; /* a copy (secret): wiped on free */
-	char bunker_hex[65];
-	char key_hex[65]; /* the user key, for the audit */
+	char key_hex[65];	     /* the user key, for the audit */
 	int64_t authz_id;
 	char *content; /* the encrypted request */
 	size_t content_len;
@@ -101,7 +100,6 @@ struct signer {
 	size_t inflight;
 	bool accepting;
 	struct component *draining; /* a drain waits for inflight == 0 */
-	uint64_t ignored[SIGNER_IGN_COUNT_];
 	struct {
 		struct nostr_pubkey who;
 		int64_t at_ms;

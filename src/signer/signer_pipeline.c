@@ -156,7 +156,6 @@ static struct signer_req *signer_req_new(struct signer *s, const struct nostr_ev
 	r->client = ev->pubkey;
 	nostr_pubkey_to_hex(r->client_hex, &ev->pubkey);
 	r->bunker = a->bunker;
-	nostr_pubkey_to_hex(r->bunker_hex, &a->bunker.pub);
 	nostr_pubkey_to_hex(r->key_hex, &a->key->kp.pub);
 	r->authz_id = a->row->id;
 	r->seen_ms = clock_now_ms(s->cfg.clock);

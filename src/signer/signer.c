@@ -44,6 +44,8 @@ static int signer_pool_start(struct signer *s, char *err, size_t errlen);
 static int signer_add_relay(struct signer *s, const char *url);
 static void signer_on_event(void *arg, const char *sub, const struct nostr_event *ev,
 			    const char *json, size_t len, const char *relay_url);
+static int signer_auth_event(struct relay_auth_event *out, const struct nostr_keypair *kp,
+			     const char *relay_url, const char *challenge);
 static size_t signer_on_auth(void *arg, const char *relay_url, const char *challenge,
 			     struct relay_auth_event *out, size_t max);
 static void signer_on_reload(void *arg);
@@ -217,33 +219,42 @@ static void signer_on_event(void *arg, const char *sub, const struct nostr_event
 	signer_pipeline_event(arg, ev);
 }
 
-/* Pool callback: sign NIP-42 AUTH events as the bunker keys served (at most max). */
+/* One kind-22242 AUTH event for relay_url's challenge, signed by kp, into *out. 0 or -1. */
+static int signer_auth_event(struct relay_auth_event *out, const struct nostr_keypair *kp,
+			     const char *relay_url, const char *challenge)
+{
+	const char *relay[] = {"relay", relay_url}, *chal[] = {"challenge", challenge};
+	struct nostr_event ev;
+	char err[128];
+	size_t len;
+	int rc = -1;
+
+	nostr_event_init(&ev);
+	ev.kind = 22242;
+	ev.created_at = signer_unix_now();
+	ev.has_created_at = 1;
+	if (nostr_event_add_tag(&ev, relay, 2) == 0 && nostr_event_add_tag(&ev, chal, 2) == 0 &&
+	    nostr_event_sign(&ev, kp, err, sizeof(err)) == 0 &&
+	    nostr_event_to_json(&out->json, &len, &ev) == 0) {
+		hex_encode(out->id, ev.id, 32);
+		rc = 0;
+	}
+	nostr_event_clear(&ev);
+	return rc;
+}
+
+/* Pool callback: NIP-42 AUTH events as the bunker keys served (at most max). */
 static size_t signer_on_auth(void *arg, const char *relay_url, const char *challenge,
 			     struct relay_auth_event *out, size_t max)
 {
 	struct signer *s = arg;
 	size_t n = 0;
 
-	for (size_t i = 0; s->serving != NULL && i < s->serving->nauthz && n < max; i++) {
-		struct nostr_event ev;
-		const char *relay[] = {"relay", relay_url}, *chal[] = {"challenge", challenge};
-		char err[128];
-
-		size_t jlen;
-
-		nostr_event_init(&ev);
-		ev.kind = 22242;
-		ev.created_at = signer_unix_now();
-		ev.has_created_at = 1;
-		if (nostr_event_add_tag(&ev, relay, 2) == 0 &&
-		    nostr_event_add_tag(&ev, chal, 2) == 0 &&
-		    nostr_event_sign(&ev, &s->serving->authz[i].bunker, err, sizeof(err)) == 0 &&
-		    nostr_event_to_json(&out[n].json, &jlen, &ev) == 0) {
-			hex_encode(out[n].id, ev.id, 32);
+	for (size_t i = 0; s->serving != NULL && i < s->serving->nauthz && n < max; i++)
+		if (!s->serving->authz[i].row->revoked &&
+		    signer_auth_event(&out[n], &s->serving->authz[i].bunker, relay_url,
+				      challenge) == 0)
 			n++;
-		}
-		nostr_event_clear(&ev);
-	}
 	return n;
 }
 

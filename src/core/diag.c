@@ -14,8 +14,8 @@ static const char *const diag_severity_names[] = {
 };
 
 /* Append a finding (printf-style message). */
-void diag_add(struct diag *d, enum diag_severity sev, const char *file, unsigned line,
-	      unsigned col, const char *fmt, ...)
+void diag_add(struct diag *d, enum diag_severity sev, const char *file, unsigned line, unsigned col,
+	      const char *fmt, ...)
 {
 	struct diag_item *it;
 	va_list ap;

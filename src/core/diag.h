@@ -22,9 +22,9 @@ enum diag_severity {
 /* One finding. Strings are owned by the diag. */
 struct diag_item {
 	enum diag_severity severity;
-	char *file;	 /* file name, or "env NAME" / "--flag" */
-	unsigned line;	 /* 1-based, 0 if none */
-	unsigned col;	 /* 1-based, 0 if none */
+	char *file;    /* file name, or "env NAME" / "--flag" */
+	unsigned line; /* 1-based, 0 if none */
+	unsigned col;  /* 1-based, 0 if none */
 	char *message;
 };
 
@@ -37,8 +37,8 @@ struct diag {
 };
 
 /* Append a finding (printf-style message). */
-void diag_add(struct diag *d, enum diag_severity sev, const char *file, unsigned line,
-	      unsigned col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+void diag_add(struct diag *d, enum diag_severity sev, const char *file, unsigned line, unsigned col,
+	      const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
 /* The number of findings of severity sev. */
 size_t diag_count(const struct diag *d, enum diag_severity sev);

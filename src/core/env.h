@@ -12,9 +12,9 @@
 
 /* Layered variables: explicit pairs first, then (optionally) the process's. */
 struct env {
-	char **pairs;	  /* "NAME=VALUE" strings, owned */
+	char **pairs; /* "NAME=VALUE" strings, owned */
 	size_t n;
-	int use_process;  /* fall back to getenv() */
+	int use_process; /* fall back to getenv() */
 };
 
 /* Initialise: empty overlay, falling back to the process env if use_process. */

@@ -71,7 +71,8 @@ static int ydoc_load_parser(struct ydoc_file *yf, yaml_parser_t *parser, struct 
 			diag_add(d, DIAG_ERROR, yf->name, (unsigned)parser->problem_mark.line + 1,
 				 (unsigned)parser->problem_mark.column + 1, "YAML syntax: %s%s%s",
 				 parser->problem ? parser->problem : "malformed",
-				 parser->context ? " " : "", parser->context ? parser->context : "");
+				 parser->context ? " " : "",
+				 parser->context ? parser->context : "");
 			ydoc_free(yf);
 			return -1;
 		}

@@ -17,8 +17,8 @@ struct diag;
 
 /* The documents of one YAML source. */
 struct ydoc_file {
-	char *name;		/* file name used in findings, owned */
-	yaml_document_t *docs;	/* loaded documents, owned */
+	char *name;	       /* file name used in findings, owned */
+	yaml_document_t *docs; /* loaded documents, owned */
 	size_t n;
 };
 

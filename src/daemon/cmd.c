@@ -8,7 +8,8 @@
 /* The sub-commands, in the order `keycastd help` lists them. */
 static const struct cmd cmds[] = {
 	{"serve", cmd_serve, cmd_serve_usage, "run the signing daemon"},
-	{"plan", cmd_plan, cmd_plan_usage, "check a shutdown plan (dry run), optionally against a manifest"},
+	{"plan", cmd_plan, cmd_plan_usage,
+	 "check a shutdown plan (dry run), optionally against a manifest"},
 	{"key", cmd_key, cmd_key_usage, "manage users' signing keys and the master key"},
 	{"authz", cmd_authz, cmd_authz_usage, "manage authorizations and print bunker URIs"},
 	{"db", cmd_db, cmd_db_usage, "database maintenance (migrate, status)"},

@@ -152,9 +152,8 @@ static int cmd_authz_options(const char *sub, const struct cmd_authz_opts *o, in
 
 	*lifetime_s = o->expires_in != NULL ? strtoll(o->expires_in, &end, 10) : 0;
 	if (o->expires_in != NULL && (*lifetime_s <= 0 || *end != '\0' || end == o->expires_in)) {
-		fprintf(stderr,
-			"keycastd authz %s: --expires-in '%s': want whole seconds > 0\n", sub,
-			o->expires_in);
+		fprintf(stderr, "keycastd authz %s: --expires-in '%s': want whole seconds > 0\n",
+			sub, o->expires_in);
 		return -1;
 	}
 	if (o->policy == NULL)

@@ -15,8 +15,8 @@ struct diag;
  * Options that are not settings are errors, except those in extra[]
  * (NULL-terminated, flags taking no value), which are left in place.
  */
-int settings_load(struct config *cfg, int argc, char **argv, int first,
-		  const char *const *extra, struct diag *d) __attribute__((warn_unused_result));
+int settings_load(struct config *cfg, int argc, char **argv, int first, const char *const *extra,
+		  struct diag *d) __attribute__((warn_unused_result));
 
 /* Print the standard option help: --config and every schema flag. */
 void settings_print_help(FILE *out);

@@ -172,7 +172,8 @@ static int uri_store(struct nostr_uri *u, const struct uri_param *p, char *v, ch
 	case URI_FIELD_SECRET: /* copied into the secret; the decoded buffer is wiped */
 		rc = secret_set(&u->secret, v, strlen(v));
 		wipe_free_str(v);
-		return rc == 0 ? 0 : errbuf_fail(err, errlen, "parameter %s: out of memory", p->name);
+		return rc == 0 ? 0
+			       : errbuf_fail(err, errlen, "parameter %s: out of memory", p->name);
 	case URI_FIELD_STR:
 		*(char **)((char *)u + p->off) = v;
 		return 0;
@@ -197,7 +198,8 @@ static int uri_param(struct nostr_uri *u, unsigned *seen, const char *kv, size_t
 			continue;
 		v = uri_decode(eq ? eq + 1 : kv + n, eq ? n - klen - 1 : 0);
 		if (v == NULL)
-			return errbuf_fail(err, errlen, "parameter %s: bad percent-encoding", p->name);
+			return errbuf_fail(err, errlen, "parameter %s: bad percent-encoding",
+					   p->name);
 		if (p->field != URI_FIELD_RELAY && (*seen & (1u << i)) != 0) {
 			wipe_free_str(v);
 			return errbuf_fail(err, errlen, "parameter %s given twice", p->name);
@@ -249,7 +251,8 @@ int nostr_uri_parse(struct nostr_uri *out, const char *s, char *err, size_t errl
 		return errbuf_fail(err, errlen, "%s", "not a bunker:// or nostrconnect:// URI");
 	n = strcspn(rest, "?/");
 	if (nostr_pubkey_from_hex(&out->pubkey, rest, n) != 0)
-		return errbuf_fail(err, errlen, "%s", "the pubkey is not 64 lower-case hex of a key");
+		return errbuf_fail(err, errlen, "%s",
+				   "the pubkey is not 64 lower-case hex of a key");
 	rest += n;
 	rest += (*rest == '/');
 	if (*rest != '\0' && *rest != '?')
@@ -324,7 +327,7 @@ int nostr_uri_format(char **out, const struct nostr_uri *u, char *err, size_t er
 	for (size_t i = 0; i < u->nrelays; i++)
 		if (!nostr_uri_relay_valid(u->relays[i]))
 			return errbuf_fail(err, errlen, "relay \"%s\" is not ws:// or wss://",
-					u->relays[i]);
+					   u->relays[i]);
 	nostr_pubkey_to_hex(hex, &u->pubkey);
 	jstr_buf_puts(&b, uri_schemes[u->kind]);
 	jstr_buf_puts(&b, hex);

@@ -104,7 +104,8 @@ static void test_carry(void **state)
 			 0);
 	assert_int_equal(signer_serving_new(&cur, make_set(new_ids, policies, 2), err, sizeof(err)),
 			 0);
-	signer_serving_by_id(old, 10)->bucket = (struct signer_bucket){.tokens = 2.5, .primed = true};
+	signer_serving_by_id(old, 10)->bucket =
+		(struct signer_bucket){.tokens = 2.5, .primed = true};
 	signer_serving_by_id(old, 10)->strangers.tokens = 7;
 	signer_serving_carry(cur, old);
 	assert_true(signer_serving_by_id(cur, 10)->bucket.primed);

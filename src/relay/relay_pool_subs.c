@@ -21,6 +21,9 @@ static void relay_pool_send_close(struct relay_pool *p, const struct relay_sub *
 static int relay_pool_sub_copy(struct relay_sub *s, const struct relay_filter *f);
 static char **relay_pool_strv_dup(const char *const *v, size_t n);
 static bool relay_pool_name_ok(const char *name);
+static size_t relay_pool_chunks(const struct relay_pool *p, const struct relay_filter *f);
+static int relay_pool_check_room(const struct relay_pool *p, const char *name, size_t reqs,
+				 char *err, size_t errlen);
 static int relay_pool_check_name(const struct relay_pool *p, const char *name, size_t *chunks,
 				 char *err, size_t errlen);
 static int relay_pool_check_filter(const struct relay_pool *p, const char *name,
@@ -196,24 +199,39 @@ static int relay_pool_check_filter(const struct relay_pool *p, const char *name,
 	return 0;
 }
 
+/* The REQs per relay a filter takes: its #p values split by max_p_per_filter. */
+static size_t relay_pool_chunks(const struct relay_pool *p, const struct relay_filter *f)
+{
+	size_t per = p->cfg.max_p_per_filter;
+
+	return f->np_tags == 0 ? 1 : (f->np_tags + per - 1) / per;
+}
+
+/* Check that reqs REQs per relay fit what a relay keeps; 0, or -1 with a message. */
+static int relay_pool_check_room(const struct relay_pool *p, const char *name, size_t reqs,
+				 char *err, size_t errlen)
+{
+	if (reqs <= p->cfg.max_subs_per_relay)
+		return 0;
+	snprintf(err, errlen,
+		 "subscription %s: %zu REQs per relay with the others, more than the %zu a relay "
+		 "keeps",
+		 name, reqs, p->cfg.max_subs_per_relay);
+	return -1;
+}
+
 /* Describe a subscription once; it is kept on every relay. */
 int relay_pool_subscribe(struct relay_pool *p, const char *name, const struct relay_filter *f,
 			 char *err, size_t errlen)
 {
-	size_t total, per = p->cfg.max_p_per_filter;
-	size_t chunks = f->np_tags == 0 ? 1 : (f->np_tags + per - 1) / per;
+	size_t total, chunks = relay_pool_chunks(p, f);
 	struct relay_sub *s = NULL;
 
 	if (relay_pool_check_name(p, name, &total, err, errlen) != 0 ||
 	    relay_pool_check_filter(p, name, f, err, errlen) != 0)
 		return -1;
-	if (total + chunks > p->cfg.max_subs_per_relay) {
-		snprintf(err, errlen,
-			 "subscription %s: %zu REQs per relay with the others, more than the %zu "
-			 "a relay keeps",
-			 name, total + chunks, p->cfg.max_subs_per_relay);
+	if (relay_pool_check_room(p, name, total + chunks, err, errlen) != 0)
 		return -1;
-	}
 	s = calloc(1, sizeof(*s));
 	if (s == NULL || relay_pool_sub_copy(s, f) != 0) {
 		snprintf(err, errlen, "subscription %s: out of memory", name);
@@ -277,8 +295,7 @@ static int relay_pool_sub_replace(struct relay_pool *p, struct relay_sub *s,
 int relay_pool_resubscribe(struct relay_pool *p, const char *name, const struct relay_filter *f,
 			   char *err, size_t errlen)
 {
-	size_t per = p->cfg.max_p_per_filter, total = 0;
-	size_t chunks = f->np_tags == 0 ? 1 : (f->np_tags + per - 1) / per;
+	size_t total = 0, chunks = relay_pool_chunks(p, f);
 	struct relay_sub *s = relay_pool_sub_find(p, name);
 
 	if (s == NULL)
@@ -287,13 +304,8 @@ int relay_pool_resubscribe(struct relay_pool *p, const char *name, const struct 
 		return -1;
 	for (const struct relay_sub *o = p->subs; o != NULL; o = o->next)
 		total += o->gone || o == s ? 0 : o->nchunks;
-	if (total + chunks > p->cfg.max_subs_per_relay) {
-		snprintf(err, errlen,
-			 "subscription %s: %zu REQs per relay with the others, more than the %zu "
-			 "a relay keeps",
-			 name, total + chunks, p->cfg.max_subs_per_relay);
+	if (relay_pool_check_room(p, name, total + chunks, err, errlen) != 0)
 		return -1;
-	}
 	if (relay_pool_sub_replace(p, s, f, chunks) != 0) {
 		snprintf(err, errlen, "subscription %s: out of memory", name);
 		return -1;

@@ -24,6 +24,7 @@ struct clock {
 	const struct clock_ops *ops;
 	struct event_base *base;	  /* libevent clock */
 	int64_t virtual_now;		  /* virtual clock */
+	int64_t virtual_early;		  /* timers fire this much before their delay */
 	uint64_t virtual_seq;		  /* arming order, for stable ties */
 	struct clock_timer *virtual_list; /* armed and idle virtual timers */
 };
@@ -242,10 +243,12 @@ static int64_t clock_virtual_after(const struct clock *clk, int64_t ms)
 	return clk->virtual_now > INT64_MAX - ms ? INT64_MAX : clk->virtual_now + ms;
 }
 
-/* Arm a virtual timer at now + delay. */
+/* Arm a virtual timer at now + delay, less the early offset if the delay is longer. */
 static void clock_virtual_start(struct clock_timer *t, int64_t delay_ms)
 {
-	t->deadline = clock_virtual_after(t->clk, delay_ms);
+	int64_t early = t->clk->virtual_early;
+
+	t->deadline = clock_virtual_after(t->clk, delay_ms > early ? delay_ms - early : delay_ms);
 	t->seq = ++t->clk->virtual_seq;
 }
 
@@ -296,6 +299,12 @@ unsigned clock_virtual_advance(struct clock *clk, int64_t ms)
 	}
 	clk->virtual_now = target;
 	return fired;
+}
+
+/* Make timers armed from now on fire early_ms before their delay. */
+void clock_virtual_set_early(struct clock *clk, int64_t early_ms)
+{
+	clk->virtual_early = early_ms > 0 ? early_ms : 0;
 }
 
 /* Fire timers due now, without moving time. */

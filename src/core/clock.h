@@ -56,6 +56,13 @@ void clock_timer_free(struct clock_timer *t);
  */
 unsigned clock_virtual_advance(struct clock *clk, int64_t ms);
 
+/*
+ * Virtual clock only: timers armed from now on with a delay above early_ms
+ * fire early_ms before it is up, as a loop whose cached time runs behind
+ * the clock does.
+ */
+void clock_virtual_set_early(struct clock *clk, int64_t early_ms);
+
 /* Virtual clock only: fire timers due now, without moving time. */
 unsigned clock_virtual_run_due(struct clock *clk);
 

@@ -107,9 +107,12 @@ static int cmd_plan_opt(struct cmd_plan_args *a, int argc, char **argv, int *i)
 	if (strcmp(o, "--format") == 0) {
 		const char *v = cmd_plan_value(argc, argv, i);
 
-		if (v != NULL && plan_report_format_parse(&a->format, v) == 0)
+		if (v == NULL)
+			return -1; /* reported once, as missing */
+		if (plan_report_format_parse(&a->format, v) == 0)
 			return 0;
-		fprintf(stderr, "keycastd plan check: --format takes text, json or github\n");
+		fprintf(stderr,
+			"keycastd plan check: --format takes text, json or github, not '%s'\n", v);
 		return -1;
 	}
 	fprintf(stderr, "keycastd plan check: unknown option '%s'\n", o);

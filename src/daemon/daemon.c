@@ -9,7 +9,10 @@
  * first SIGTERM/SIGINT starts the shutdown plan (plan/plan_run.h); a
  * repeated one escalates as the plan says. The watchdog thread starts idle
  * at boot, and a handler chained in front of libevent's arms it at the
- * first signal itself, so its deadline holds even if the loop is stuck.
+ * first signal itself, so its deadline holds even if the loop is stuck;
+ * the plan counts its budgets from that same instant, the loop beats while
+ * the plan runs (so the watchdog can tell a stuck loop from a late plan),
+ * and the final line is claimed once, by the plan or by the watchdog.
  * SIGPIPE is ignored: a peer that resets mid-write is an EPIPE, not a kill
  * that skips the plan. The loop ends when the plan has written its final
  * line.
@@ -58,14 +61,18 @@ struct daemon {
 	struct signer *signer;	     /* the "relay-signer" component's self (NULL: no db) */
 	struct event *sigterm;
 	struct event *sigint;
-	unsigned signals; /* shutdown signals received */
-	bool ready;	  /* what readiness should report (the plan flips it) */
+	struct event *beat; /* tells the watchdog the loop turns, while the plan runs */
+	unsigned signals;   /* shutdown signals received */
+	bool ready;	    /* what readiness should report (the plan flips it) */
 	int exit_code;
 };
 
 static void daemon_on_signal(evutil_socket_t sig, short what, void *arg);
 static void daemon_set_ready(void *arg, bool ready);
 static void daemon_plan_done(void *arg, bool warning);
+static bool daemon_claim_final(void *arg);
+static uint64_t daemon_dropped(void *arg, const char *component);
+static void daemon_on_beat(evutil_socket_t fd, short what, void *arg);
 static int daemon_db_start(struct daemon *d);
 static int daemon_http_start(struct daemon *d);
 static int daemon_signer_start(struct daemon *d);
@@ -132,7 +139,8 @@ struct daemon *daemon_new(const struct config *cfg, const struct plan *plan)
 	d->reg = d->clk ? component_registry_new(d->clk) : NULL;
 	d->sigterm = evsignal_new(d->base, SIGTERM, daemon_on_signal, d);
 	d->sigint = evsignal_new(d->base, SIGINT, daemon_on_signal, d);
-	if (d->reg == NULL || d->sigterm == NULL || d->sigint == NULL ||
+	d->beat = event_new(d->base, -1, EV_PERSIST, daemon_on_beat, d);
+	if (d->reg == NULL || d->sigterm == NULL || d->sigint == NULL || d->beat == NULL ||
 	    evsignal_add(d->sigterm, NULL) != 0 || evsignal_add(d->sigint, NULL) != 0) {
 		log_error("daemon", "cannot set up the event loop");
 		goto fail;
@@ -160,8 +168,8 @@ static int daemon_signals_start(struct daemon *d)
 		log_error("daemon", "cannot ignore SIGPIPE");
 		return -1;
 	}
-	d->watchdog = plan_watchdog_start(plan_watchdog_deadline_ms(d->plan->ceiling.ms), NULL,
-					  NULL, DAEMON_WATCHDOG_EXIT);
+	d->watchdog = plan_watchdog_start(plan_watchdog_plan_deadline_ms(d->plan), NULL, NULL,
+					  DAEMON_WATCHDOG_EXIT);
 	if (d->watchdog == NULL)
 		return -1; /* logged */
 	if (plan_watchdog_chain(d->watchdog, SIGTERM) != 0 ||
@@ -276,26 +284,64 @@ static int daemon_signer_start(struct daemon *d)
 	return 0;
 }
 
-/* Start the plan: the runner, then the first phase (the watchdog is armed). */
+/* Start the plan: the runner, then the first phase, as of the signal that armed the watchdog. */
 static void daemon_start_plan(struct daemon *d)
 {
 	const struct plan_hooks hooks = {
 		.set_ready = daemon_set_ready,
 		.on_done = daemon_plan_done,
+		.claim_final = daemon_claim_final,
+		.dropped = daemon_dropped,
 		.arg = d,
 	};
+	const struct timeval beat = {0, PLAN_WATCHDOG_BEAT_MS * 1000};
+	int64_t t0;
 
+	plan_watchdog_arm(d->watchdog); /* armed by the signal already; this only makes sure */
+	plan_watchdog_beat(d->watchdog);
+	(void)event_add(d->beat, &beat); /* without beats the watchdog only calls it stuck */
 	d->run = plan_run_new(d->plan, d->reg, d->clk, &hooks);
 	if (d->run == NULL) {
-		log_final(LOG_LEVEL_ERROR, "plan",
-			  "shutdown complete with warning: out of memory, plan not run");
+		if (plan_watchdog_claim_final(d->watchdog))
+			log_final(LOG_LEVEL_ERROR, "plan",
+				  "shutdown complete with warning: out of memory, plan not run");
 		d->exit_code = 1;
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
 	http_plan_attach(d->http_plan, d->run);
-	plan_watchdog_arm(d->watchdog); /* armed by the signal already; this only makes sure */
-	plan_run_start(d->run);
+	t0 = plan_watchdog_armed_ms(d->watchdog); /* the clock's base: CLOCK_MONOTONIC ms */
+	plan_run_start_at(d->run, t0 >= 0 ? t0 : clock_now_ms(d->clk));
+}
+
+/* The loop turns: tell the watchdog. */
+static void daemon_on_beat(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	plan_watchdog_beat(d->watchdog);
+}
+
+/* Plan hook: the work a component has dropped so far (signer requests, db queries). */
+static uint64_t daemon_dropped(void *arg, const char *component)
+{
+	struct daemon *d = arg;
+
+	if (d->signer != NULL && strcmp(component, catalog_relay_signer.name) == 0)
+		return signer_dropped(d->signer);
+	if (d->db.pool != NULL && strcmp(component, catalog_db.name) == 0)
+		return db_component_dropped(d->db.pool);
+	return 0;
+}
+
+/* Plan hook: the plan may write the final line unless the watchdog has claimed it. */
+static bool daemon_claim_final(void *arg)
+{
+	struct daemon *d = arg;
+
+	return plan_watchdog_claim_final(d->watchdog);
 }
 
 /* A shutdown signal: begin the plan, or escalate a repeated one. */
@@ -361,6 +407,8 @@ void daemon_free(struct daemon *d)
 		event_free(d->sigterm);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
+	if (d->beat != NULL)
+		event_free(d->beat);
 	if (d->http != NULL && d->db.pool != NULL)
 		db_metrics_unregister(http_server_metrics(d->http), d->db.pool);
 	http_plan_free(d->http_plan);

@@ -49,6 +49,15 @@ static size_t db_component_inflight(void *self)
 	return db_pool_inflight(self);
 }
 
+/* Queries a close (or an abort) has cut so far. */
+uint64_t db_component_dropped(void *self)
+{
+	struct db_pool_stats st;
+
+	db_pool_stats(self, &st);
+	return st.dropped;
+}
+
 /* Ready when a connection is up. */
 static bool db_component_ready(void *self, const char **why)
 {

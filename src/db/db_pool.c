@@ -797,6 +797,7 @@ static void db_pool_on_close_timer(void *arg)
 			continue;
 		log_warn("db", "query still running at close; cancelling it and dropping its "
 			       "connection");
+		p->st.dropped++;
 		db_conn_drop_busy(c);
 		db_conn_shutdown(c);
 		db_query_deliver(q, DB_ERR_CLOSED, NULL, "database pool closed");

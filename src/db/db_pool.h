@@ -85,14 +85,15 @@ struct db_pool_config {
 
 /* Counters for readiness, logs and metrics. */
 struct db_pool_stats {
-	size_t size;			   /* configured connections */
-	size_t connected;		   /* connections up (idle or busy) */
-	size_t busy;			   /* connections running a query */
-	size_t waiting;			   /* queries waiting for a connection */
-	uint64_t reconnects;		   /* connections re-established after a loss */
-	uint64_t timeouts;		   /* queries cancelled by their timeout */
-	uint64_t connect_attempts;	   /* connection attempts started */
-	uint64_t connect_failures;	   /* attempts that failed (each retried after a backoff) */
+	size_t size;		   /* configured connections */
+	size_t connected;	   /* connections up (idle or busy) */
+	size_t busy;		   /* connections running a query */
+	size_t waiting;		   /* queries waiting for a connection */
+	uint64_t reconnects;	   /* connections re-established after a loss */
+	uint64_t timeouts;	   /* queries cancelled by their timeout */
+	uint64_t dropped;	   /* queries a close cut at its deadline (cancelled, dropped) */
+	uint64_t connect_attempts; /* connection attempts started */
+	uint64_t connect_failures; /* attempts that failed (each retried after a backoff) */
 	uint64_t queries[DB_STATUS_COUNT]; /* queries finished (callback called), by status */
 };
 

@@ -19,6 +19,15 @@ struct component_desc;
 struct diag;
 struct env;
 
+/* The largest plan file read, in bytes (1 MiB). */
+#define PLAN_MAX_BYTES ((size_t)1024 * 1024)
+/* The deepest nesting of mappings and sequences a plan may have (it needs 6). */
+#define PLAN_MAX_DEPTH 64
+/* The most phases of a plan, steps of a phase and components of an abort list. */
+#define PLAN_MAX_ITEMS 64
+/* The most loader errors reported for one plan (the rest are counted, not listed). */
+#define PLAN_MAX_ERRORS 100
+
 /* Per-field sanity ceiling: one day. */
 #define PLAN_SANITY_MS ((int64_t)86400 * 1000)
 /* Budget value meaning "this phase runs within the teardown margin". */
@@ -79,6 +88,7 @@ struct plan_budget {
 	enum plan_origin origin;
 	char *env; /* bound env variable (owned), or NULL */
 	struct plan_pos pos;
+	struct plan_pos env_pos; /* where env is bound */
 };
 
 /* One phase. */
@@ -111,12 +121,14 @@ struct plan {
 /*
  * Load a plan from YAML text named name. Every problem goes to d; returns
  * 0 when the plan is usable (no error found), -1 otherwise. *p is always
- * initialised; plan_free it either way.
+ * initialised; plan_free it either way. Text above PLAN_MAX_BYTES, or
+ * nested deeper than PLAN_MAX_DEPTH, is refused before it is composed, so
+ * any input costs time and memory linear in its size.
  */
 int plan_load_string(struct plan *p, const char *name, const char *text, size_t len, struct diag *d)
 	__attribute__((warn_unused_result));
 
-/* Load a plan from a file (see plan_load_string). */
+/* Load a plan from a file (see plan_load_string; a larger file is not read). */
 int plan_load_file(struct plan *p, const char *path, struct diag *d)
 	__attribute__((warn_unused_result));
 
@@ -165,7 +177,10 @@ int64_t plan_phase_budget_ms(const struct plan *p, size_t i);
 /* a + b for non-negative a, b, saturating at INT64_MAX. */
 int64_t plan_add_ms(int64_t a, int64_t b);
 
-/* Parse "500ms", "10s", "2m", "1h" (or a bare 0). 0, or -1. */
+/*
+ * Parse "500ms", "10s", "2m", "1h" (or a bare 0). 0; -1 if s is not a
+ * duration; -2 if it is one above PLAN_SANITY_MS (one day; *ms untouched).
+ */
 int plan_duration_parse(int64_t *ms, const char *s) __attribute__((warn_unused_result));
 
 /* Format ms as "10s", "1.5s", "500ms" into buf. */

@@ -10,10 +10,12 @@
 #include "core/diag.h"
 #include "core/ydoc.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 /* Loader state for one document. */
 struct plan_loader {
@@ -41,6 +43,7 @@ static void plan_err(struct plan_loader *l, const yaml_node_t *n, const char *fm
 static void plan_map(struct plan_loader *l, yaml_node_t *map, const struct plan_key *keys,
 		     size_t nkeys, void *obj, const char *what);
 static struct plan_pos plan_pos_of(const yaml_node_t *n);
+static bool plan_too_many(struct plan_loader *l, yaml_node_t *v, size_t n, const char *what);
 static char *plan_str(struct plan_loader *l, yaml_node_t *v, const char *what);
 static void plan_budget_parse(struct plan_loader *l, yaml_node_t *v, struct plan_budget *b,
 			      bool allow_margin);
@@ -100,11 +103,26 @@ static void plan_err(struct plan_loader *l, const yaml_node_t *n, const char *fm
 	char msg[512];
 	va_list ap;
 
+	if (l->errors++ > PLAN_MAX_ERRORS)
+		return; /* counted, not listed: a huge broken file must not grow d */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (l->errors > PLAN_MAX_ERRORS)
+		snprintf(msg, sizeof(msg), "more than %d errors; the rest are not reported",
+			 PLAN_MAX_ERRORS);
 	diag_add(l->d, DIAG_ERROR, l->file, n ? ydoc_line(n) : 0, n ? ydoc_col(n) : 0, "%s", msg);
-	l->errors++;
+}
+
+/* Whether sequence v of n items is longer than PLAN_MAX_ITEMS (reported at its first item too
+ * many). */
+static bool plan_too_many(struct plan_loader *l, yaml_node_t *v, size_t n, const char *what)
+{
+	if (n <= PLAN_MAX_ITEMS)
+		return false;
+	plan_err(l, yaml_document_get_node(l->doc, v->data.sequence.items.start[PLAN_MAX_ITEMS]),
+		 "%zu %s; a plan allows at most %d", n, what, PLAN_MAX_ITEMS);
+	return true;
 }
 
 /* The position of a node. */
@@ -168,6 +186,7 @@ static void plan_budget_parse(struct plan_loader *l, yaml_node_t *v, struct plan
 			      bool allow_margin)
 {
 	const char *s = ydoc_scalar(v);
+	int rc;
 
 	b->pos = plan_pos_of(v);
 	b->origin = PLAN_ORIGIN_FILE;
@@ -179,14 +198,13 @@ static void plan_budget_parse(struct plan_loader *l, yaml_node_t *v, struct plan
 		plan_err(l, v, "budget '%s' is negative; use 0 or a positive duration", s);
 		return;
 	}
-	if (plan_duration_parse(&b->ms, s) != 0) {
-		plan_err(l, v, "'%s' is not a duration; write e.g. 500ms, 10s, 2m%s", s ? s : "?",
-			 allow_margin ? " or teardown-margin" : "");
-		return;
-	}
-	if (b->ms > PLAN_SANITY_MS)
+	rc = plan_duration_parse(&b->ms, s);
+	if (rc == -2)
 		plan_err(l, v,
 			 "%s is above the sanity ceiling of 1 day (86400s); use at most 86400s", s);
+	else if (rc != 0)
+		plan_err(l, v, "'%s' is not a duration; write e.g. 500ms, 10s, 2m%s", s ? s : "?",
+			 allow_margin ? " or teardown-margin" : "");
 	b->default_ms = b->ms;
 }
 
@@ -273,6 +291,8 @@ static void plan_load_key_phases(struct plan_loader *l, yaml_node_t *v, void *ob
 		plan_err(l, v, "the plan has no phases; list at least one");
 		return;
 	}
+	if (plan_too_many(l, v, n, "phases"))
+		return;
 	p->phases = calloc(n, sizeof(*p->phases));
 	if (p->phases == NULL) {
 		plan_err(l, v, "out of memory");
@@ -305,7 +325,10 @@ static void plan_load_key_ph_budget(struct plan_loader *l, yaml_node_t *v, void 
 /* env: NAME. */
 static void plan_load_key_ph_env(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
-	((struct plan_phase *)obj)->budget.env = plan_str(l, v, "env");
+	struct plan_phase *ph = obj;
+
+	ph->budget.env = plan_str(l, v, "env");
+	ph->budget.env_pos = plan_pos_of(v);
 }
 
 /* Parse one step: a mapping with exactly one key naming its kind. */
@@ -344,6 +367,8 @@ static void plan_load_key_ph_steps(struct plan_loader *l, yaml_node_t *v, void *
 		return;
 	}
 	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	if (plan_too_many(l, v, n, "steps in a phase"))
+		return;
 	ph->steps = calloc(n ? n : 1, sizeof(*ph->steps));
 	if (ph->steps == NULL) {
 		plan_err(l, v, "out of memory");
@@ -394,6 +419,11 @@ static void plan_load_key_ph_timeout(struct plan_loader *l, yaml_node_t *v, void
 			plan_abort_add(l, a, ph);
 			return;
 		}
+		if (plan_too_many(
+			    l, a,
+			    (size_t)(a->data.sequence.items.top - a->data.sequence.items.start),
+			    "components to abort"))
+			return;
 		for (yaml_node_item_t *it = a->data.sequence.items.start;
 		     it < a->data.sequence.items.top; it++)
 			plan_abort_add(l, yaml_document_get_node(l->doc, *it), ph);
@@ -416,9 +446,16 @@ static void plan_load_step_wait(struct plan_loader *l, yaml_node_t *v, struct pl
 {
 	const char *t = ydoc_scalar(v);
 
+	int rc = 0;
+
 	if (t != NULL && strcmp(t, "rest-of-budget") == 0)
 		s->wait_ms = PLAN_WAIT_REST;
-	else if (plan_duration_parse(&s->wait_ms, t) != 0)
+	else if ((rc = plan_duration_parse(&s->wait_ms, t)) == -2)
+		plan_err(l, v,
+			 "wait %s is above the sanity ceiling of 1 day (86400s); use at most "
+			 "86400s",
+			 t);
+	else if (rc != 0)
 		plan_err(l, v, "wait takes a duration (500ms, 10s, 2m) or rest-of-budget, not '%s'",
 			 t ? t : "?");
 }
@@ -459,6 +496,58 @@ static int plan_load_docs(struct plan *p, struct ydoc_file *yf, struct diag *d)
 	return l.errors == 0 ? 0 : -1;
 }
 
+/* How a token changes the nesting depth. */
+static int plan_depth_step(yaml_token_type_t t)
+{
+	switch (t) {
+	case YAML_BLOCK_SEQUENCE_START_TOKEN:
+	case YAML_BLOCK_MAPPING_START_TOKEN:
+	case YAML_FLOW_SEQUENCE_START_TOKEN:
+	case YAML_FLOW_MAPPING_START_TOKEN:
+		return 1;
+	case YAML_BLOCK_END_TOKEN:
+	case YAML_FLOW_SEQUENCE_END_TOKEN:
+	case YAML_FLOW_MAPPING_END_TOKEN:
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Refuse text nested deeper than PLAN_MAX_DEPTH, from libyaml's tokens and
+ * before it composes a document (its scanner's cost grows with the depth at
+ * every token: quadratic). 0, or -1 with the error at the token too deep.
+ * A syntax error is left to the loader, which reports it.
+ */
+static int plan_depth_check(const char *name, const char *text, size_t len, struct diag *d)
+{
+	yaml_parser_t parser;
+	yaml_token_t tok;
+	int depth = 0, rc = 0;
+	bool more = true;
+
+	if (!yaml_parser_initialize(&parser))
+		return 0; /* the loader reports the lack of memory */
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	while (more && rc == 0 && yaml_parser_scan(&parser, &tok)) {
+		depth += plan_depth_step(tok.type);
+		more = tok.type != YAML_STREAM_END_TOKEN && tok.type != YAML_NO_TOKEN;
+		if (depth > PLAN_MAX_DEPTH) {
+			diag_add(
+				d, DIAG_ERROR, name, (unsigned)tok.start_mark.line + 1,
+				(unsigned)tok.start_mark.column + 1,
+				"the plan nests mappings and sequences deeper than %d levels here; "
+				"a plan needs 6 at most",
+				PLAN_MAX_DEPTH);
+			rc = -1;
+		}
+		yaml_token_delete(&tok);
+	}
+	yaml_parser_delete(&parser);
+	return rc;
+}
+
 /* Load a plan from YAML text named name. */
 int plan_load_string(struct plan *p, const char *name, const char *text, size_t len, struct diag *d)
 {
@@ -466,6 +555,14 @@ int plan_load_string(struct plan *p, const char *name, const char *text, size_t 
 	int rc;
 
 	plan_init(p, name);
+	if (len > PLAN_MAX_BYTES) {
+		diag_add(d, DIAG_ERROR, name, 1, 1,
+			 "the plan is %zu bytes, above the limit of %zu bytes (1 MiB)", len,
+			 PLAN_MAX_BYTES);
+		return -1;
+	}
+	if (plan_depth_check(name, text, len, d) != 0)
+		return -1;
 	if (ydoc_load_string(&yf, name, text, len, d) != 0)
 		return -1;
 	rc = plan_load_docs(p, &yf, d);
@@ -473,17 +570,45 @@ int plan_load_string(struct plan *p, const char *name, const char *text, size_t 
 	return rc;
 }
 
-/* Load a plan from a file. */
+/* Read at most PLAN_MAX_BYTES + 1 bytes of f into *buf (caller frees); the length, or -1. */
+static ssize_t plan_read_bounded(FILE *f, char **buf)
+{
+	char *b = malloc(PLAN_MAX_BYTES + 1);
+	size_t n;
+
+	if (b == NULL)
+		return -1;
+	n = fread(b, 1, PLAN_MAX_BYTES + 1, f); /* one byte more tells a file too large */
+	if (ferror(f)) {
+		free(b);
+		return -1;
+	}
+	*buf = b;
+	return (ssize_t)n;
+}
+
+/* Load a plan from a file: read it (bounded), then load the text. */
 int plan_load_file(struct plan *p, const char *path, struct diag *d)
 {
-	struct ydoc_file yf;
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	ssize_t n;
 	int rc;
 
-	plan_init(p, path);
-	if (ydoc_load_file(&yf, path, d) != 0)
+	if (f == NULL) {
+		plan_init(p, path);
+		diag_add(d, DIAG_ERROR, path, 0, 0, "cannot open: %s", strerror(errno));
 		return -1;
-	rc = plan_load_docs(p, &yf, d);
-	ydoc_free(&yf);
+	}
+	n = plan_read_bounded(f, &text);
+	fclose(f);
+	if (n < 0) {
+		plan_init(p, path);
+		diag_add(d, DIAG_ERROR, path, 0, 0, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	rc = plan_load_string(p, path, text, (size_t)n, d);
+	free(text);
 	return rc;
 }
 

@@ -397,24 +397,32 @@ static void plan_manifest_check_ceiling(const struct plan_manifest *m, const str
 		 (plan_add_ms(p->ceiling.ms, m->prestop_ms) + 999) / 1000);
 }
 
-/* The pre-drain wait must cover the readiness probe's detection time. */
+/*
+ * The pre-drain wait plus the preStop sleep (Kubernetes stops routing while
+ * it runs) must cover the readiness probe's detection time; the advice is
+ * the pre-drain that would, the preStop sleep counted.
+ */
 static void plan_manifest_check_probe(const struct plan_manifest *m, const struct plan *p,
 				      struct diag *d)
 {
 	int64_t detect = m->probe_period_s * m->probe_threshold * 1000;
-	int64_t wait = plan_add_ms(plan_predrain_wait_ms(p), m->prestop_ms);
+	int64_t predrain = plan_predrain_wait_ms(p);
+	int64_t wait = plan_add_ms(predrain, m->prestop_ms);
 	const struct plan_pos *pos = m->has_probe ? &m->probe_pos : &m->workload_pos;
-	char a[32], b[32];
+	char a[32], b[32], c[32], n[32];
 
 	if (wait >= detect)
 		return;
 	diag_add(d, DIAG_WARNING, m->file, pos->line, pos->col,
-		 "the pre-drain waits %s after readiness fails, but the readiness probe needs %s "
-		 "(periodSeconds %" PRId64 " x failureThreshold %" PRId64 "%s) to notice; raise "
-		 "the pre-drain budget to %s or probe more often",
-		 plan_duration_format(a, sizeof(a), wait),
+		 "the pre-drain waits %s after readiness fails (after a preStop sleep of %s), but "
+		 "the readiness probe needs %s (periodSeconds %" PRId64
+		 " x failureThreshold %" PRId64
+		 "%s) to notice; raise the pre-drain budget to %s or probe more often",
+		 plan_duration_format(a, sizeof(a), predrain),
+		 plan_duration_format(c, sizeof(c), m->prestop_ms),
 		 plan_duration_format(b, sizeof(b), detect), m->probe_period_s, m->probe_threshold,
-		 m->has_probe ? "" : ", Kubernetes defaults", b);
+		 m->has_probe ? "" : ", Kubernetes defaults",
+		 plan_duration_format(n, sizeof(n), detect - m->prestop_ms));
 }
 
 /* Check p against the workload. */

@@ -101,16 +101,22 @@ static const char *plan_report_timeout(char *buf, size_t len, const struct plan_
 /* The worst case with every abort wait, against the watchdog's deadline. */
 static void plan_report_worst(const struct plan *p, FILE *out)
 {
-	char w[32], a[32], d[32];
-	int64_t worst = plan_worst_ms(p), dl = plan_watchdog_deadline_ms(p->ceiling.ms);
+	char w[32], a[32], d[32], c[32], why[160] = "";
 
+	if (plan_watchdog_cuts(p) && p->strict)
+		snprintf(why, sizeof(why), ": it would cut that shutdown (mode strict refuses it)");
+	else if (plan_watchdog_cuts(p))
+		snprintf(why, sizeof(why),
+			 " (the worst case + 500ms: at %s, the ceiling's deadline, it would cut "
+			 "that shutdown)",
+			 plan_duration_format(c, sizeof(c),
+					      plan_watchdog_deadline_ms(p->ceiling.ms)));
 	fprintf(out,
 		"worst case: %s (every phase times out, %zu abort wait(s) of %s); watchdog at "
 		"%s%s\n",
-		plan_duration_format(w, sizeof(w), worst), plan_abort_phases(p),
+		plan_duration_format(w, sizeof(w), plan_worst_ms(p)), plan_abort_phases(p),
 		plan_duration_format(a, sizeof(a), p->abort_wait_ms),
-		plan_duration_format(d, sizeof(d), dl),
-		worst > dl ? ": it would cut that shutdown (its own final line, exit 1)" : "");
+		plan_duration_format(d, sizeof(d), plan_watchdog_plan_deadline_ms(p)), why);
 }
 
 /* The timeline table. */
@@ -220,7 +226,10 @@ static cJSON *plan_report_json_phase(const struct plan *p, size_t i, int64_t sta
 	cJSON_AddNumberToObject(o, "start_ms", (double)start);
 	cJSON_AddNumberToObject(o, "budget_ms", (double)plan_phase_budget_ms(p, i));
 	cJSON_AddBoolToObject(o, "in_margin", ph->budget.ms == PLAN_BUDGET_MARGIN);
-	cJSON_AddStringToObject(o, "origin", plan_origin_name(ph->budget.origin));
+	cJSON_AddStringToObject(o, "origin",
+				ph->budget.ms == PLAN_BUDGET_MARGIN
+					? "margin" /* the text's word: it takes the margin */
+					: plan_origin_name(ph->budget.origin));
 	if (ph->budget.env != NULL)
 		cJSON_AddStringToObject(o, "env", ph->budget.env);
 	steps = cJSON_AddArrayToObject(o, "steps");
@@ -265,8 +274,7 @@ static void plan_report_json_plan(cJSON *root, const struct plan *p)
 				(double)plan_add_ms(plan_total_ms(p), p->margin.ms));
 	cJSON_AddNumberToObject(root, "abort_wait_ms", (double)p->abort_wait_ms);
 	cJSON_AddNumberToObject(root, "worst_case_ms", (double)plan_worst_ms(p));
-	cJSON_AddNumberToObject(root, "watchdog_ms",
-				(double)plan_watchdog_deadline_ms(p->ceiling.ms));
+	cJSON_AddNumberToObject(root, "watchdog_ms", (double)plan_watchdog_plan_deadline_ms(p));
 	phases = cJSON_AddArrayToObject(root, "phases");
 	for (size_t i = 0; i < p->nphases; i++) {
 		cJSON_AddItemToArray(phases, plan_report_json_phase(p, i, at));

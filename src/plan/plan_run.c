@@ -44,6 +44,7 @@ struct plan_run {
 	struct clock_timer *budget, *wait, *abort_timer;
 	size_t phase, step;
 	int64_t start_ms, phase_start_ms;
+	int64_t wait_until_ms; /* when a 'wait: DURATION' step ends */
 	enum plan_wait waiting;
 	struct component *pending;
 	enum component_op pending_op;
@@ -56,8 +57,9 @@ struct plan_run {
 	bool esc_aborted;	/* its aborts of the skipped phases' components have started */
 	bool abort_unconfirmed; /* an abort of this phase did not confirm in time */
 	bool started, done, warning;
-	size_t phase_inflight; /* work in flight on the phase's components when it began */
-	size_t phase_left;     /* ... when its budget ran out (SIZE_MAX: it did not) */
+	size_t phase_inflight;	/* work in flight on the phase's components when it began */
+	size_t phase_left;	/* ... when its budget ran out (SIZE_MAX: it did not) */
+	uint64_t phase_dropped; /* work its components had dropped when it began */
 	enum plan_outcome *outcomes;
 	int64_t *durations;
 };
@@ -70,7 +72,7 @@ static bool plan_run_step_wait(struct plan_run *r, const struct plan_step *s);
 static bool plan_run_step_stop(struct plan_run *r, const struct plan_step *s);
 static bool plan_run_step_async(struct plan_run *r, const struct plan_step *s);
 static bool plan_run_step_log(struct plan_run *r, const struct plan_step *s);
-static void plan_phase_begin(struct plan_run *r, size_t i);
+static void plan_phase_begin(struct plan_run *r, size_t i, int64_t at_ms);
 static void plan_phase_end(struct plan_run *r, enum plan_outcome o);
 static void plan_advance(struct plan_run *r);
 static void plan_finish(struct plan_run *r);
@@ -78,12 +80,14 @@ static void plan_appendf(char *buf, size_t len, size_t *off, const char *fmt, ..
 	__attribute__((format(printf, 4, 5)));
 static void plan_on_budget(void *arg);
 static void plan_on_wait(void *arg);
+static bool plan_early(struct plan_run *r, struct clock_timer *t, int64_t until_ms);
 static void plan_on_abort_timer(void *arg);
 static void plan_on_done(void *arg, struct component *c, enum component_op op);
 static void plan_on_aborted(void *arg, struct component *c, enum component_op op);
 static bool plan_escalation_abort(struct plan_run *r);
 static void plan_abort_settled(struct plan_run *r, bool confirmed);
 static size_t plan_phase_inflight(struct plan_run *r);
+static uint64_t plan_phase_dropped(struct plan_run *r);
 
 static const plan_step_fn plan_step_table[PLAN_STEP_KIND_COUNT_] = {
 	[PLAN_STEP_READINESS] = plan_run_step_readiness, [PLAN_STEP_WAIT] = plan_run_step_wait,
@@ -97,6 +101,7 @@ const char *plan_outcome_name(enum plan_outcome o)
 	static const char *const names[] = {
 		[PLAN_OUTCOME_PENDING] = "pending",
 		[PLAN_OUTCOME_COMPLETED] = "completed",
+		[PLAN_OUTCOME_COMPLETED_WITH_DROPS] = "completed_with_drops",
 		[PLAN_OUTCOME_TIMED_OUT] = "timed_out",
 		[PLAN_OUTCOME_TIMED_OUT_ABORTED] = "timed_out_aborted",
 		[PLAN_OUTCOME_ABORT_UNCONFIRMED] = "timed_out_abort_unconfirmed",
@@ -198,19 +203,27 @@ static void plan_log_start(struct plan_run *r)
 		 log_ms("total_ms", plan_add_ms(plan_total_ms(r->p), r->p->margin.ms)));
 }
 
-/* Start the plan. */
+/* Start the plan now. */
 void plan_run_start(struct plan_run *r)
 {
+	plan_run_start_at(r, clock_now_ms(r->clk));
+}
+
+/* Start the plan as of t0_ms (not later than now): the first budget counts from it. */
+void plan_run_start_at(struct plan_run *r, int64_t t0_ms)
+{
+	int64_t now = clock_now_ms(r->clk);
+
 	if (r->started)
 		return;
 	r->started = true;
-	r->start_ms = clock_now_ms(r->clk);
+	r->start_ms = t0_ms < now ? t0_ms : now;
 	plan_log_start(r);
-	plan_phase_begin(r, 0);
+	plan_phase_begin(r, 0, r->start_ms);
 }
 
-/* Begin phase i (or finish past the last). */
-static void plan_phase_begin(struct plan_run *r, size_t i)
+/* Begin phase i as of at_ms (or finish past the last). */
+static void plan_phase_begin(struct plan_run *r, size_t i, int64_t at_ms)
 {
 	const struct plan_phase *ph;
 
@@ -222,14 +235,16 @@ static void plan_phase_begin(struct plan_run *r, size_t i)
 	r->phase = i;
 	r->step = 0;
 	r->waiting = PLAN_WAIT_NONE;
-	r->phase_start_ms = clock_now_ms(r->clk);
+	r->phase_start_ms = at_ms;
 	r->phase_inflight = plan_phase_inflight(r);
+	r->phase_dropped = plan_phase_dropped(r);
 	r->phase_left = SIZE_MAX;
 	log_info("plan", "phase started", log_str("phase", ph->name),
 		 log_ms("budget_ms", plan_phase_budget_ms(r->p, i)),
 		 log_uint("inflight", r->phase_inflight),
 		 log_str("on_timeout", plan_timeout_name(ph->on_timeout)));
-	clock_timer_start(r->budget, plan_phase_budget_ms(r->p, i));
+	clock_timer_start(r->budget,
+			  plan_phase_budget_ms(r->p, i) - (clock_now_ms(r->clk) - at_ms));
 	plan_advance(r);
 }
 
@@ -286,6 +301,7 @@ static bool plan_run_step_wait(struct plan_run *r, const struct plan_step *s)
 	if (s->wait_ms <= 0)
 		return true;
 	r->waiting = PLAN_WAIT_TIMER;
+	r->wait_until_ms = clock_now_ms(r->clk) + s->wait_ms;
 	clock_timer_start(r->wait, s->wait_ms);
 	return false;
 }
@@ -341,12 +357,27 @@ static void plan_on_done(void *arg, struct component *c, enum component_op op)
 	plan_advance(r);
 }
 
+/*
+ * Re-arm t if it fired before until_ms (a loop's cached time runs behind the
+ * clock, so its timers may fire a little early): true if it did. Nothing
+ * the plan times is ever shorter than written.
+ */
+static bool plan_early(struct plan_run *r, struct clock_timer *t, int64_t until_ms)
+{
+	int64_t left = until_ms - clock_now_ms(r->clk);
+
+	if (left <= 0)
+		return false;
+	clock_timer_start(t, left);
+	return true;
+}
+
 /* A 'wait: DURATION' step elapsed. */
 static void plan_on_wait(void *arg)
 {
 	struct plan_run *r = arg;
 
-	if (r->waiting != PLAN_WAIT_TIMER)
+	if (r->waiting != PLAN_WAIT_TIMER || plan_early(r, r->wait, r->wait_until_ms))
 		return;
 	r->step++;
 	plan_advance(r);
@@ -549,6 +580,8 @@ static void plan_on_budget(void *arg)
 	struct plan_run *r = arg;
 	const struct plan_phase *ph = &r->p->phases[r->phase];
 
+	if (plan_early(r, r->budget, r->phase_start_ms + plan_phase_budget_ms(r->p, r->phase)))
+		return;
 	if (r->waiting == PLAN_WAIT_BUDGET) { /* wait: rest-of-budget is done */
 		plan_phase_end(r, PLAN_OUTCOME_COMPLETED);
 		return;
@@ -627,17 +660,20 @@ static void plan_skip(struct plan_run *r, size_t from, size_t to)
 	}
 }
 
-/* End the current phase with outcome o and move on. */
+/* End the current phase with outcome o (completed: unless work was dropped) and move on. */
 static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
 {
 	const struct plan_phase *ph = &r->p->phases[r->phase];
 	int64_t dur = clock_now_ms(r->clk) - r->phase_start_ms;
 	size_t next = r->phase + 1;
 	size_t left = r->phase_left != SIZE_MAX ? r->phase_left : plan_phase_inflight(r);
+	uint64_t dropped = plan_phase_dropped(r) - r->phase_dropped;
 
 	clock_timer_stop(r->budget);
 	clock_timer_stop(r->wait);
 	clock_timer_stop(r->abort_timer);
+	if (o == PLAN_OUTCOME_COMPLETED && dropped > 0)
+		o = PLAN_OUTCOME_COMPLETED_WITH_DROPS;
 	r->waiting = PLAN_WAIT_NONE;
 	r->abort_unconfirmed = false;
 	r->outcomes[r->phase] = o;
@@ -647,7 +683,7 @@ static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
 	       log_str("outcome", plan_outcome_name(o)), log_ms("duration_ms", dur),
 	       log_uint("inflight_at_start", r->phase_inflight),
 	       log_uint("finished", r->phase_inflight > left ? r->phase_inflight - left : 0),
-	       log_uint("unfinished", left));
+	       log_uint("unfinished", left), log_uint("dropped", dropped));
 	if (r->hooks.on_phase_end != NULL)
 		r->hooks.on_phase_end(r->hooks.arg, ph->name, o, dur);
 	if (r->esc == PLAN_ESC_EXIT)
@@ -660,7 +696,22 @@ static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
 		r->esc_signal = false;
 		r->esc_aborted = false;
 	}
-	plan_phase_begin(r, next);
+	plan_phase_begin(r, next, clock_now_ms(r->clk));
+}
+
+/* Whether step i of ph acts on a component no earlier step of ph names. */
+static bool plan_step_first_component(const struct plan_phase *ph, size_t i)
+{
+	const struct plan_step *s = &ph->steps[i];
+
+	if (s->arg == NULL || (s->kind != PLAN_STEP_STOP_ACCEPTING && s->kind != PLAN_STEP_DRAIN &&
+			       s->kind != PLAN_STEP_CLOSE))
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (ph->steps[j].arg != NULL && ph->steps[j].kind != PLAN_STEP_LOG &&
+		    strcmp(ph->steps[j].arg, s->arg) == 0)
+			return false;
+	return true;
 }
 
 /*
@@ -673,19 +724,24 @@ static size_t plan_phase_inflight(struct plan_run *r)
 	size_t n = 0;
 
 	for (size_t i = 0; i < ph->nsteps; i++) {
-		const struct plan_step *s = &ph->steps[i];
-		struct component *c;
-		bool seen = false;
+		struct component *c = plan_step_first_component(ph, i)
+					      ? component_find(r->reg, ph->steps[i].arg)
+					      : NULL;
 
-		if (s->arg == NULL || (s->kind != PLAN_STEP_STOP_ACCEPTING &&
-				       s->kind != PLAN_STEP_DRAIN && s->kind != PLAN_STEP_CLOSE))
-			continue;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = ph->steps[j].arg != NULL && ph->steps[j].kind != PLAN_STEP_LOG &&
-			       strcmp(ph->steps[j].arg, s->arg) == 0;
-		c = seen ? NULL : component_find(r->reg, s->arg);
 		n += c != NULL ? component_inflight(c) : 0;
 	}
+	return n;
+}
+
+/* Work dropped so far by the components the current phase stops, drains or closes. */
+static uint64_t plan_phase_dropped(struct plan_run *r)
+{
+	const struct plan_phase *ph = &r->p->phases[r->phase];
+	uint64_t n = 0;
+
+	for (size_t i = 0; r->hooks.dropped != NULL && i < ph->nsteps; i++)
+		if (plan_step_first_component(ph, i))
+			n += r->hooks.dropped(r->hooks.arg, ph->steps[i].arg);
 	return n;
 }
 
@@ -705,6 +761,8 @@ static void plan_finish(struct plan_run *r)
 	}
 	plan_mark_truncated(sum, sizeof(sum), off);
 	r->done = true;
+	if (r->hooks.claim_final != NULL && !r->hooks.claim_final(r->hooks.arg))
+		return; /* the watchdog writes the final line and ends the process */
 	if (snprintf(warn, sizeof(warn), "shutdown complete with warning: %s", sum) < 0)
 		memcpy(warn, "shutdown complete with warning",
 		       sizeof("shutdown complete with warning"));

@@ -28,13 +28,14 @@ struct plan_run;
 
 /* How a phase ended. */
 enum plan_outcome {
-	PLAN_OUTCOME_PENDING,		/* not finished (yet) */
-	PLAN_OUTCOME_COMPLETED,		/* every step finished inside the budget */
-	PLAN_OUTCOME_TIMED_OUT,		/* budget ran out; on_timeout: continue / exit-now */
-	PLAN_OUTCOME_TIMED_OUT_ABORTED, /* budget ran out; the abort was confirmed */
-	PLAN_OUTCOME_ABORT_UNCONFIRMED, /* budget ran out; the abort did not confirm in time */
-	PLAN_OUTCOME_ESCALATED,		/* cut short by a second signal */
-	PLAN_OUTCOME_SKIPPED,		/* never started (escalation or exit-now) */
+	PLAN_OUTCOME_PENDING,		   /* not finished (yet) */
+	PLAN_OUTCOME_COMPLETED,		   /* every step finished inside the budget */
+	PLAN_OUTCOME_COMPLETED_WITH_DROPS, /* ... but a component dropped stuck work to do it */
+	PLAN_OUTCOME_TIMED_OUT,		   /* budget ran out; on_timeout: continue / exit-now */
+	PLAN_OUTCOME_TIMED_OUT_ABORTED,	   /* budget ran out; the abort was confirmed */
+	PLAN_OUTCOME_ABORT_UNCONFIRMED,	   /* budget ran out; the abort did not confirm in time */
+	PLAN_OUTCOME_ESCALATED,		   /* cut short by a second signal */
+	PLAN_OUTCOME_SKIPPED,		   /* never started (escalation or exit-now) */
 };
 
 /* What the daemon supplies: readiness, and observers. Any entry may be NULL. */
@@ -46,6 +47,19 @@ struct plan_hooks {
 			     int64_t duration_ms);
 	/* The plan finished; warning is true unless every phase completed. */
 	void (*on_done)(void *arg, bool warning);
+	/*
+	 * May the plan write the final line? false: another writer (the
+	 * watchdog) has claimed it; the plan then writes nothing, and on_done
+	 * is not called. NULL: always.
+	 */
+	bool (*claim_final)(void *arg);
+	/*
+	 * How many units of work component has dropped so far (work its close
+	 * had to cut: a stuck query cancelled and its connection dropped). A
+	 * phase whose components dropped work while it ran ends
+	 * completed_with_drops, not completed. NULL: never.
+	 */
+	uint64_t (*dropped)(void *arg, const char *component);
 	void *arg;
 };
 
@@ -53,8 +67,15 @@ struct plan_hooks {
 struct plan_run *plan_run_new(const struct plan *p, struct component_registry *reg,
 			      struct clock *clk, const struct plan_hooks *hooks);
 
-/* Start the plan (the first shutdown signal). */
+/* Start the plan (the first shutdown signal) now. */
 void plan_run_start(struct plan_run *r);
+
+/*
+ * Start the plan as of clock time t0_ms (the instant of the first signal,
+ * not later than now): the first phase's budget and the plan's duration
+ * count from t0_ms, so they share their origin with the watchdog's deadline.
+ */
+void plan_run_start_at(struct plan_run *r, int64_t t0_ms);
 
 /* A further shutdown signal: escalate as the plan says. */
 void plan_run_signal(struct plan_run *r);

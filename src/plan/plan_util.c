@@ -33,27 +33,38 @@ int64_t plan_add_ms(int64_t a, int64_t b)
 	return a > INT64_MAX - b ? INT64_MAX : a + b;
 }
 
-/* Parse "500ms", "10s", "2m", "1h" (or a bare 0). 0, or -1. */
+/* The length in ms of the unit suffix, or 0 if it is none. */
+static int64_t plan_unit_ms(const char *suffix)
+{
+	for (size_t i = 0; i < sizeof(plan_units) / sizeof(plan_units[0]); i++)
+		if (strcmp(suffix, plan_units[i].suffix) == 0)
+			return plan_units[i].ms;
+	return 0;
+}
+
+/* Parse "500ms", "10s", "2m", "1h" (or a bare 0): 0; -1 if not a duration; -2 if above a day. */
 int plan_duration_parse(int64_t *ms, const char *s)
 {
-	char *end;
-	unsigned long long v;
+	const char *end;
+	unsigned long long v = 0;
+	bool big = false;
+	int64_t unit;
 
 	if (s == NULL || !isdigit((unsigned char)s[0]))
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || v > (unsigned long long)PLAN_SANITY_MS * 1000)
-		return -1;
-	if (*end == '\0')
-		return v == 0 ? (*ms = 0, 0) : -1;
-	for (size_t i = 0; i < sizeof(plan_units) / sizeof(plan_units[0]); i++) {
-		if (strcmp(end, plan_units[i].suffix) == 0) {
-			*ms = (int64_t)v * plan_units[i].ms; /* v <= 8.64e10: no overflow */
-			return 0;
-		}
+	for (end = s; isdigit((unsigned char)*end); end++) {
+		big = big || v > (unsigned long long)PLAN_SANITY_MS; /* no overflow below */
+		v = big ? v : v * 10 + (unsigned long long)(*end - '0');
 	}
-	return -1;
+	if (*end == '\0')
+		return v == 0 && !big ? (*ms = 0, 0) : -1;
+	unit = plan_unit_ms(end);
+	if (unit == 0)
+		return -1;
+	if (big || v * (unsigned long long)unit > (unsigned long long)PLAN_SANITY_MS)
+		return -2;
+	*ms = (int64_t)v * unit;
+	return 0;
 }
 
 /* Format ms as "10s", "1.5s", "500ms" into buf. */

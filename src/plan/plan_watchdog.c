@@ -5,6 +5,7 @@
 #include "plan/plan_watchdog.h"
 
 #include "core/log.h"
+#include "plan/plan.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,8 +28,12 @@ struct plan_watchdog {
 	atomic_bool armed; /* the first arm posts wake, later ones do nothing */
 	bool stopped;	   /* under mu */
 	atomic_bool fired;
+	atomic_bool final_claimed; /* the final line is someone's to write */
+	_Atomic int64_t armed_ns;  /* CLOCK_MONOTONIC at the first arm (0: not yet) */
+	_Atomic int64_t beat_ns;   /* CLOCK_MONOTONIC at the loop's last beat (0: none) */
 	int64_t deadline_ms;
-	struct log_prepared line; /* the final line, formatted at start */
+	struct log_prepared stuck; /* the final line when the loop is stuck, formatted at start */
+	struct log_prepared late;  /* ... when the loop turns but the plan outran the deadline */
 	plan_watchdog_exit_fn exit_fn;
 	void *arg;
 	int code;
@@ -45,12 +50,13 @@ static void *plan_watchdog_main(void *arg);
 static void plan_watchdog_on_signal(int sig, siginfo_t *info, void *ctx);
 static void plan_watchdog_unchain(struct plan_watchdog *w);
 static int plan_watchdog_spawn(struct plan_watchdog *w);
+static int64_t plan_watchdog_now_ns(void);
 
 static struct plan_watchdog *_Atomic plan_watchdog_current;
 static struct plan_watchdog_chained plan_watchdog_chain_tab[PLAN_WATCHDOG_MAX_SIGNALS];
 static atomic_size_t plan_watchdog_nchained;
 
-/* The deadline the daemon gives a plan with this ceiling. */
+/* The deadline a ceiling gives: 500 ms before it (half of a ceiling of 1 s or less). */
 int64_t plan_watchdog_deadline_ms(int64_t ceiling_ms)
 {
 	if (ceiling_ms > 2 * PLAN_WATCHDOG_SLACK_MS)
@@ -58,30 +64,60 @@ int64_t plan_watchdog_deadline_ms(int64_t ceiling_ms)
 	return ceiling_ms / 2;
 }
 
-/* The monotonic time ms from now. */
-static struct timespec plan_watchdog_when(int64_t ms)
+/* Whether the ceiling's deadline would cut p's worst case. */
+bool plan_watchdog_cuts(const struct plan *p)
+{
+	return plan_worst_ms(p) >= plan_watchdog_deadline_ms(p->ceiling.ms);
+}
+
+/* The deadline the daemon arms for p: the ceiling's, or past a warn-mode plan's worst case. */
+int64_t plan_watchdog_plan_deadline_ms(const struct plan *p)
+{
+	if (!p->strict && plan_watchdog_cuts(p))
+		return plan_add_ms(plan_worst_ms(p), PLAN_WATCHDOG_SLACK_MS);
+	return plan_watchdog_deadline_ms(p->ceiling.ms);
+}
+
+/* CLOCK_MONOTONIC now, in ns (async-signal-safe). */
+static int64_t plan_watchdog_now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ts.tv_sec += (time_t)(ms / 1000);
-	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Initialise w's synchronisation and final line; 0 or -1. */
+/* The monotonic time ms after the instant at_ns. */
+static struct timespec plan_watchdog_when(int64_t at_ns, int64_t ms)
+{
+	int64_t ns = at_ns + (ms > INT64_MAX / 2000000 ? INT64_MAX / 2 : ms * 1000000LL);
+
+	return (struct timespec){.tv_sec = (time_t)(ns / 1000000000LL),
+				 .tv_nsec = (long)(ns % 1000000000LL)};
+}
+
+/* Format the watchdog's two final lines in advance; 0 or -1. */
+static int plan_watchdog_prepare(struct plan_watchdog *w)
+{
+	if (log_prepare_at(
+		    &w->stuck, LOG_LEVEL_WARN, "plan",
+		    "shutdown complete with warning: watchdog fired, the event loop is stuck",
+		    log_ms("deadline_ms", w->deadline_ms), log_int("exit_code", w->code),
+		    log_str("loop", "stuck")) != 0)
+		return -1;
+	return log_prepare_at(&w->late, LOG_LEVEL_WARN, "plan",
+			      "shutdown complete with warning: watchdog fired, the plan outran "
+			      "its deadline (the event loop still turns)",
+			      log_ms("deadline_ms", w->deadline_ms), log_int("exit_code", w->code),
+			      log_str("loop", "turning"));
+}
+
+/* Initialise w's synchronisation and final lines; 0 or -1. */
 static int plan_watchdog_init(struct plan_watchdog *w)
 {
 	pthread_condattr_t ca;
 
-	if (log_prepare_at(
-		    &w->line, LOG_LEVEL_WARN, "plan",
-		    "shutdown complete with warning: watchdog fired, the event loop is stuck",
-		    log_ms("deadline_ms", w->deadline_ms), log_int("exit_code", w->code)) != 0)
+	if (plan_watchdog_prepare(w) != 0)
 		return -1;
 	if (sem_init(&w->wake, 0, 0) != 0)
 		return -1;
@@ -145,8 +181,43 @@ fail:
 /* Arm the watchdog: the deadline counts from the first call. Async-signal-safe. */
 void plan_watchdog_arm(struct plan_watchdog *w)
 {
-	if (w != NULL && !atomic_exchange(&w->armed, true))
-		sem_post(&w->wake);
+	if (w == NULL || atomic_exchange(&w->armed, true))
+		return;
+	atomic_store(&w->armed_ns, plan_watchdog_now_ns());
+	sem_post(&w->wake);
+}
+
+/* The CLOCK_MONOTONIC ms at which w was armed, or -1. */
+int64_t plan_watchdog_armed_ms(const struct plan_watchdog *w)
+{
+	int64_t ns = w != NULL ? atomic_load(&w->armed_ns) : 0;
+
+	if (w == NULL || !atomic_load(&w->armed))
+		return -1;
+	return (ns != 0 ? ns : plan_watchdog_now_ns()) / 1000000; /* 0: the arm is storing it */
+}
+
+/* The event loop turns. */
+void plan_watchdog_beat(struct plan_watchdog *w)
+{
+	if (w != NULL)
+		atomic_store(&w->beat_ns, plan_watchdog_now_ns());
+}
+
+/* Claim the final line: true for the first caller. */
+bool plan_watchdog_claim_final(struct plan_watchdog *w)
+{
+	return w == NULL || !atomic_exchange(&w->final_claimed, true);
+}
+
+/* The final line that says why: the loop beat within PLAN_WATCHDOG_STUCK_MS, or not. */
+static const struct log_prepared *plan_watchdog_line(struct plan_watchdog *w)
+{
+	int64_t beat = atomic_load(&w->beat_ns);
+
+	if (beat != 0 && plan_watchdog_now_ns() - beat <= PLAN_WATCHDOG_STUCK_MS * 1000000LL)
+		return &w->late;
+	return &w->stuck;
 }
 
 /* Thread body: wait to be armed, then for stop or the deadline; on the deadline, end it all. */
@@ -154,21 +225,23 @@ static void *plan_watchdog_main(void *arg)
 {
 	struct plan_watchdog *w = arg;
 	struct timespec deadline;
+	int64_t at;
 	int rc = 0;
 
 	while ((rc = sem_wait(&w->wake)) != 0 && errno == EINTR)
 		;
 	if (rc != 0)
 		return NULL; /* cannot tell whether it was armed: never end a healthy daemon */
-	deadline = plan_watchdog_when(w->deadline_ms);
+	at = atomic_load(&w->armed_ns);
+	deadline = plan_watchdog_when(at != 0 ? at : plan_watchdog_now_ns(), w->deadline_ms);
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopped && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&w->cv, &w->mu, &deadline);
-	atomic_store(&w->fired, !w->stopped);
+	atomic_store(&w->fired, !w->stopped && plan_watchdog_claim_final(w));
 	pthread_mutex_unlock(&w->mu);
 	if (!atomic_load(&w->fired))
-		return NULL;
-	log_prepared_write(&w->line); /* one non-blocking write(2): a full pipe cannot hold it */
+		return NULL; /* stopped, or the plan wrote the final line: it ends the process */
+	log_prepared_write(plan_watchdog_line(w)); /* one non-blocking write(2) */
 	if (w->exit_fn != NULL)
 		w->exit_fn(w->arg, w->code);
 	else

@@ -205,6 +205,12 @@ size_t signer_inflight(const struct signer *s)
 	return s->inflight;
 }
 
+/* Claimed requests dropped unanswered by an abort, since start. */
+uint64_t signer_dropped(const struct signer *s)
+{
+	return s->dropped;
+}
+
 /* Unix time now, in seconds. */
 int64_t signer_unix_now(void)
 {
@@ -509,6 +515,7 @@ static void signer_abort(void *self, struct component *c)
 	s->component = c;
 	clock_timer_stop(s->reload);
 	dropped = signer_pipeline_abort(s);
+	s->dropped += dropped;
 	log_warn("signer", "aborted: requests dropped unanswered", log_uint("dropped", dropped));
 	relay_pool_abort(s->pool, signer_on_pool_aborted, s);
 }

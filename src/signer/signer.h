@@ -67,6 +67,9 @@ void signer_free(struct signer *s);
 /* Claimed requests not finished yet. */
 size_t signer_inflight(const struct signer *s);
 
+/* Claimed requests dropped unanswered by an abort, since start. */
+uint64_t signer_dropped(const struct signer *s);
+
 /* The operations of the relay-signer component; self is a struct signer. */
 extern const struct component_ops signer_component_ops;
 

@@ -98,6 +98,7 @@ struct signer {
 	size_t nacks;
 	struct signer_req *reqs; /* every live request */
 	size_t inflight;
+	uint64_t dropped; /* by aborts */
 	bool accepting;
 	struct component *draining; /* a drain waits for inflight == 0 */
 	struct {

@@ -89,6 +89,27 @@ static void test_virtual_stop_restart(void **state)
 	clock_free(clk);
 }
 
+/* With an early offset, longer delays fire that much early; shorter ones on time. */
+static void test_virtual_early(void **state)
+{
+	struct fired f = {0};
+	struct clock *clk = clock_new_virtual(0);
+	struct tag a = {&f, 1};
+	struct clock_timer *t = clock_timer_new(clk, record, &a);
+
+	(void)state;
+	f.clk = clk;
+	clock_virtual_set_early(clk, 3);
+	clock_timer_start(t, 1000);
+	assert_int_equal(clock_virtual_advance(clk, 1000), 1);
+	assert_int_equal(f.at[0], 997);
+	clock_timer_start(t, 3);
+	assert_int_equal(clock_virtual_advance(clk, 3), 1);
+	assert_int_equal(f.at[1], 1003);
+	clock_timer_free(t);
+	clock_free(clk);
+}
+
 /* Self-freeing timer context. */
 struct selffree {
 	struct clock_timer *t;
@@ -194,6 +215,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_virtual_order),
 		cmocka_unit_test(test_virtual_stop_restart),
+		cmocka_unit_test(test_virtual_early),
 		cmocka_unit_test(test_free_inside_callback),
 		cmocka_unit_test(test_chain_within_advance),
 		cmocka_unit_test(test_virtual_saturates),

@@ -806,6 +806,8 @@ static void test_plan_drain(void **state)
 		text, "keycastd_shutdown_phase_duration_seconds{phase=\"pre-drain\"} 1.5\n"));
 	assert_non_null(strstr(text, "keycastd_shutdown_phase_outcome{phase=\"pre-drain\","
 				     "outcome=\"completed\"} 1\n"));
+	assert_non_null(strstr(text, "keycastd_shutdown_phase_outcome{phase=\"pre-drain\","
+				     "outcome=\"completed_with_drops\"} 0\n"));
 	free(text);
 	http_server_reply(fx->srv, fx->held, 200, "text/plain", "slow\n", 5);
 	fx->held = NULL;

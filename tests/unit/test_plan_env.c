@@ -12,6 +12,7 @@
 #include "core/diag.h"
 #include "core/env.h"
 #include "plan/plan.h"
+#include "plan/plan_watchdog.h"
 #include "test_plan_fake.h"
 
 #include <string.h>
@@ -73,7 +74,13 @@ static void test_duration_parse(void **state)
 	assert_int_equal(plan_duration_parse(&ms, "-1s"), -1);
 	assert_int_equal(plan_duration_parse(&ms, "1.5s"), -1);
 	assert_int_equal(plan_duration_parse(&ms, "10x"), -1);
-	assert_int_equal(plan_duration_parse(&ms, "18446744073709551600h"), -1);
+	assert_int_equal(plan_duration_parse(&ms, "18446744073709551600h"), -2);
+	assert_int_equal(plan_duration_parse(&ms, "18446744073709551615s"), -2); /* a duration */
+	assert_int_equal(plan_duration_parse(&ms, "86401s"), -2);
+	assert_int_equal(plan_duration_parse(&ms, "86400s"), 0);
+	assert_int_equal(ms, 86400000);
+	assert_int_equal(plan_duration_parse(&ms, "18446744073709551615"), -1); /* no unit */
+	assert_int_equal(plan_duration_parse(&ms, "18446744073709551615x"), -1);
 	assert_int_equal(plan_duration_parse(&ms, NULL), -1);
 }
 
@@ -307,18 +314,216 @@ static void test_ceiling_single_field(void **state)
 	diag_clear(&d);
 }
 
-/* Equality fits; one below is rejected; one above is accepted. */
+/*
+ * Equality fits the budgets in the ceiling (no fit finding), one second
+ * below does not; but the watchdog's rule is stricter: the default plan's
+ * worst case (85 s) must end before the deadline, so 85 s is refused in
+ * strict mode (deadline 84.5 s) and 86 s is the first clean ceiling.
+ */
 static void test_ceiling_boundaries(void **state)
 {
+	static const char *const misfit[] = {"does not fit its ceiling", NULL};
 	struct diag d = {0};
 
 	(void)state;
-	assert_int_equal(fit("75", NULL, true, &d), 0);
-	assert_int_equal(d.n, 0);
-	assert_int_equal(fit("74", NULL, true, &d), 1);
+	assert_int_equal(fit("75", NULL, true, &d), 1);
+	assert_false(has_finding(&d, DIAG_ERROR, misfit));
 	diag_clear(&d);
-	assert_int_equal(fit("76", NULL, true, &d), 0);
+	assert_int_equal(fit("74", NULL, true, &d), 1);
+	assert_true(has_finding(&d, DIAG_ERROR, misfit));
+	diag_clear(&d);
+	assert_int_equal(fit("85", NULL, true, &d), 1);
+	diag_clear(&d);
+	assert_int_equal(fit("86", NULL, true, &d), 0);
 	assert_int_equal(d.n, 0);
+}
+
+/* Load yaml, layer env pairs and validate; the number of errors, findings in d. */
+static size_t check_yaml(struct plan *p, const char *yaml, const char *const *envs, struct diag *d)
+{
+	struct env e;
+
+	env_init(&e, 0);
+	for (; envs != NULL && *envs != NULL; envs++)
+		assert_int_equal(env_put(&e, *envs), 0);
+	assert_int_equal(plan_load_string(p, "t.yaml", yaml, strlen(yaml), d), 0);
+	plan_apply_env(p, &e, d);
+	env_clear(&e);
+	return validate(p, d);
+}
+
+/* The plan of the report: a 2 s ceiling, no margin, a 1500 ms pre-drain (PRE), strict. */
+#define CUT_PLAN(pre)                                                                              \
+	"version: 1\nceiling: 2s\nteardown_margin: 0\nmode: strict\nphases:\n"                     \
+	"  - name: pre-drain\n    budget: " pre "\n    steps:\n      - readiness: fail\n"          \
+	"      - wait: rest-of-budget\n"                                                           \
+	"  - name: cleanup\n    budget: teardown-margin\n    steps:\n"                             \
+	"      - close: relay-signer\n      - close: db\n"
+
+/*
+ * A worst case equal to the watchdog's deadline is cut (both count from the
+ * signal): strict mode refuses the plan at its ceiling line, naming the
+ * worst case, the deadline and the ceiling that would do; 1 ms less runs.
+ */
+static void test_watchdog_equal_cut(void **state)
+{
+	static const char *const needles[] = {"t.yaml",
+					      "worst case 1.500s",
+					      "watchdog's deadline 1.500s (ceiling 2s)",
+					      "mode strict: keycastd refuses to start",
+					      "raise the ceiling to at least 2.001s",
+					      NULL};
+	struct plan p;
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(check_yaml(&p, CUT_PLAN("1500ms"), NULL, &d), 1);
+	assert_true(has_finding(&d, DIAG_ERROR, needles));
+	assert_int_equal(d.items[0].line, 2);
+	assert_true(plan_watchdog_cuts(&p));
+	plan_free(&p);
+	diag_clear(&d);
+	assert_int_equal(check_yaml(&p, CUT_PLAN("1499ms"), NULL, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_false(plan_watchdog_cuts(&p));
+	assert_int_equal(plan_watchdog_plan_deadline_ms(&p), 1500);
+	plan_free(&p);
+	diag_clear(&d);
+}
+
+/*
+ * A ceiling of 0 or 1 s from the env never removes the drain: in warn mode
+ * the watchdog's deadline becomes the worst case + 500 ms and the warning
+ * says so; in strict mode it is an error (the daemon refuses to start).
+ */
+static void test_watchdog_tiny_ceiling(void **state)
+{
+	static const char *const needles[] = {"env SHUTDOWN_GRACE_PERIOD_CEILING_SECS",
+					      "mode warn: the plan runs in full",
+					      "the watchdog fires at 85.500s", NULL};
+	static const char *const ceilings[] = {"0", "1"};
+	struct diag d = {0};
+	struct plan p;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		char c[64];
+		const char *env[] = {c, NULL};
+
+		snprintf(c, sizeof(c), "SHUTDOWN_GRACE_PERIOD_CEILING_SECS=%s", ceilings[i]);
+		load(&p, &d, env);
+		assert_int_equal(validate(&p, &d), 0);
+		assert_true(has_finding(&d, DIAG_WARNING, needles));
+		assert_int_equal(plan_watchdog_plan_deadline_ms(&p), 85500);
+		plan_free(&p);
+		diag_clear(&d);
+		assert_int_equal(fit(ceilings[i], NULL, true, &d), 1);
+		diag_clear(&d);
+	}
+}
+
+/*
+ * The default plan under a 75 s ceiling fits its budgets (75 s) but not its
+ * worst case (85 s): a warning (so --strict fails) saying what happens.
+ */
+static void test_watchdog_cut_warns(void **state)
+{
+	static const char *const needles[] = {"worst case 85s",
+					      "2 abort wait(s) of 5s",
+					      "watchdog's deadline 74.500s (ceiling 75s)",
+					      "the watchdog fires at 85.500s",
+					      "at least 85.501s",
+					      NULL};
+	struct diag d = {0};
+
+	(void)state;
+	assert_int_equal(fit("75", NULL, false, &d), 0);
+	assert_int_equal(diag_count(&d, DIAG_WARNING), 1);
+	assert_true(has_finding(&d, DIAG_WARNING, needles));
+	diag_clear(&d);
+}
+
+/*
+ * A SHUTDOWN_* variable the plan binds no budget to is a warning at its
+ * name (it would be ignored silently); SHUTDOWN_PLAN (the config's) and
+ * other variables are not; a bound one is not.
+ */
+static void test_env_unbound_warns(void **state)
+{
+	static const char *const env[] = {"SHUTDOWN_HTTP_DRAIN_SECS=99",
+					  "SHUTDOWN_PLAN=/etc/keycastd/plan.yaml", "HOME=/root",
+					  NULL};
+	static const char *const bound[] = {"SHUTDOWN_HTTP_DRAIN_SECS=30", NULL};
+	static const char *const needles[] = {"env SHUTDOWN_HTTP_DRAIN_SECS",
+					      "SHUTDOWN_HTTP_DRAIN_SECS is set ('99')",
+					      "binds no budget to it", NULL};
+	struct diag d = {0};
+	struct plan p;
+
+	(void)state;
+	assert_int_equal(check_yaml(&p, CUT_PLAN("1499ms"), env, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_true(has_finding(&d, DIAG_WARNING, needles));
+	plan_free(&p);
+	diag_clear(&d);
+	load(&p, &d, bound); /* the default plan binds it */
+	assert_int_equal(validate(&p, &d), 0);
+	assert_int_equal(d.n, 0);
+	plan_free(&p);
+}
+
+/* The fit message prints exact durations, not whole seconds rounded down. */
+static void test_fit_exact_durations(void **state)
+{
+	static const char yaml[] = "version: 1\nceiling: 1s\nteardown_margin: 0\nphases:\n"
+				   "  - {name: a, budget: 1999ms, steps: [{readiness: fail}]}\n";
+	static const char *const needles[] = {"a 1.999s + teardown margin 0s = 1.999s > ceiling 1s",
+					      NULL};
+	struct diag d = {0};
+	struct plan p;
+
+	(void)state;
+	assert_int_equal(check_yaml(&p, yaml, NULL, &d), 0);
+	assert_true(has_finding(&d, DIAG_WARNING, needles));
+	plan_free(&p);
+	diag_clear(&d);
+}
+
+/*
+ * A misfit an env override causes (the file's own values fit) is located
+ * at that variable, not at the ceiling's line; one the file causes stays
+ * at the ceiling's line; a watchdog cut likewise.
+ */
+static void test_fit_located_at_env(void **state)
+{
+	static const char *const over[] = {"SHUTDOWN_HTTP_DRAIN_SECS=200", NULL};
+	static const char *const cut[] = {"SHUTDOWN_SIGNER_DRAIN_SECS=50", NULL};
+	static const char *const fits[] = {"the plan does not fit its ceiling", NULL};
+	static const char *const wd[] = {"does not end before the watchdog's deadline", NULL};
+	struct diag d = {0};
+	struct plan p;
+
+	(void)state;
+	load(&p, &d, over);
+	assert_int_equal(validate(&p, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_true(has_finding(&d, DIAG_WARNING, fits));
+	assert_string_equal(d.items[0].file, "env SHUTDOWN_HTTP_DRAIN_SECS");
+	assert_int_equal(d.items[0].line, 0);
+	plan_free(&p);
+	diag_clear(&d);
+	load(&p, &d, cut); /* 10 + 45 + 50 + 10 = 115 s fits 120 s; + 2 abort waits: cut */
+	assert_int_equal(validate(&p, &d), 0);
+	assert_int_equal(d.n, 1);
+	assert_true(has_finding(&d, DIAG_WARNING, wd));
+	assert_string_equal(d.items[0].file, "env SHUTDOWN_SIGNER_DRAIN_SECS");
+	plan_free(&p);
+	diag_clear(&d);
+	assert_int_equal(check_yaml(&p, CUT_PLAN("1500ms"), NULL, &d), 1); /* the file's own */
+	assert_string_equal(d.items[0].file, "t.yaml");
+	assert_int_equal(d.items[0].line, 2);
+	plan_free(&p);
+	diag_clear(&d);
 }
 
 /* Run every test. */
@@ -339,6 +544,12 @@ int main(void)
 		cmocka_unit_test(test_ceiling_under_over),
 		cmocka_unit_test(test_ceiling_single_field),
 		cmocka_unit_test(test_ceiling_boundaries),
+		cmocka_unit_test(test_watchdog_equal_cut),
+		cmocka_unit_test(test_watchdog_tiny_ceiling),
+		cmocka_unit_test(test_watchdog_cut_warns),
+		cmocka_unit_test(test_env_unbound_warns),
+		cmocka_unit_test(test_fit_exact_durations),
+		cmocka_unit_test(test_fit_located_at_env),
 	};
 
 	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);

@@ -196,6 +196,60 @@ static void test_missing_file(void **state)
 	diag_clear(&d);
 }
 
+/* Load text; exactly one finding, an error containing needle at line:col. */
+static void expect_refused(const char *text, size_t len, const char *needle, unsigned line,
+			   unsigned col)
+{
+	struct plan p;
+	struct diag d = {0};
+
+	assert_int_equal(plan_load_string(&p, "deep.yaml", text, len, &d), -1);
+	if (d.n != 1 || strstr(d.items[0].message, needle) == NULL)
+		diag_print(&d, stderr);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.items[0].severity, DIAG_ERROR);
+	assert_non_null(strstr(d.items[0].message, needle));
+	assert_int_equal(d.items[0].line, line);
+	assert_int_equal(d.items[0].col, col);
+	plan_free(&p);
+	diag_clear(&d);
+}
+
+/*
+ * Deep nesting is refused at the token that goes too deep, before libyaml
+ * composes it (which costs time quadratic in the depth): 200 000 nested
+ * flow sequences (400 KB) at their 65th '[', 65 nested block mappings at
+ * the 65th key; 64 levels are not refused for their depth. A text above
+ * the 1 MiB limit is refused at 1:1.
+ */
+static void test_nesting_capped(void **state)
+{
+	size_t n = 200000, off = 0;
+	char *text = malloc(2 * n + PLAN_MAX_BYTES + 2);
+	struct plan p;
+	struct diag d = {0};
+
+	(void)state;
+	assert_non_null(text);
+	memset(text, '[', n);
+	memset(text + n, ']', n);
+	expect_refused(text, 2 * n, "deeper than 64 levels", 1, PLAN_MAX_DEPTH + 1);
+	for (int i = 0; i <= PLAN_MAX_DEPTH; i++)
+		off += (size_t)snprintf(text + off, 256, "%*sk%d:\n", 2 * i, "", i);
+	expect_refused(text, off, "deeper than 64 levels", PLAN_MAX_DEPTH + 1,
+		       2 * PLAN_MAX_DEPTH + 1);
+	memset(text, '[', PLAN_MAX_DEPTH);
+	memset(text + PLAN_MAX_DEPTH, ']', PLAN_MAX_DEPTH);
+	assert_int_equal(plan_load_string(&p, "deep.yaml", text, 2 * PLAN_MAX_DEPTH, &d), -1);
+	for (size_t i = 0; i < d.n; i++)
+		assert_null(strstr(d.items[i].message, "deeper than"));
+	plan_free(&p);
+	diag_clear(&d);
+	memset(text, '#', PLAN_MAX_BYTES + 1);
+	expect_refused(text, PLAN_MAX_BYTES + 1, "above the limit of 1048576 bytes", 1, 1);
+	free(text);
+}
+
 /* Names of the vocabulary are stable. */
 static void test_names(void **state)
 {
@@ -216,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_default_model),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_nesting_capped),
 		cmocka_unit_test(test_duplicate_key_first_wins),
 	};
 

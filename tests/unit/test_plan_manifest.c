@@ -82,7 +82,7 @@ static void test_ok_picks_container(void **state)
 
 	(void)state;
 	check(&m, MDIR "ok.yaml", &d);
-	assert_int_equal(d.n, 0); /* the env's 75 s ceiling fits the 75 s grace period */
+	assert_int_equal(d.n, 0); /* the env's 90 s ceiling fits the 90 s grace period */
 	assert_int_equal(m.nenv, 2);
 	assert_string_equal(m.env[0], "SHUTDOWN_HTTP_DRAIN_SECS=40");
 	assert_int_equal(m.probe_period_s * m.probe_threshold, 9);
@@ -158,13 +158,34 @@ static void test_no_workload(void **state)
 	diag_clear(&d);
 }
 
+/*
+ * The readiness advice counts the preStop sleep: 10 s of pre-drain after a
+ * 5 s preStop sleep against a 30 s detection time needs a 25 s pre-drain.
+ */
+static void test_prestop_probe(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	check(&m, MDIR "prestop-probe.yaml", &d);
+	assert_int_equal(m.prestop_ms, 5000);
+	assert_true(has(&d, DIAG_WARNING, 18, 13,
+			"the pre-drain waits 10s after readiness fails (after a preStop sleep of "
+			"5s), but the readiness probe needs 30s"));
+	assert_true(has(&d, DIAG_WARNING, 18, 13, "raise the pre-drain budget to 25s"));
+	plan_manifest_free(&m);
+	diag_clear(&d);
+}
+
 /* Run every test. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_grace60),	  cmocka_unit_test(test_ok_picks_container),
-		cmocka_unit_test(test_defaults),  cmocka_unit_test(test_prestop),
-		cmocka_unit_test(test_configmap), cmocka_unit_test(test_no_workload),
+		cmocka_unit_test(test_grace60),	      cmocka_unit_test(test_ok_picks_container),
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_prestop),
+		cmocka_unit_test(test_prestop_probe), cmocka_unit_test(test_configmap),
+		cmocka_unit_test(test_no_workload),
 	};
 
 	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);

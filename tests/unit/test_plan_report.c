@@ -193,6 +193,11 @@ static void test_json_phases(void **state)
 			    sizeof(report_phase_keys) / sizeof(report_phase_keys[0]));
 	assert_int_equal(num(cJSON_GetArrayItem(ph, 2), "start_ms"), 55000);
 	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(ph, 3), "in_margin")));
+	/* one vocabulary with the text's "(margin)" and the start line's "(margin)" */
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ph, 3), "origin")->valuestring,
+			    "margin");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(ph, 0), "origin")->valuestring,
+			    "file");
 	assert_string_equal(
 		cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(ph, 1), "on_timeout"),
 				    "action")
@@ -271,8 +276,14 @@ static void test_text_worst_case(void **state)
 	free(text);
 	f.p.ceiling.ms = 75000; /* SHUTDOWN_GRACE_PERIOD_CEILING_SECS=75: fits, equality */
 	text = render(&f.r, PLAN_REPORT_TEXT);
-	assert_non_null(strstr(text, "watchdog at 74.500s: it would cut that shutdown (its own "
-				     "final line, exit 1)\n"));
+	assert_non_null(strstr(text, "watchdog at 85.500s (the worst case + 500ms: at 74.500s, the "
+				     "ceiling's deadline, it would cut that shutdown)\n"));
+	free(text);
+	f.p.ceiling.ms = 85500; /* deadline 85 s: equal to the worst case, still cut */
+	f.p.strict = true;
+	text = render(&f.r, PLAN_REPORT_TEXT);
+	assert_non_null(strstr(text, "watchdog at 85s: it would cut that shutdown (mode strict "
+				     "refuses it)\n"));
 	free(text);
 	fixture_free(&f);
 }

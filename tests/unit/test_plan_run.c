@@ -18,6 +18,7 @@
 #include "plan/plan_run.h"
 #include "test_plan_fake.h"
 
+#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,16 @@ struct rig {
 	int64_t ready_at, done_at;
 	bool done, warning;
 	int phase_ends;
+	uint64_t db_drops; /* what the db fake's close drops */
 };
+
+/* Hook: the work a component dropped so far: the db fake's, once it was told to close. */
+static uint64_t rig_dropped(void *arg, const char *component)
+{
+	struct rig *g = arg;
+
+	return strcmp(component, "db") == 0 && g->db.closes > 0 ? g->db_drops : 0;
+}
 
 /* Hook: readiness. */
 static void rig_set_ready(void *arg, bool ready)
@@ -73,7 +83,11 @@ static void rig_init(struct rig *g, const char *yaml, const char *const *envs, b
 	struct env e;
 	size_t n;
 	const struct component_desc *const *descs = fake_descs(&n);
-	const struct plan_hooks hooks = {rig_set_ready, rig_phase_end, rig_done, g};
+	const struct plan_hooks hooks = {.set_ready = rig_set_ready,
+					 .on_phase_end = rig_phase_end,
+					 .on_done = rig_done,
+					 .dropped = rig_dropped,
+					 .arg = g};
 
 	memset(g, 0, sizeof(*g));
 	rec_start();
@@ -919,6 +933,212 @@ static void test_log_final_line_truncated(void **state)
 	rig_free(&g);
 }
 
+/* A 1500 ms pre-drain under a 2 s ceiling, then a cleanup in a zero margin. */
+static const char start_at_yaml[] = "version: 1\nceiling: 2s\nteardown_margin: 0\nphases:\n"
+				    "  - name: pre-drain\n    budget: 1500ms\n    steps:\n"
+				    "      - readiness: fail\n      - wait: rest-of-budget\n"
+				    "  - name: cleanup\n    budget: teardown-margin\n    steps:\n"
+				    "      - close: relay-signer\n      - close: db\n";
+
+/*
+ * The plan counts from the signal, like the watchdog: started 300 ms after
+ * the instant it is given, its 1500 ms pre-drain still ends 1500 ms after
+ * that instant, and so does the plan (duration_ms 1500); an instant in
+ * the future counts as now.
+ */
+static void test_start_at_signal(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, start_at_yaml, NULL, true);
+	clock_virtual_advance(g.clk, 300); /* the loop sees the signal 300 ms late */
+	plan_run_start_at(g.r, 0);
+	assert_int_equal(g.ready_at, 300);
+	clock_virtual_advance(g.clk, 1199);
+	assert_false(g.done);
+	clock_virtual_advance(g.clk, 1);
+	assert_true(g.done);
+	assert_int_equal(g.done_at, 1500);
+	assert_int_equal(plan_run_duration_ms(g.r, 0), 1500);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_COMPLETED);
+	assert_true(rig_field(rec_find("shutdown complete"), "duration_ms=1500"));
+	rig_free(&g);
+
+	rig_init(&g, start_at_yaml, NULL, true);
+	plan_run_start_at(g.r, 5000);
+	clock_virtual_advance(g.clk, 1500);
+	assert_true(g.done);
+	assert_int_equal(g.done_at, 1500);
+	rig_free(&g);
+}
+
+static int claims;    /* calls of rig_claim */
+static bool claim_ok; /* what rig_claim answers */
+
+/* Hook: the final line's claim. */
+static bool rig_claim(void *arg)
+{
+	(void)arg;
+	claims++;
+	return claim_ok;
+}
+
+/*
+ * The final line is claimed once: granted, the plan writes it and calls
+ * on_done; refused (the watchdog writes its own), the plan writes nothing.
+ */
+static void test_final_line_claimed(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	for (int ok = 0; ok < 2; ok++) {
+		const struct plan_hooks hooks = {.set_ready = rig_set_ready,
+						 .on_phase_end = rig_phase_end,
+						 .on_done = rig_done,
+						 .claim_final = rig_claim,
+						 .dropped = rig_dropped,
+						 .arg = &g};
+
+		rig_init(&g, NULL, NULL, true);
+		plan_run_free(g.r);
+		g.r = plan_run_new(&g.p, g.reg, g.clk, &hooks);
+		assert_non_null(g.r);
+		claims = 0;
+		claim_ok = ok != 0;
+		plan_run_start(g.r);
+		clock_virtual_advance(g.clk, HOUR_MS);
+		assert_int_equal(claims, 1);
+		assert_true(plan_run_done(g.r));
+		assert_int_equal(g.done, ok != 0);
+		assert_int_equal(rec_count_msg("shutdown complete"), ok ? 1 : 0);
+		assert_null(ok ? NULL : rec_find("shutdown complete"));
+		rig_free(&g);
+	}
+}
+
+/*
+ * A close that had to drop stuck work (the pool cancelled a query and
+ * dropped its connection) inside the budget is not a clean completion: the
+ * phase ends completed_with_drops at warning level with the count, and the
+ * final line is the warning one; a clean close stays completed.
+ */
+static void test_close_dropped(void **state)
+{
+	const struct rec_line *l;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.db.close_ms = 9000;
+	g.db_drops = 1;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 2), PLAN_OUTCOME_COMPLETED);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED_WITH_DROPS);
+	assert_true(g.warning);
+	l = rec_find("phase finished");
+	assert_string_equal(l->phase, "cleanup");
+	assert_string_equal(l->outcome, "completed_with_drops");
+	assert_int_equal(l->level, LOG_LEVEL_WARN);
+	assert_true(rig_field(l, "dropped=1"));
+	l = rec_find("shutdown complete");
+	assert_int_equal(l->level, LOG_LEVEL_WARN);
+	assert_non_null(strstr(l->msg, "cleanup=completed_with_drops(9000ms)"));
+	rig_free(&g);
+
+	rig_init(&g, NULL, NULL, true);
+	g.db.close_ms = 9000;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 3), PLAN_OUTCOME_COMPLETED);
+	assert_false(g.warning);
+	assert_true(rig_field(rec_find("phase finished"), "dropped=0"));
+	rig_free(&g);
+}
+
+/* A loop callback that starts the plan: its timers are libevent's. */
+static void start_on_loop(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	plan_run_start(arg);
+}
+
+/* Hook: the plan is done; leave the loop. */
+static void loop_done(void *arg, bool warning)
+{
+	(void)warning;
+	event_base_loopexit(arg, NULL);
+}
+
+/* Run yaml on a real libevent loop, started from a loop callback; phase 0's duration. */
+static int64_t run_on_loop(const char *yaml)
+{
+	struct event_base *base = event_base_new();
+	struct clock *clk = clock_new_libevent(base);
+	struct component_registry *reg = component_registry_new(clk);
+	const struct plan_hooks hooks = {.on_done = loop_done, .arg = base};
+	struct plan p;
+	struct diag d = {0};
+	struct plan_run *r;
+	int64_t ms;
+
+	assert_int_equal(plan_load_string(&p, "t.yaml", yaml, strlen(yaml), &d), 0);
+	r = plan_run_new(&p, reg, clk, &hooks);
+	assert_non_null(r);
+	assert_int_equal(event_base_once(base, -1, EV_TIMEOUT, start_on_loop, r, NULL), 0);
+	assert_int_equal(event_base_dispatch(base), 0);
+	assert_true(plan_run_done(r));
+	ms = plan_run_duration_ms(r, 0);
+	plan_run_free(r);
+	component_registry_free(reg);
+	clock_free(clk);
+	event_base_free(base);
+	plan_free(&p);
+	diag_clear(&d);
+	return ms;
+}
+
+/*
+ * Budgets and waits are never shorter than written on a real libevent loop,
+ * whose timer clock (cached, possibly coarse) is not the CLOCK_MONOTONIC the
+ * plan measures with: a timer that fires early is re-armed for the rest. A
+ * 100 ms budget and a 60 ms wait last at least that long. Lower bounds
+ * only: a noisy machine makes them longer, never shorter.
+ */
+static void test_budget_never_short(void **state)
+{
+	(void)state;
+	rec_start();
+	assert_true(run_on_loop("version: 1\nceiling: 1h\nteardown_margin: 0\nphases:\n"
+				"  - {name: a, budget: 100ms, steps: [{readiness: fail}, "
+				"{wait: rest-of-budget}]}\n") >= 100);
+	assert_true(run_on_loop("version: 1\nceiling: 1h\nteardown_margin: 0\nphases:\n"
+				"  - {name: a, budget: 1h, steps: [{readiness: fail}, "
+				"{wait: 60ms}]}\n") >= 60);
+	rec_stop();
+}
+
+/*
+ * The same on the virtual clock, deterministic: every timer fires 3 ms
+ * early (as libevent's cached time makes it do); the pre-drain's wait and
+ * the hung HTTP drain's budget still last exactly what the plan says.
+ */
+static void test_budget_early_timers(void **state)
+{
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	clock_virtual_set_early(g.clk, 3);
+	g.http.drain_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(plan_run_duration_ms(g.r, 0), 10000);
+	assert_int_equal(plan_run_duration_ms(g.r, 1), 45000);
+	assert_int_equal(rig_outcome(&g, 1), PLAN_OUTCOME_TIMED_OUT_ABORTED);
+	rig_free(&g);
+}
+
 /* Outcome names are stable (logs and metrics depend on them). */
 static void test_outcome_names(void **state)
 {
@@ -926,6 +1146,8 @@ static void test_outcome_names(void **state)
 	assert_string_equal(plan_outcome_name(PLAN_OUTCOME_COMPLETED), "completed");
 	assert_string_equal(plan_outcome_name(PLAN_OUTCOME_TIMED_OUT_ABORTED), "timed_out_aborted");
 	assert_string_equal(plan_outcome_name(PLAN_OUTCOME_SKIPPED), "skipped");
+	assert_string_equal(plan_outcome_name(PLAN_OUTCOME_COMPLETED_WITH_DROPS),
+			    "completed_with_drops");
 }
 
 /* Run every test. */
@@ -966,7 +1188,12 @@ int main(void)
 		cmocka_unit_test(test_second_signal_in_signer),
 		cmocka_unit_test(test_second_signal_in_last_phase),
 		cmocka_unit_test(test_second_signal_during_abort),
+		cmocka_unit_test(test_budget_early_timers),
 		cmocka_unit_test(test_outcome_names),
+		cmocka_unit_test(test_start_at_signal),
+		cmocka_unit_test(test_final_line_claimed),
+		cmocka_unit_test(test_close_dropped),
+		cmocka_unit_test(test_budget_never_short),
 	};
 
 	return cmocka_run_group_tests_name("plan_run", tests, NULL, NULL);

@@ -19,7 +19,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +73,133 @@ static void test_watchdog_fires(void **state)
 	l = rec_find("shutdown complete with warning: watchdog");
 	assert_non_null(l);
 	assert_int_equal(l->level, LOG_LEVEL_WARN);
+	assert_string_equal(
+		l->msg, "shutdown complete with warning: watchdog fired, the event loop is stuck");
+	assert_non_null(strstr(l->fields, " loop=stuck"));
 	sem_destroy(&e.sem);
+}
+
+/* What the beating thread shares with the test. */
+struct beater {
+	struct plan_watchdog *w;
+	atomic_bool stop;
+};
+
+/* A loop that turns: beat until told to stop. */
+static void *beat_main(void *arg)
+{
+	struct beater *b = arg;
+	const struct timespec ms = {0, 1000000L};
+
+	while (!atomic_load(&b->stop)) {
+		plan_watchdog_beat(b->w);
+		nanosleep(&ms, NULL);
+	}
+	return NULL;
+}
+
+/*
+ * The loop still turns (it beats all along) but the plan is not done by the
+ * deadline: the watchdog says the plan outran it, not that the loop is stuck.
+ */
+static void test_watchdog_loop_turns(void **state)
+{
+	struct exit_rec e = {0};
+	struct beater b = {0};
+	const struct rec_line *l;
+	pthread_t th;
+
+	(void)state;
+	sem_init(&e.sem, 0, 0);
+	rec_start();
+	b.w = plan_watchdog_start(50, fake_exit, &e, 1);
+	assert_non_null(b.w);
+	assert_int_equal(pthread_create(&th, NULL, beat_main, &b), 0);
+	plan_watchdog_arm(b.w);
+	sem_wait(&e.sem);
+	atomic_store(&b.stop, true);
+	pthread_join(th, NULL);
+	assert_true(plan_watchdog_stop(b.w));
+	rec_stop();
+	l = rec_find("shutdown complete with warning: watchdog");
+	assert_non_null(l);
+	assert_string_equal(l->msg, "shutdown complete with warning: watchdog fired, the plan "
+				    "outran its deadline (the event loop still turns)");
+	assert_non_null(strstr(l->fields, " loop=turning"));
+	assert_null(strstr(l->msg, "stuck"));
+	sem_destroy(&e.sem);
+}
+
+/* The number of recorded final lines (any message that starts "shutdown complete"). */
+static size_t final_lines(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < rec_count(); i++)
+		n += strncmp(rec_at(i)->msg, "shutdown complete", 17) == 0;
+	return n;
+}
+
+/*
+ * The plan finishing races the watchdog's deadline (a deadline of 0, as a
+ * ceiling of 0 gives): run the race many times; every time exactly one
+ * final line is written, by whoever claimed it, and the watchdog reports
+ * that it fired exactly when it wrote it.
+ */
+static void test_watchdog_final_once(void **state)
+{
+	int won = 0, lost = 0;
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		struct exit_rec e = {0};
+		struct plan_watchdog *w;
+		bool fired, mine;
+
+		rec_start();
+		w = plan_watchdog_start(0, fake_exit, &e, 1);
+		assert_non_null(w);
+		sem_init(&e.sem, 0, 0);
+		plan_watchdog_arm(w);
+		mine = plan_watchdog_claim_final(w);
+		if (mine)
+			log_final(LOG_LEVEL_INFO, "plan", "shutdown complete");
+		fired = plan_watchdog_stop(w);
+		rec_stop();
+		assert_int_equal(final_lines(), 1);
+		assert_true(fired != mine);
+		assert_int_equal(e.calls, fired ? 1 : 0);
+		sem_destroy(&e.sem);
+		won += mine;
+		lost += !mine;
+	}
+	assert_int_equal(won + lost, 300);
+}
+
+/* The instant of the first arm is kept (CLOCK_MONOTONIC ms); -1 before. */
+static void test_watchdog_armed_ms(void **state)
+{
+	struct exit_rec e = {0};
+	struct plan_watchdog *w;
+	struct timespec ts;
+	int64_t before, at;
+
+	(void)state;
+	w = plan_watchdog_start(HOUR_MS_WD, fake_exit, &e, 1);
+	assert_non_null(w);
+	assert_int_equal(plan_watchdog_armed_ms(w), -1);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	before = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	plan_watchdog_arm(w);
+	at = plan_watchdog_armed_ms(w);
+	plan_watchdog_arm(w);
+	assert_int_equal(plan_watchdog_armed_ms(w), at);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	assert_true(at >= before);
+	assert_true(at <= (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	assert_false(plan_watchdog_stop(w));
+	assert_int_equal(plan_watchdog_armed_ms(NULL), -1);
+	assert_true(plan_watchdog_claim_final(NULL));
 }
 
 /*
@@ -386,6 +514,9 @@ int main(void)
 		cmocka_unit_test(test_watchdog_chain_default),
 		cmocka_unit_test(test_watchdog_healthy),
 		cmocka_unit_test(test_watchdog_deadline),
+		cmocka_unit_test(test_watchdog_loop_turns),
+		cmocka_unit_test(test_watchdog_final_once),
+		cmocka_unit_test(test_watchdog_armed_ms),
 	};
 
 	return cmocka_run_group_tests_name("plan_watchdog", tests, NULL, NULL);

@@ -44,6 +44,7 @@ static int signer_pool_start(struct signer *s, char *err, size_t errlen);
 static int signer_add_relay(struct signer *s, const char *url);
 static void signer_on_event(void *arg, const char *sub, const struct nostr_event *ev,
 			    const char *json, size_t len, const char *relay_url);
+static void signer_on_eose(void *arg, const char *sub, const char *relay_url);
 static int signer_auth_event(struct relay_auth_event *out, const struct nostr_keypair *kp,
 			     const char *relay_url, const char *challenge);
 static size_t signer_on_auth(void *arg, const char *relay_url, const char *challenge,
@@ -131,7 +132,8 @@ static int signer_pool_start(struct signer *s, char *err, size_t errlen)
 		.ca_file = s->cfg.ca_file,
 		.publish_timeout_ms = s->cfg.publish_timeout_ms,
 	};
-	const struct relay_pool_handlers h = {.on_event = signer_on_event, .auth = signer_on_auth};
+	const struct relay_pool_handlers h = {
+		.on_event = signer_on_event, .on_eose = signer_on_eose, .auth = signer_on_auth};
 
 	if (relay_pool_new(&s->pool, &pc, &h, s, err, errlen) != 0)
 		return -1;
@@ -215,6 +217,15 @@ uint64_t signer_dropped(const struct signer *s)
 int64_t signer_unix_now(void)
 {
 	return (int64_t)time(NULL);
+}
+
+/* Pool callback: a relay holds subscription sub (EOSE); readiness may follow. */
+static void signer_on_eose(void *arg, const char *sub, const char *relay_url)
+{
+	struct signer *s = arg;
+
+	(void)relay_url;
+	signer_subs_eose(s->subs, sub);
 }
 
 /* Pool callback: a verified, deduplicated event of a request subscription. */
@@ -553,10 +564,18 @@ static bool signer_ready(void *self, const char **why)
 {
 	struct signer *s = self;
 
-	if (s->serving != NULL)
-		return true;
-	*why = "serving set not loaded yet";
-	return false;
+	if (s->serving == NULL) {
+		*why = "serving set not loaded yet";
+		return false;
+	}
+	if (!s->subscribed && signer_subs_confirmed(s->subs)) {
+		s->subscribed = true;
+		log_info("signer", "subscribed: every key's requests reach this replica",
+			 log_uint("subscriptions", signer_subs_count(s->subs)));
+	}
+	if (!s->subscribed)
+		*why = "no relay has confirmed the request subscriptions yet";
+	return s->subscribed;
 }
 
 const struct component_ops signer_component_ops = {

@@ -90,6 +90,7 @@ struct signer {
 	uint64_t loads_started;		/* numbers the loads */
 	bool loading;			/* a generation read or a load is in flight */
 	bool reload_failing;		/* the last reload failed (logged once) */
+	bool subscribed;		/* every key's subscription was confirmed once */
 	struct signer_binding *bindings;
 	size_t nbindings;
 	char **relay_urls; /* added to the pool */

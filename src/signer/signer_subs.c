@@ -15,8 +15,9 @@
 struct signer_slot {
 	char (*keys)[65];
 	size_t n;
-	bool dirty; /* changed since last sent */
-	bool live;  /* subscribed on the pool */
+	bool dirty;	/* changed since last sent */
+	bool live;	/* subscribed on the pool */
+	bool confirmed; /* a relay sent EOSE for it since it was last sent */
 };
 
 struct signer_subs {
@@ -150,6 +151,7 @@ static int signer_subs_send(struct signer_subs *ss, size_t i, int64_t since, cha
 		return -1; /* still dirty: tried again at the next update */
 	sl->live = true;
 	sl->dirty = false;
+	sl->confirmed = false;
 	return 1;
 }
 
@@ -189,6 +191,28 @@ nomem:
 	free(have);
 	snprintf(err, errlen, "out of memory");
 	return -1;
+}
+
+/* A relay sent EOSE for subscription sub: mark its slot confirmed. */
+void signer_subs_eose(struct signer_subs *ss, const char *sub)
+{
+	char *end = NULL;
+	unsigned long i;
+
+	if (strncmp(sub, "nip46-", 6) != 0)
+		return;
+	i = strtoul(sub + 6, &end, 10);
+	if (end != sub + 6 && *end == '\0' && i < ss->nslots && ss->slots[i].live)
+		ss->slots[i].confirmed = true;
+}
+
+/* Whether every slot holding pubkeys is subscribed and confirmed by a relay. */
+bool signer_subs_confirmed(const struct signer_subs *ss)
+{
+	for (size_t i = 0; i < ss->nslots; i++)
+		if (ss->slots[i].n > 0 && !(ss->slots[i].live && ss->slots[i].confirmed))
+			return false;
+	return true;
 }
 
 /* The number of live subscriptions. */

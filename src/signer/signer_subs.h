@@ -13,6 +13,7 @@
 #ifndef KC_SIGNER_SUBS_H
 #define KC_SIGNER_SUBS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,16 @@ void signer_subs_free(struct signer_subs *ss);
  */
 int signer_subs_update(struct signer_subs *ss, const char *const *pubkeys, size_t n, int64_t since,
 		       char *err, size_t errlen);
+
+/* A relay sent EOSE for subscription sub (other names are ignored). */
+void signer_subs_eose(struct signer_subs *ss, const char *sub);
+
+/*
+ * Whether every slot holding pubkeys is subscribed and at least one relay
+ * has confirmed it (EOSE) since it was last sent: requests for every key
+ * now reach the signer. True when there is no key at all.
+ */
+bool signer_subs_confirmed(const struct signer_subs *ss);
 
 /* The number of live subscriptions (slots holding pubkeys). */
 size_t signer_subs_count(const struct signer_subs *ss);

@@ -86,6 +86,31 @@ static void test_only_changed_slots(void **state)
 	assert_int_equal(signer_subs_count(f->subs), 3);
 }
 
+/* Confirmed once a relay sent EOSE for every slot; a slot sent again needs its own. */
+static void test_confirmed(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+	const char *without_b[] = {f->v[0], f->v[2], f->v[3], f->v[4]};
+
+	assert_true(signer_subs_confirmed(f->subs)); /* no key: nothing to wait for */
+	assert_int_equal(signer_subs_update(f->subs, f->v, 5, 0, err, sizeof(err)), 3);
+	assert_false(signer_subs_confirmed(f->subs));
+	signer_subs_eose(f->subs, "nip46-0");
+	signer_subs_eose(f->subs, "nip46-1");
+	signer_subs_eose(f->subs, "nip46-");
+	signer_subs_eose(f->subs, "nip46-2x");
+	signer_subs_eose(f->subs, "nip46-9");
+	signer_subs_eose(f->subs, "other-2");
+	assert_false(signer_subs_confirmed(f->subs));
+	signer_subs_eose(f->subs, "nip46-2");
+	assert_true(signer_subs_confirmed(f->subs));
+	assert_int_equal(signer_subs_update(f->subs, without_b, 4, 0, err, sizeof(err)), 1);
+	assert_false(signer_subs_confirmed(f->subs));
+	signer_subs_eose(f->subs, "nip46-0");
+	assert_true(signer_subs_confirmed(f->subs));
+}
+
 /* A slot emptied is closed; the others stay. */
 static void test_empty_slot_closed(void **state)
 {
@@ -122,6 +147,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_only_changed_slots, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_slot_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_confirmed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_relay_limit, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("signer_subs", tests, NULL, NULL);

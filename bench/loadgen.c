@@ -2,7 +2,7 @@
  * loadgen.c - an open-loop NIP-46 load generator for keycastd.
  *
  *   loadgen [--connect] [--rate N] [--duration S | --count N] [--timeout S]
- *           [--publish-timeout S] [--lost-file FILE] CLIENTS-FILE
+ *           [--publish-timeout S] [--setup-retry S] [--lost-file FILE] CLIENTS-FILE
  *
  * CLIENTS-FILE holds lines "bunker-URI client-secret-hex": each line is
  * one client app bound (or, with --connect, to be bound) to one
@@ -93,7 +93,8 @@ static void lg_usage(void)
 {
 	fprintf(stderr,
 		"usage: loadgen [--connect] [--rate N] [--duration S | --count N] [--timeout S]\n"
-		"               [--publish-timeout S] [--lost-file FILE] CLIENTS-FILE\n"
+		"               [--publish-timeout S] [--setup-retry S] [--lost-file FILE]\n"
+		"               CLIENTS-FILE\n"
 		"  CLIENTS-FILE  lines \"bunker-URI client-secret-hex\"\n"
 		"  --connect     bind each client first (connect with the URI's secret)\n"
 		"  --rate N      sign_event requests a second, open loop (default 100)\n"
@@ -101,6 +102,7 @@ static void lg_usage(void)
 		"  --count N     send N requests instead (0: only set the clients up)\n"
 		"  --timeout S   wait for late replies after the last send (default 10)\n"
 		"  --publish-timeout S  a relay's OK must come within S (default 10)\n"
+		"  --setup-retry S      resend a setup request unanswered for S (default 1)\n"
 		"  --lost-file FILE     write the event ids of lost requests there\n");
 }
 
@@ -113,6 +115,7 @@ static int lg_options_parse(struct lg_options *o, int argc, char **argv)
 						 {"count", required_argument, NULL, 'n'},
 						 {"timeout", required_argument, NULL, 't'},
 						 {"publish-timeout", required_argument, NULL, 'p'},
+						 {"setup-retry", required_argument, NULL, 's'},
 						 {"lost-file", required_argument, NULL, 'l'},
 						 {NULL, 0, NULL, 0}};
 	int ch, bad = 0;
@@ -121,7 +124,8 @@ static int lg_options_parse(struct lg_options *o, int argc, char **argv)
 				 .duration_s = 6,
 				 .count = -1,
 				 .timeout_s = 10,
-				 .publish_timeout_s = 10};
+				 .publish_timeout_s = 10,
+				 .setup_retry_s = 1};
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'c')
 			o->connect = true;
@@ -137,6 +141,8 @@ static int lg_options_parse(struct lg_options *o, int argc, char **argv)
 			bad |= lg_number(optarg, 0, 3600, &o->timeout_s);
 		else if (ch == 'p')
 			bad |= lg_number(optarg, 0.1, 600, &o->publish_timeout_s);
+		else if (ch == 's')
+			bad |= lg_number(optarg, 0.1, 60, &o->setup_retry_s);
 		else
 			bad = -1;
 	}
@@ -180,7 +186,8 @@ static void lg_setup_tick(struct loadgen *lg, int64_t now)
 	for (size_t k = 0; k < lg->nclients; k++) {
 		struct lg_client *c = &lg->clients[k];
 		ready += c->state == LG_CLIENT_READY;
-		if (c->state != LG_CLIENT_READY && now - c->asked_us >= LG_RETRY_US)
+		if (c->state != LG_CLIENT_READY &&
+		    now - c->asked_us >= (int64_t)(lg->opt.setup_retry_s * 1e6))
 			lg_setup_send(lg, k);
 	}
 	if (ready == lg->nclients) {

@@ -25,7 +25,6 @@ struct nostr_event;
 struct relay_pool;
 
 #define LG_TICK_MS	 2	      /* the scheduler's period */
-#define LG_RETRY_US	 1000000      /* a setup request unanswered this long is sent again */
 #define LG_SETUP_US	 30000000     /* clients not ready by then: the run fails */
 #define LG_SETTLE_US	 1000000      /* wait for duplicates once every request has a reply */
 #define LG_MAX_RELAYS	 16	      /* distinct relays over all URIs */
@@ -116,6 +115,7 @@ struct lg_options {
 	double count;		  /* requests to send; < 0: rate x duration */
 	double timeout_s;	  /* how long to wait for late replies */
 	double publish_timeout_s; /* how long a relay has to accept a request */
+	double setup_retry_s;	  /* a setup request unanswered this long is sent again */
 	bool connect;		  /* bind each client with connect first */
 	const char *lost_file;	  /* where to write the lost requests' ids */
 	const char *clients_file; /* the URI and key of each client */

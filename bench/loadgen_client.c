@@ -226,10 +226,13 @@ void lg_setup_send(struct loadgen *lg, size_t k)
 	c->asked_us = lg_now_us();
 }
 
-/* The content of request i's template into buf; its length. */
+/*
+ * The content of request i's template into buf; its length. No "#word" in
+ * it: some bunkers (NDK's) add a "t" tag for every hashtag of the content.
+ */
 size_t lg_content(const struct loadgen *lg, size_t i, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "loadgen %s #%zu", lg->prefix, i);
+	int n = snprintf(buf, len, "loadgen %s n%zu", lg->prefix, i);
 
 	return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }

@@ -18,21 +18,60 @@
  * thread's CPU time; the best round of each counts, so that another
  * process on a shared machine skews the ratio less. The goal is a floor
  * of 80 % of the pipeline or more.
+ *
+ * Worker threads: the same requests as the daemon runs them, on an event
+ * loop with the signer's worker pool (core/workq.h, signer_work.h):
+ * verify on the loop (the relay pool does it there), open (decrypt,
+ * parse) on a worker, the operation parsed on the loop, the reply (sign
+ * the user's event, reply JSON, encrypt, sign the reply) on a worker,
+ * KC_BENCH_WINDOW requests in flight (default 256). Measured in wall-clock
+ * time over KC_BENCH_REQS requests (default 2000) for signer_threads 1
+ * (inline, on the loop thread) and 2 (two workers), in alternating
+ * rounds, best round each; printed with the process's CPU time per
+ * request. Figures only: nothing is asserted of them.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
 #include <openssl/sha.h>
 #include <secp256k1_schnorrsig.h>
 
+#include "core/workq.h"
 #include "nostr/event.h"
 #include "nostr/keys.h"
 #include "nostr/nip44.h"
 #include "nostr/wipe.h"
 #include "signer/signer_op.h"
 #include "signer/signer_request.h"
+#include "signer/signer_work.h"
+
+/* One request in flight in the threaded run. */
+struct sbt_req {
+	struct workq_job job;
+	struct sbt *t;
+	struct signer_work_open open;
+	struct signer_work_reply reply;
+	struct signer_request rq;
+};
+
+/* The threaded run: a window of request slots, those free to reuse, the counts. */
+struct sbt {
+	struct sb *b;
+	struct workq *q;
+	struct sbt_req *slots;
+	struct sbt_req **free_slots;
+	size_t nfree;
+	long sent, done, total;
+	int failed;
+};
+
+/* A threaded run's figures. */
+struct sbt_figures {
+	double wall_us, cpu_us; /* per request */
+};
 
 /* Everything the pipeline and the floor share. */
 struct sb {
@@ -57,6 +96,17 @@ static int sb_sign_floor(const char *ser, size_t len, const struct nostr_keypair
 static int sb_floor(struct sb *b);
 static double sb_measure(struct sb *b, int (*run)(struct sb *b), long ms);
 static void sb_free(struct sb *b);
+static double sbt_clock_us(clockid_t clk);
+static void sbt_start(struct sbt *t, struct sbt_req *r);
+static void sbt_open_run(struct workq_job *j);
+static void sbt_open_done(struct workq_job *j, bool cancelled);
+static void sbt_reply_run(struct workq_job *j);
+static void sbt_reply_done(struct workq_job *j, bool cancelled);
+static void sbt_finish(struct sbt_req *r, bool ok);
+static int sbt_measure(struct sb *b, unsigned threads, long total, size_t window,
+		       struct sbt_figures *out);
+static int sbt_table(struct sb *b, long rounds);
+static long sb_env(const char *name, long def);
 
 /* This thread's CPU time in microseconds. */
 static double sb_now_us(void)
@@ -284,6 +334,171 @@ static void sb_free(struct sb *b)
 	nostr_keypair_wipe(&b->user);
 }
 
+/* The time of clk in microseconds. */
+static double sbt_clock_us(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* Loop: verify the request as the relay pool does, then hand its opening to the pool. */
+static void sbt_start(struct sbt *t, struct sbt_req *r)
+{
+	const struct nostr_event *req = &t->b->request;
+
+	t->sent++;
+	*r = (struct sbt_req){.t = t};
+	if (nostr_event_verify(req, NULL, 0) != 0) {
+		sbt_finish(r, false);
+		return;
+	}
+	r->open = (struct signer_work_open){
+		.scheme = signer_scheme_of(req->content.s, req->content.len),
+		.bunker = &t->b->bunker,
+		.client = &req->pubkey,
+		.content = req->content.s,
+		.content_len = req->content.len,
+		.cache = t->b->cache,
+	};
+	workq_submit(t->q, &r->job, sbt_open_run, sbt_open_done);
+}
+
+/* Worker: decrypt and parse. */
+static void sbt_open_run(struct workq_job *j)
+{
+	signer_work_open_run(&((struct sbt_req *)j)->open);
+}
+
+/* Loop: the operation, then the reply to a worker. */
+static void sbt_open_done(struct workq_job *j, bool cancelled)
+{
+	struct sbt_req *r = (struct sbt_req *)j;
+	struct signer_op op;
+
+	if (cancelled || !r->open.decrypted || r->open.parsed != SIGNER_PARSE_OK) {
+		sbt_finish(r, false);
+		return;
+	}
+	r->rq = r->open.rq;
+	memset(&r->open.rq, 0, sizeof(r->open.rq));
+	if (signer_op_parse(&op, &r->rq, NULL, 0) != 0) {
+		signer_op_clear(&op);
+		sbt_finish(r, false);
+		return;
+	}
+	r->reply = (struct signer_work_reply){
+		.scheme = r->open.scheme,
+		.bunker = &r->t->b->bunker,
+		.client = &r->t->b->request.pubkey,
+		.cache = r->t->b->cache,
+		.id = r->rq.id,
+		.now = r->t->b->now,
+	};
+	signer_work_reply_set_op(&r->reply, &op, &r->t->b->user);
+	workq_submit(r->t->q, &r->job, sbt_reply_run, sbt_reply_done);
+}
+
+/* Worker: sign the user's event, make the reply event. */
+static void sbt_reply_run(struct workq_job *j)
+{
+	signer_work_reply_run(&((struct sbt_req *)j)->reply);
+}
+
+/* Loop: the reply is made. */
+static void sbt_reply_done(struct workq_job *j, bool cancelled)
+{
+	struct sbt_req *r = (struct sbt_req *)j;
+
+	sbt_finish(r, !cancelled && !r->reply.op_failed && r->reply.event != NULL);
+}
+
+/* Loop: a request is through (ok or not): free it, give its slot back. */
+static void sbt_finish(struct sbt_req *r, bool ok)
+{
+	struct sbt *t = r->t;
+
+	t->failed += !ok;
+	t->done++;
+	signer_work_open_clear(&r->open);
+	signer_work_reply_clear(&r->reply);
+	signer_request_clear(&r->rq);
+	t->free_slots[t->nfree++] = r;
+}
+
+/* total requests, window in flight, on a pool of threads workers (0: inline); 0 or -1. */
+static int sbt_measure(struct sb *b, unsigned threads, long total, size_t window,
+		       struct sbt_figures *out)
+{
+	struct event_base *base = event_base_new();
+	struct sbt t = {.b = b, .total = total};
+	double wall0 = sbt_clock_us(CLOCK_MONOTONIC), cpu0 = sbt_clock_us(CLOCK_PROCESS_CPUTIME_ID);
+	char err[128];
+	int rc = -1;
+
+	t.slots = calloc(window, sizeof(*t.slots));
+	t.free_slots = calloc(window, sizeof(*t.free_slots));
+	if (base == NULL || t.slots == NULL || t.free_slots == NULL ||
+	    workq_new(&t.q, base, threads, err, sizeof(err)) != 0)
+		goto fail;
+	for (size_t i = 0; i < window; i++)
+		t.free_slots[t.nfree++] = &t.slots[i];
+	while (t.done < total) {
+		while (t.nfree > 0 && t.sent < total)
+			sbt_start(&t, t.free_slots[--t.nfree]);
+		if (workq_pending(t.q) > 0)
+			event_base_loop(base, EVLOOP_ONCE);
+	}
+	out->wall_us = (sbt_clock_us(CLOCK_MONOTONIC) - wall0) / (double)total;
+	out->cpu_us = (sbt_clock_us(CLOCK_PROCESS_CPUTIME_ID) - cpu0) / (double)total;
+	rc = t.failed == 0 ? 0 : -1;
+fail:
+	workq_free(t.q);
+	free(t.slots);
+	free(t.free_slots);
+	if (base != NULL)
+		event_base_free(base);
+	return rc;
+}
+
+/* The worker-thread table: signer_threads 1 and 2, best of rounds each; 0 or -1. */
+static int sbt_table(struct sb *b, long rounds)
+{
+	static const unsigned threads[] = {0, 2}; /* signer_threads 1 and 2 */
+	static const char *const names[] = {"signer_threads=1 (inline, loop thread)",
+					    "signer_threads=2 (two worker threads)"};
+	long total = sb_env("KC_BENCH_REQS", 2000);
+	size_t window = (size_t)sb_env("KC_BENCH_WINDOW", 256);
+	struct sbt_figures best[2] = {{0}}, f;
+
+	for (long i = 0; i < rounds; i++)
+		for (int k = 0; k < 2; k++) {
+			if (sbt_measure(b, threads[k], total, window, &f) != 0)
+				return -1;
+			if (i == 0 || f.wall_us < best[k].wall_us)
+				best[k] = f;
+		}
+	printf("\n%-44s %12s %14s %12s\n", "sign_event requests, worker threads", "wall us/req",
+	       "req/s", "CPU us/req");
+	for (int k = 0; k < 2; k++)
+		printf("%-44s %12.2f %14.0f %12.2f\n", names[k], best[k].wall_us,
+		       1e6 / best[k].wall_us, best[k].cpu_us);
+	printf("2 threads vs 1: %.2fx the requests/s (%ld requests, %zu in flight, %u CPUs, "
+	       "best of %ld rounds)\n",
+	       best[0].wall_us / best[1].wall_us, total, window, workq_cpus(), rounds);
+	return 0;
+}
+
+/* A positive number from the environment, else def. */
+static long sb_env(const char *name, long def)
+{
+	const char *v = getenv(name);
+	long n = v != NULL ? strtol(v, NULL, 10) : 0;
+
+	return n > 0 ? n : def;
+}
+
 /* Measure, print the table and the ratio. */
 int main(void)
 {
@@ -318,6 +533,11 @@ int main(void)
 	       1e6 / floor_us);
 	printf("floor / pipeline: %.1f %% (goal >= 80 %%), best of %ld rounds\n",
 	       100.0 * floor_us / pipe, rounds);
+	if (sbt_table(&b, rounds) != 0) {
+		fprintf(stderr, "signer_bench: a request failed on the worker pool\n");
+		sb_free(&b);
+		return 1;
+	}
 	sb_free(&b);
 	return 0;
 }

@@ -62,10 +62,10 @@ uri=$(grep -o 'bunker://[^ ]*' "$work/authz" | head -n 1)
 
 echo
 echo "== keycastd serve (plan: plans/dev.yaml)"
-"$bin" serve --port 0 --listen-addr 127.0.0.1 --plan "$top/plans/dev.yaml" 2>"$work/log" &
+"$bin" serve --port 0 --probe-port 0 --listen-addr 127.0.0.1 --plan "$top/plans/dev.yaml" 2>"$work/log" &
 pid=$!
 wait_line "$work/log" "serving set loaded"
-port=$(sed -n 's/.*http: listening.* port=\([0-9]*\).*/\1/p' "$work/log" | head -1)
+port=$(sed -n 's/.*http: listening listener=probe.* port=\([0-9]*\).*/\1/p' "$work/log" | head -1)
 echo "serving on $relay_url; probes and metrics on http://127.0.0.1:$port"
 
 echo

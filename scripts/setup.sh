@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES="build-essential autoconf automake libtool pkg-config git ca-certificates curl \
 libevent-dev libyaml-dev libsecp256k1-dev libpq-dev libcjson-dev libssl-dev \
-libwslay-dev libcmocka-dev postgresql postgresql-contrib prometheus wrk nodejs npm"
+libwslay-dev libcmocka-dev postgresql postgresql-contrib prometheus wrk libxml2-utils nodejs npm"
 
 missing=""
 for p in $PACKAGES; do
@@ -24,10 +24,15 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# npm peers for the integration tests, pinned by the lock file.
-if [ -f tests/peers/package-lock.json ] && [ ! -f tests/peers/node_modules/.keycastd-ok ]; then
-	echo "setup: installing npm test peers"
-	(cd tests/peers && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-	touch tests/peers/node_modules/.keycastd-ok
+# npm peers for the tests, pinned by the lock file. The marker holds the
+# lock file's hash: a changed lock installs again, an unchanged one never
+# reaches the network (so a machine set up once runs the tests offline).
+if [ -f tests/peers/package-lock.json ]; then
+	lock=$(sha256sum tests/peers/package-lock.json | cut -d' ' -f1)
+	if [ "$(cat tests/peers/node_modules/.keycastd-ok 2>/dev/null)" != "$lock" ]; then
+		echo "setup: installing npm test peers"
+		(cd tests/peers && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+		echo "$lock" >tests/peers/node_modules/.keycastd-ok
+	fi
 fi
 echo "setup: all dependencies present"

@@ -52,9 +52,12 @@ static const struct config_entry config_table[] = {
 	{"log_format", CONFIG_ENUM, CFG(log_format), "auto", 0, 0, "LOG_FORMAT", config_formats, 0,
 	 "log line format; auto = text on a terminal, JSON otherwise"},
 	{"listen_addr", CONFIG_STR, CFG(listen_addr), "0.0.0.0", 0, 0, "LISTEN_ADDR", NULL, 0,
-	 "address the HTTP server (probes, metrics) listens on"},
+	 "address both HTTP listeners (API on port, probes and metrics on probe_port) listen on"},
 	{"port", CONFIG_INT, CFG(port), "8080", 0, 65535, "PORT", NULL, 0,
-	 "HTTP port; 0 picks a free port and logs it"},
+	 "HTTP port of the API; the plan's http-drain closes it; 0 picks a free port and logs it"},
+	{"probe_port", CONFIG_INT, CFG(probe_port), "8081", 0, 65535, "PROBE_PORT", NULL, 0,
+	 "HTTP port of /healthz/live, /healthz/startup, /healthz/ready and /metrics, open until "
+	 "the shutdown's final line; must differ from port; 0 picks a free port and logs it"},
 	{"plan", CONFIG_STR, CFG(plan), "", 0, 0, "SHUTDOWN_PLAN", NULL, 0,
 	 "shutdown plan file; empty = the built-in default plan"},
 	{"instance_id", CONFIG_STR, CFG(instance_id), "", 0, 0, "INSTANCE_ID", NULL, 0,
@@ -65,11 +68,29 @@ static const struct config_entry config_table[] = {
 	 "database connections per replica"},
 	{"db_query_timeout_ms", CONFIG_INT, CFG(db_query_timeout_ms), "5000", 1, 600000,
 	 "DB_QUERY_TIMEOUT_MS", NULL, 0, "a query running longer is cancelled"},
+	{"db_connect_timeout_ms", CONFIG_INT, CFG(db_connect_timeout_ms), "10000", 2000, 600000,
+	 "DB_CONNECT_TIMEOUT_MS", NULL, 0,
+	 "a database connection attempt (TCP, TLS, authentication) gives up after this; whole "
+	 "seconds for the admin commands (libpq connect_timeout)"},
+	{"db_statement_timeout_ms", CONFIG_INT, CFG(db_statement_timeout_ms), "30000", 0, 86400000,
+	 "DB_STATEMENT_TIMEOUT_MS", NULL, 0,
+	 "admin commands (key, authz, db): the server cancels a statement running longer, and "
+	 "the command stops waiting 5 s later (a frozen server cancels nothing); 0 = no limit"},
+	{"db_health_interval_ms", CONFIG_INT, CFG(db_health_interval_ms), "1000", 100, 600000,
+	 "DB_HEALTH_INTERVAL_MS", NULL, 0,
+	 "how often serve asks the database `SELECT 1` for /healthz/ready"},
+	{"db_health_timeout_ms", CONFIG_INT, CFG(db_health_timeout_ms), "2000", 100, 600000,
+	 "DB_HEALTH_TIMEOUT_MS", NULL, 0,
+	 "a health query unanswered this long turns /healthz/ready to 503 until one is answered"},
 	{"master_key", CONFIG_STR, CFG(master_key), "", 0, 0, "MASTER_KEY", NULL,
 	 CONFIG_SECRET | CONFIG_ENV_ONLY,
 	 "the master key as 64 hex digits; takes precedence over master_key_path"},
 	{"master_key_path", CONFIG_STR, CFG(master_key_path), "", 0, 0, "MASTER_KEY_PATH", NULL, 0,
 	 "file holding the 256-bit master key that seals users' secret keys"},
+	{"master_key_allow_shared", CONFIG_INT, CFG(master_key_allow_shared), "0", 0, 1,
+	 "MASTER_KEY_ALLOW_SHARED", NULL, 0,
+	 "1 accepts a master key file that group or others may read or write (logged as a "
+	 "warning at every start); 0 refuses it"},
 	{"bunker_relays", CONFIG_LIST, CFG(bunker_relays), "", 0, 0, "BUNKER_RELAYS", NULL,
 	 CONFIG_CHECKED,
 	 "relay URLs (ws:// or wss://, each with a host) that `authz create` puts into bunker "
@@ -79,11 +100,27 @@ static const struct config_entry config_table[] = {
 	 "HTTP_MAX_BODY_BYTES", NULL, 0, "largest HTTP request body accepted"},
 	{"http_timeout_ms", CONFIG_INT, CFG(http_timeout_ms), "10000", 100, 3600000,
 	 "HTTP_TIMEOUT_MS", NULL, 0, "HTTP read/write timeout per connection"},
+	{"http_max_connections", CONFIG_INT, CFG(http_max_connections), "1024", 16, 1000000,
+	 "HTTP_MAX_CONNECTIONS", NULL, 0,
+	 "open connections of the API port at most (lowered at boot to fit the open-file limit); "
+	 "beyond it the slowest clients are closed, or accepting pauses"},
+	{"api_max_inflight", CONFIG_INT, CFG(api_max_inflight), "256", 1, 100000,
+	 "API_MAX_INFLIGHT", NULL, 0,
+	 "signing API requests (POST /api/nostr) being handled at once at most; beyond it a "
+	 "request is answered 503 with Retry-After"},
 	{"relay_publish_timeout_ms", CONFIG_INT, CFG(relay_publish_timeout_ms), "5000", 100, 600000,
 	 "RELAY_PUBLISH_TIMEOUT_MS", NULL, 0,
 	 "how long a reply waits for each relay's OK before that relay counts as timed out"},
 	{"relay_ca_file", CONFIG_STR, CFG(relay_ca_file), "", 0, 0, "RELAY_CA_FILE", NULL, 0,
 	 "extra trusted CA certificates (PEM) for wss:// relays; empty = the system's only"},
+	{"relay_write_timeout_ms", CONFIG_INT, CFG(relay_write_timeout_ms), "10000", 100, 600000,
+	 "RELAY_WRITE_TIMEOUT_MS", NULL, 0,
+	 "queued bytes of which none reaches a relay for this long drop the connection (a "
+	 "relay that does not read); it is retried with backoff"},
+	{"relay_max_pending_bytes", CONFIG_INT, CFG(relay_max_pending_bytes), "4194304", 65536,
+	 1073741824, "RELAY_MAX_PENDING_BYTES", NULL, 0,
+	 "bytes queued for one relay at most (messages, pongs); past it reading from that relay "
+	 "pauses and sends to it are refused until it catches up"},
 	{"signer_max_inflight", CONFIG_INT, CFG(signer_max_inflight), "1024", 1, 1000000,
 	 "SIGNER_MAX_INFLIGHT", NULL, 0,
 	 "claimed, unanswered requests at most; beyond it this replica stops claiming and "
@@ -97,6 +134,9 @@ static const struct config_entry config_table[] = {
 	{"signer_unbound_per_minute", CONFIG_INT, CFG(signer_unbound_per_minute), "60", 1, 6000000,
 	 "SIGNER_UNBOUND_PER_MINUTE", NULL, 0,
 	 "refill rate of signer_unbound_burst; requests over it are counted, not answered"},
+	{"signer_threads", CONFIG_INT, CFG(signer_threads), "0", 0, 256, "SIGNER_THREADS", NULL, 0,
+	 "threads that run the request crypto (decrypt, sign, encrypt); 1 = the event loop's own "
+	 "thread, no workers; 0 = one per CPU this process may run on"},
 };
 
 #define CONFIG_N (sizeof(config_table) / sizeof(config_table[0]))

@@ -29,23 +29,34 @@ struct config {
 	char *log_level;		   /* debug | info | warn | error */
 	char *log_format;		   /* auto | json | text */
 	char *listen_addr;		   /* HTTP listen address */
-	int64_t port;			   /* HTTP port; 0 picks a free one */
+	int64_t port;			   /* HTTP port of the API; 0 picks a free one */
+	int64_t probe_port;		   /* HTTP port of probes and metrics; 0: a free one */
 	char *plan;			   /* shutdown plan file; "" = built-in default */
 	char *instance_id;		   /* this replica's name in claims and logs */
 	char *database_url;		   /* libpq connection string (secret) */
 	int64_t db_pool_size;		   /* connections in the pool */
 	int64_t db_query_timeout_ms;	   /* per-query timeout */
+	int64_t db_connect_timeout_ms;	   /* a connection attempt gives up after this */
+	int64_t db_statement_timeout_ms;   /* admin commands: per statement; 0 = none */
+	int64_t db_health_interval_ms;	   /* serve: readiness health query period */
+	int64_t db_health_timeout_ms;	   /* serve: unanswered this long = not ready */
 	char *master_key;		   /* MASTER_KEY, hex (secret, env only; shown redacted) */
 	char *master_key_path;		   /* file with the 32-byte master key */
+	int64_t master_key_allow_shared;   /* 1: accept a key file others may read (warned) */
 	struct config_list bunker_relays;  /* relays the signer listens on */
 	int64_t http_max_body_bytes;	   /* request body limit */
 	int64_t http_timeout_ms;	   /* per-connection read/write timeout */
+	int64_t http_max_connections;	   /* open API connections at most */
+	int64_t api_max_inflight;	   /* signing API requests being handled at most */
 	int64_t relay_publish_timeout_ms;  /* wait for relay OK per publish */
 	char *relay_ca_file;		   /* extra trusted CAs (PEM) for wss:// relays */
+	int64_t relay_write_timeout_ms;	   /* queued bytes unwritten this long drop a relay */
+	int64_t relay_max_pending_bytes;   /* bytes queued per relay at most */
 	int64_t signer_max_inflight;	   /* claimed, unfinished requests at most */
 	int64_t signer_reload_ms;	   /* serving set generation poll */
 	int64_t signer_unbound_burst;	   /* error replies to unbound clients per bunker key */
 	int64_t signer_unbound_per_minute; /* their refill rate */
+	int64_t signer_threads;		   /* request crypto threads; 0 = one per CPU */
 	/* Checker of CONFIG_CHECKED values, set by the caller after config_init; NULL = none. */
 	const char *(*check)(const struct config_entry *e, const char *value);
 };

@@ -3,18 +3,24 @@
  *
  * main.c dispatches through a table of struct cmd; each sub-command lives
  * in its own cmd_*.c and follows one exit-code convention: 0 success,
- * 1 failure, 2 usage error (unknown option, bad configuration).
+ * 1 failure, 2 usage error (unknown option, bad configuration); `serve`
+ * adds 3, 4 and 5 to tell how its shutdown ended (enum cmd_exit).
  */
 #ifndef KC_CMD_H
 #define KC_CMD_H
 
 #include <stdio.h>
 
-/* Exit codes shared by every sub-command. */
+/* Exit codes shared by every sub-command; 3..5 are `serve`'s shutdown outcomes. */
 enum cmd_exit {
-	CMD_OK = 0,    /* success */
-	CMD_FAIL = 1,  /* the operation failed (or: the plan cannot run) */
+	CMD_OK = 0,    /* success; serve: every phase of the plan completed */
+	CMD_FAIL = 1,  /* the operation failed; serve: could not start, or the loop failed */
 	CMD_USAGE = 2, /* bad invocation or configuration */
+	CMD_SHUTDOWN_WARN = 3, /* serve: the plan ran to its final line but a phase timed out,
+				  aborted, dropped work, was escalated or skipped */
+	CMD_WATCHDOG = 4,      /* serve: the watchdog ended a shutdown that outran its deadline */
+	CMD_PLAN_REFUSED = 5,  /* serve: the plan could not run (refused at boot, or no memory
+				  to start it at the signal) */
 };
 
 /* One sub-command. */
@@ -53,6 +59,11 @@ void cmd_key_usage(FILE *out);
 int cmd_authz(int argc, char **argv);
 /* Usage of `keycastd authz`. */
 void cmd_authz_usage(FILE *out);
+
+/* `keycastd authz token`: the HTTP API's bearer tokens (argv[0] is "token"). */
+int cmd_token(int argc, char **argv);
+/* The usage lines of `keycastd authz token` (for `keycastd authz --help`). */
+void cmd_token_usage_lines(FILE *out);
 
 /* `keycastd db`: database maintenance. */
 int cmd_db(int argc, char **argv);

@@ -11,6 +11,8 @@
 #include "core/env.h"
 #include "core/log.h"
 #include "daemon/settings.h"
+#include "db/db_admin.h"
+#include "db/db_keycheck.h"
 #include "db/db_sync.h"
 
 #include <stdlib.h>
@@ -27,6 +29,7 @@ static int cmd_admin_opts(struct cmd_opt *all, const struct cmd_opt *opts, const
 static int cmd_admin_wants_help(int argc, char **argv);
 static int cmd_admin_prepare(const struct cmd_admin *cmd, const struct cmd_admin_sub *sub,
 			     struct cmd_admin_ctx *c);
+static int cmd_admin_keycheck(struct cmd_admin_ctx *c, char *err, size_t errlen);
 
 /* Log as the settings say (they were validated by the schema). */
 static void cmd_admin_log(const struct config *cfg)
@@ -159,25 +162,58 @@ static int cmd_admin_opts(struct cmd_opt *all, const struct cmd_opt *opts, const
 	return 0;
 }
 
-/* Load the master key and connect, as sub needs. */
+/*
+ * Load the master key, connect (with the connect and statement timeouts)
+ * and check the key against the database, as sub needs. A missing or
+ * unusable master key, a missing database_url and a key the database was
+ * not sealed with are configuration errors (CMD_USAGE); a database that
+ * fails is CMD_FAIL.
+ */
 static int cmd_admin_prepare(const struct cmd_admin *cmd, const struct cmd_admin_sub *sub,
 			     struct cmd_admin_ctx *c)
 {
+	const struct db_sync_limits lim = {
+		.connect_timeout_ms = c->cfg.db_connect_timeout_ms,
+		.statement_timeout_ms = c->cfg.db_statement_timeout_ms,
+	};
+	unsigned flags = c->cfg.master_key_allow_shared ? DB_MASTER_KEY_ALLOW_SHARED : 0;
 	char err[512];
 	struct env e;
-	int rc = 0;
+	int rc = CMD_OK;
 
 	if (sub->needs_master) {
 		env_init(&e, 1);
-		rc = db_master_key_load(&c->mk, &e, c->cfg.master_key_path, err, sizeof(err));
+		if (db_master_key_load(&c->mk, &e, c->cfg.master_key_path, flags, err,
+				       sizeof(err)) != 0)
+			rc = CMD_USAGE;
 		env_clear(&e);
 	}
-	if (rc == 0 && sub->needs_db &&
-	    (c->conn = db_sync_connect(c->cfg.database_url, err, sizeof(err))) == NULL)
-		rc = -1;
-	if (rc != 0)
+	if (rc == CMD_OK && sub->needs_db && c->cfg.database_url[0] == '\0') {
+		snprintf(err, sizeof(err), "no database: set database_url (DATABASE_URL)");
+		rc = CMD_USAGE;
+	} else if (rc == CMD_OK && sub->needs_db &&
+		   (c->conn = db_sync_connect_limited(c->cfg.database_url, &lim, err,
+						      sizeof(err))) == NULL)
+		rc = CMD_FAIL;
+	if (rc == CMD_OK && sub->needs_db && sub->needs_master)
+		rc = cmd_admin_keycheck(c, err, sizeof(err));
+	if (rc != CMD_OK)
 		fprintf(stderr, "keycastd %s: %s\n", cmd->name, err);
-	return rc == 0 ? CMD_OK : CMD_FAIL;
+	return rc;
+}
+
+/* The master key must be the one the database was sealed with: CMD_OK, or why not. */
+static int cmd_admin_keycheck(struct cmd_admin_ctx *c, char *err, size_t errlen)
+{
+	switch (db_keycheck(c->conn, &c->mk, DB_ADMIN_KEY_VERSION, err, errlen)) {
+	case DB_KEYCHECK_OK:
+		return CMD_OK;
+	case DB_KEYCHECK_MISMATCH:
+		return CMD_USAGE;
+	case DB_KEYCHECK_ERROR:
+		break;
+	}
+	return CMD_FAIL;
 }
 
 /* Parse, prepare, run and release one admin sub-command. */

@@ -5,6 +5,7 @@
  *   authz accept KEY URI [--label T] [--expires-in S] [--policy JSON]
  *   authz list
  *   authz revoke ID
+ *   authz token create|list|revoke ...   (cmd_token.c)
  *
  * create makes a fresh bunker keypair (stored sealed) and a fresh connect
  * secret (stored as its SHA-256), and prints the only copy of the secret
@@ -21,6 +22,7 @@
 #include "nostr/hex.h"
 #include "nostr/keys.h"
 #include "nostr/uri.h"
+#include "relay/ws.h"
 #include "signer/signer_policy.h"
 
 #include <cjson/cJSON.h>
@@ -59,6 +61,14 @@ static int cmd_authz_print(const struct cmd_admin_ctx *c, int64_t id, const char
 static int cmd_authz_keypair(struct nostr_seckey *sk, char pk[65]);
 static int cmd_authz_relays(const struct cmd_admin_ctx *c, const char ***relays, size_t *n);
 static int cmd_authz_options(const char *sub, const struct cmd_authz_opts *o, int64_t *lifetime_s);
+static int cmd_authz_relay_ok(const char *sub, const char *url);
+static size_t cmd_authz_utf8_len(const unsigned char *s);
+static int cmd_authz_text_ok(const char *sub, const char *what, const char *s, bool controls);
+static int cmd_authz_expires(const char *sub, const char *text, int64_t *lifetime_s);
+static int cmd_authz_print_escaped(const char *s, size_t max);
+
+/* The bytes of a label `authz list` shows (the rest is cut, "..." says so). */
+#define CMD_AUTHZ_LABEL_SHOWN 64
 static void cmd_authz_print_row(PGresult *res, int i, cJSON *arr, bool json);
 
 static const struct cmd_admin_sub cmd_authz_subs[] = {
@@ -93,7 +103,10 @@ void cmd_authz_usage(FILE *out)
 		"       keycastd authz accept KEY URI [--label TEXT] [--expires-in SECONDS]\n"
 		"                             [--policy JSON] [--format text|json] [SETTINGS]\n"
 		"       keycastd authz list [--format text|json] [SETTINGS]\n"
-		"       keycastd authz revoke ID [--format text|json] [SETTINGS]\n\n"
+		"       keycastd authz revoke ID [--format text|json] [SETTINGS]\n");
+	cmd_token_usage_lines(out);
+	fprintf(out,
+		"\n"
 		"create  authorize a client app to sign with KEY (name or pubkey): prints the\n"
 		"        bunker:// URI with the relays (--relay, else bunker_relays) and a\n"
 		"        fresh single-use connect secret, stored only hashed\n"
@@ -102,7 +115,9 @@ void cmd_authz_usage(FILE *out)
 		"        the start, on the URI's relays; the signer sends the client its\n"
 		"        connect reply (the URI's secret, stored sealed) within seconds\n"
 		"list    list authorizations (never secrets)\n"
-		"revoke  revoke authorization ID\n\n"
+		"revoke  revoke authorization ID (and its API tokens)\n"
+		"token   bearer tokens of the HTTP API acting for an authorization; see\n"
+		"        `keycastd authz token --help`\n\n"
 		"SETTINGS (the same as serve's):\n");
 	settings_print_help(out);
 }
@@ -118,6 +133,8 @@ int cmd_authz(int argc, char **argv)
 				       {0}};
 	struct cmd_admin_ctx c = {.arg = &o};
 
+	if (argc >= 2 && strcmp(argv[1], "token") == 0)
+		return cmd_token(argc - 1, argv + 1);
 	return cmd_admin_run(&cmd_authz_admin, &c, opts, argc, argv);
 }
 
@@ -133,31 +150,133 @@ static int cmd_authz_relays(const struct cmd_admin_ctx *c, const char ***relays,
 				"bunker_relays\n");
 		return -1;
 	}
-	for (size_t i = 0; i < *n; i++) {
-		if (!nostr_uri_relay_valid((*relays)[i])) {
+	for (size_t i = 0; i < *n; i++)
+		if (cmd_authz_relay_ok("create", (*relays)[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Whether url is a relay the relay client will connect to: valid UTF-8,
+ * then its own parser (ws_url_parse: scheme, host length, port 1..65535,
+ * no control byte); else say why (the URL cut short). 0 or -1.
+ */
+static int cmd_authz_relay_ok(const char *sub, const char *url)
+{
+	char err[128];
+	const char *cut = strlen(url) > 80 ? "..." : "";
+
+	if (cmd_authz_text_ok(sub, "relay", url, false) != 0)
+		return -1;
+	if (!nostr_uri_relay_valid(url)) {
+		fprintf(stderr, "keycastd authz %s: relay '%.80s%s' is not a ws:// or wss:// URL\n",
+			sub, url, cut);
+		return -1;
+	}
+	if (ws_url_parse(&(struct ws_url){0}, url, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr,
+		"keycastd authz %s: relay '%.80s%s' is not a URL the relay client accepts: %s\n",
+		sub, url, cut, err);
+	return -1;
+}
+
+/* The length of the valid UTF-8 sequence at s (overlongs, surrogates refused), or 0. */
+static size_t cmd_authz_utf8_len(const unsigned char *s)
+{
+	unsigned cp, n = s[0] < 0x80	? 1
+			 : s[0] >= 0xf0 ? 4
+			 : s[0] >= 0xe0 ? 3
+			 : s[0] >= 0xc2 ? 2
+					: 0;
+
+	if (n <= 1 || s[0] > 0xf4)
+		return s[0] > 0xf4 ? 0 : n;
+	cp = s[0] & (0x7f >> n);
+	for (unsigned i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Whether s is valid UTF-8 (and, unless controls, holds no control
+ * character) and at most DB_ADMIN_TEXT_MAX bytes; else say which (exit 2
+ * follows, before anything reaches the database). 0 or -1.
+ */
+static int cmd_authz_text_ok(const char *sub, const char *what, const char *s, bool controls)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	for (size_t i = 0; p[i] != '\0'; i += n) {
+		n = cmd_authz_utf8_len(p + i);
+		if (n == 0) {
+			fprintf(stderr, "keycastd authz %s: --%s: not valid UTF-8 (byte %zu)\n",
+				sub, what, i + 1);
+			return -1;
+		}
+		if (!controls && n == 1 && (p[i] < 0x20 || p[i] == 0x7f)) {
 			fprintf(stderr,
-				"keycastd authz create: relay '%s' is not a ws:// or wss:// URL\n",
-				(*relays)[i]);
+				"keycastd authz %s: --%s: control character 0x%02x at byte %zu\n",
+				sub, what, p[i], i + 1);
 			return -1;
 		}
 	}
+	if (strlen(s) > DB_ADMIN_TEXT_MAX) {
+		fprintf(stderr, "keycastd authz %s: --%s: longer than %d bytes\n", sub, what,
+			DB_ADMIN_TEXT_MAX);
+		return -1;
+	}
 	return 0;
+}
+
+/* --expires-in: whole seconds, 1 .. DB_ADMIN_LIFETIME_MAX_S, into *lifetime_s. 0 or -1. */
+static int cmd_authz_expires(const char *sub, const char *text, int64_t *lifetime_s)
+{
+	char *end = NULL;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno == 0 && end != text && *end == '\0' && v > 0 && v <= DB_ADMIN_LIFETIME_MAX_S) {
+		*lifetime_s = v;
+		return 0;
+	}
+	fprintf(stderr,
+		"keycastd authz %s: --expires-in '%.40s': want whole seconds from 1 to %lld (100 "
+		"years)\n",
+		sub, text, (long long)DB_ADMIN_LIFETIME_MAX_S);
+	return -1;
 }
 
 /* Check --expires-in (seconds > 0, into *lifetime_s; 0 if absent) and --policy (a valid policy). */
 static int cmd_authz_options(const char *sub, const struct cmd_authz_opts *o, int64_t *lifetime_s)
 {
 	struct signer_policy policy;
-	char *end = NULL, err[256];
+	char err[256];
 
-	*lifetime_s = o->expires_in != NULL ? strtoll(o->expires_in, &end, 10) : 0;
-	if (o->expires_in != NULL && (*lifetime_s <= 0 || *end != '\0' || end == o->expires_in)) {
-		fprintf(stderr, "keycastd authz %s: --expires-in '%s': want whole seconds > 0\n",
-			sub, o->expires_in);
+	*lifetime_s = 0;
+	if (o->expires_in != NULL && cmd_authz_expires(sub, o->expires_in, lifetime_s) != 0)
 		return -1;
-	}
+	if (o->label != NULL && cmd_authz_text_ok(sub, "label", o->label, false) != 0)
+		return -1;
 	if (o->policy == NULL)
 		return 0;
+	if (cmd_authz_text_ok(sub, "policy", o->policy, true) != 0)
+		return -1;
+	if (strcasestr(o->policy, "\\u0000") != NULL) { /* PostgreSQL's jsonb refuses it */
+		fprintf(stderr,
+			"keycastd authz %s: --policy: \\u0000 (a NUL character) is not "
+			"allowed in a policy\n",
+			sub);
+		return -1;
+	}
 	if (o->policy[0] == '\0') { /* the database wants JSON: {} is the empty policy */
 		fprintf(stderr, "keycastd authz %s: --policy: empty; {} allows everything\n", sub);
 		return -1;
@@ -321,14 +440,8 @@ static int cmd_authz_nostrconnect(struct nostr_uri *u, const char *arg)
 				" the client's nostrconnect:// URI\n");
 	else
 		rc = 0;
-	for (size_t i = 0; rc == 0 && i < u->nrelays; i++) {
-		if (!nostr_uri_relay_valid(u->relays[i])) {
-			fprintf(stderr,
-				"keycastd authz accept: relay '%s' is not a ws:// or wss:// URL\n",
-				u->relays[i]);
-			rc = -1;
-		}
-	}
+	for (size_t i = 0; rc == 0 && i < u->nrelays; i++)
+		rc = cmd_authz_relay_ok("accept", u->relays[i]);
 	if (rc == 0 && !secret_is_set(&u->secret)) {
 		fprintf(stderr, "keycastd authz accept: the URI has no secret= parameter\n");
 		rc = -1;
@@ -446,15 +559,43 @@ static void cmd_authz_print_row(PGresult *res, int i, cJSON *arr, bool json)
 	cJSON_AddBoolToObject(o, "secret_used", used);
 	cJSON_AddItemToObject(o, "relays", cJSON_Parse(PQgetvalue(res, i, DB_AUTHZ_COL_RELAYS)));
 	cJSON_AddItemToArray(arr, o);
-	if (!json)
-		printf("%-4s %-16s %-10s %-8s %s %s\n", PQgetvalue(res, i, DB_AUTHZ_COL_ID),
-		       PQgetvalue(res, i, DB_AUTHZ_COL_KEY_NAME),
-		       revoked ? "revoked"
-		       : used  ? "connected"
-			       : "pending",
-		       PQgetvalue(res, i, DB_AUTHZ_COL_LABEL),
-		       PQgetvalue(res, i, DB_AUTHZ_COL_BUNKER_PUBKEY),
-		       PQgetvalue(res, i, DB_AUTHZ_COL_RELAYS));
+	if (json)
+		return;
+	printf("%-4s %-16s %-10s ", PQgetvalue(res, i, DB_AUTHZ_COL_ID),
+	       PQgetvalue(res, i, DB_AUTHZ_COL_KEY_NAME),
+	       revoked ? "revoked"
+	       : used  ? "connected"
+		       : "pending");
+	printf("%*s",
+	       8 - cmd_authz_print_escaped(PQgetvalue(res, i, DB_AUTHZ_COL_LABEL),
+					   CMD_AUTHZ_LABEL_SHOWN),
+	       "");
+	printf(" %s ", PQgetvalue(res, i, DB_AUTHZ_COL_BUNKER_PUBKEY));
+	cmd_authz_print_escaped(PQgetvalue(res, i, DB_AUTHZ_COL_RELAYS), SIZE_MAX);
+	putchar('\n');
+}
+
+/*
+ * Print s on stdout with control characters (and backslashes) escaped as
+ * \xNN, so a label cannot move the cursor or forge lines; at most max
+ * bytes of it, "..." marking a cut (labels stored before they were
+ * bounded may be long). Returns the bytes printed (at most 8 counted).
+ */
+static int cmd_authz_print_escaped(const char *s, size_t max)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; s[i] != '\0' && i < max; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch < 0x20 || ch == 0x7f || ch == '\\')
+			n += printf("\\x%02x", ch);
+		else
+			n += putchar(ch) != EOF;
+	}
+	if (s[i] != '\0')
+		n += printf("...");
+	return n < 8 ? n : 8;
 }
 
 /* authz list. */
@@ -470,10 +611,12 @@ static int cmd_authz_list(struct cmd_admin_ctx *c)
 static int cmd_authz_revoke(struct cmd_admin_ctx *c)
 {
 	char err[512], *end;
-	long long id = strtoll(c->pos[0], &end, 10);
+	long long id;
 	int n;
 
-	if (*end != '\0' || id <= 0) {
+	errno = 0;
+	id = strtoll(c->pos[0], &end, 10);
+	if (errno != 0 || end == c->pos[0] || *end != '\0' || id <= 0) {
 		fprintf(stderr, "keycastd authz revoke: '%s' is not an authorization id\n",
 			c->pos[0]);
 		return CMD_USAGE;

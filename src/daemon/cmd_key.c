@@ -19,11 +19,14 @@
 #include "nostr/keys.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* The options of `keycastd key` beyond --format (cmd_admin_ctx.arg). */
@@ -167,9 +170,11 @@ static int cmd_key_import(struct cmd_admin_ctx *c)
 {
 	const char *file = ((const struct cmd_key_opts *)c->arg)->file;
 	struct nostr_seckey sk;
-	int rc = CMD_FAIL;
+	int rc = CMD_FAIL, got = cmd_key_read_secret(file, &sk);
 
-	if (cmd_key_read_secret(file, &sk) != 0)
+	if (got == -2)
+		rc = CMD_USAGE; /* the file could not be opened: said so */
+	else if (got != 0)
 		fprintf(stderr, "keycastd key import: expected 64 hex digits or nsec1... on %s\n",
 			file != NULL ? file : "standard input");
 	else
@@ -178,7 +183,11 @@ static int cmd_key_import(struct cmd_admin_ctx *c)
 	return rc;
 }
 
-/* Read one secret (hex or nsec) from file, or stdin when file is NULL or "-" (no stdio buffer). */
+/*
+ * Read one secret (hex or nsec) from file, or stdin when file is NULL or
+ * "-" (no stdio buffer). 0; -1 if it is not a secret; -2 if the file
+ * cannot be opened (said on stderr, e.g. "No such file or directory").
+ */
 static int cmd_key_read_secret(const char *file, struct nostr_seckey *sk)
 {
 	bool use_stdin = file == NULL || strcmp(file, "-") == 0;
@@ -188,8 +197,10 @@ static int cmd_key_read_secret(const char *file, struct nostr_seckey *sk)
 	ssize_t r = 0;
 	int rc;
 
-	if (fd < 0)
-		return -1;
+	if (fd < 0) {
+		fprintf(stderr, "keycastd key import: %s: %s\n", file, strerror(errno));
+		return -2;
+	}
 	while (n < sizeof(buf) - 1 && (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
 		n += (size_t)r;
 	buf[n] = '\0';
@@ -213,7 +224,7 @@ static int cmd_key_parse_secret(const char *text, struct nostr_seckey *sk)
 		return -1;
 	memcpy(word, text, n);
 	word[n] = '\0';
-	if (strncmp(word, "nsec1", 5) == 0)
+	if (strncasecmp(word, "nsec1", 5) == 0) /* BIP-173: all upper case is valid too */
 		rc = bech32_nsec_decode(sk, word);
 	else
 		rc = nostr_seckey_from_hex(sk, word, n);

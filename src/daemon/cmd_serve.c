@@ -18,7 +18,16 @@ void cmd_serve_usage(FILE *out)
 		     "Run the signing daemon until SIGTERM or SIGINT, then run the shutdown\n"
 		     "plan. Settings (lowest precedence first: default, file, env, flag):\n\n");
 	settings_print_help(out);
-	fprintf(out, "\nExit codes: 0 clean shutdown, 1 runtime failure, 2 bad configuration.\n");
+	fprintf(out, "\nExit codes:\n"
+		     "  0  clean shutdown: every phase of the plan completed\n"
+		     "  1  runtime failure: could not start (a port in use, the database), or the\n"
+		     "     event loop failed\n"
+		     "  2  bad configuration (settings)\n"
+		     "  3  the plan ran to its final line with a warning: a phase timed out,\n"
+		     "     aborted a component, dropped work, was escalated or skipped\n"
+		     "  4  the watchdog ended a shutdown that outran its deadline\n"
+		     "  5  the shutdown plan could not run: refused at boot (see `keycastd plan\n"
+		     "     check`), or no memory to start it at the signal\n");
 }
 
 /* Apply the configured log level and format. */
@@ -33,6 +42,19 @@ static void cmd_serve_setup_log(const struct config *cfg)
 	if (log_format_parse(&format, cfg->log_format) != 0)
 		format = LOG_FORMAT_AUTO;
 	log_configure(level, format);
+}
+
+/* Log the warnings settings_load found (e.g. a secret on the command line). */
+static void cmd_serve_log_warnings(const struct diag *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char at[256];
+
+		if (d->items[i].severity != DIAG_WARNING)
+			continue;
+		diag_location(&d->items[i], at, sizeof(at));
+		log_warn("config", d->items[i].message, log_str("at", at));
+	}
 }
 
 /* `keycastd serve`: run the daemon. */
@@ -52,10 +74,12 @@ int cmd_serve(int argc, char **argv)
 		config_free(&cfg);
 		return CMD_USAGE;
 	}
-	diag_clear(&d);
 	cmd_serve_setup_log(&cfg);
+	cmd_serve_log_warnings(&d);
+	diag_clear(&d);
+	rc = CMD_PLAN_REFUSED;
 	if (daemon_plan_load(&plan, &cfg) != 0)
-		goto done; /* findings logged; a plan that cannot run is bad configuration */
+		goto done; /* findings logged */
 	dm = daemon_new(&cfg, &plan);
 	rc = dm != NULL ? daemon_run(dm) : CMD_FAIL;
 done:

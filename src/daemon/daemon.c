@@ -1,13 +1,16 @@
 /*
  * daemon.c - event loop, components and signals of `keycastd serve`.
  *
- * The components are registered under the catalogue's names, so the plan
- * drives them: "db" (when database_url is set: migrations, pool, store),
- * then "http" (probes, metrics), then "relay-signer" (with a database: the
- * NIP-46 signer and its relay pool). Signals are libevent events: the handler
- * runs on the loop like any other callback and only changes state. The
- * first SIGTERM/SIGINT starts the shutdown plan (plan/plan_run.h); a
- * repeated one escalates as the plan says. The watchdog thread starts idle
+ * The probe listener (probes, /metrics) listens first, so the startup probe
+ * answers 503 "starting" while the database boots; it is no component and
+ * answers until the final line. The components are registered under the
+ * catalogue's names, so the plan drives them: "db" (when database_url is
+ * set: migrations, pool, store), then "http" (the API listener), then
+ * "relay-signer" (with a database: the NIP-46 signer and its relay pool).
+ * Signals are libevent events: the handler runs on the loop like any
+ * other callback and only changes state. The first SIGTERM/SIGINT starts
+ * the shutdown plan (plan/plan_run.h); a repeated one escalates as the
+ * plan says. The watchdog thread starts idle
  * at boot, and a handler chained in front of libevent's arms it at the
  * first signal itself, so its deadline holds even if the loop is stuck;
  * the plan counts its budgets from that same instant, the loop beats while
@@ -15,7 +18,7 @@
  * and the final line is claimed once, by the plan or by the watchdog.
  * SIGPIPE is ignored: a peer that resets mid-write is an EPIPE, not a kill
  * that skips the plan. The loop ends when the plan has written its final
- * line.
+ * line; the exit code tells how the shutdown ended (cmd.h).
  */
 #include "daemon/daemon.h"
 
@@ -24,11 +27,16 @@
 #include "core/config.h"
 #include "core/diag.h"
 #include "core/env.h"
+#include "core/evlog.h"
 #include "core/log.h"
 #include "daemon/catalog.h"
+#include "daemon/cmd.h"
+#include "daemon/daemon_api.h"
+#include "daemon/notify.h"
 #include "db/db_boot.h"
 #include "db/db_component.h"
 #include "db/db_metrics.h"
+#include "http/http_api.h"
 #include "http/http_plan.h"
 #include "http/http_server.h"
 #include "plan/plan.h"
@@ -38,6 +46,7 @@
 
 #include <event2/event.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,7 +54,12 @@
 #include "config.h"
 
 /* Exit code when the watchdog has to end a stuck shutdown. */
-#define DAEMON_WATCHDOG_EXIT 1
+#define DAEMON_WATCHDOG_EXIT CMD_WATCHDOG
+
+/* Open connections of the probe listener at most (a few probers and scrapers). */
+#define DAEMON_PROBE_MAX_CONNECTIONS 64
+/* Descriptors kept out of the API's connection cap besides the probes' and the pool's. */
+#define DAEMON_FD_RESERVE 64
 
 struct daemon {
 	const struct config *cfg;
@@ -55,25 +69,33 @@ struct daemon {
 	struct component_registry *reg;
 	struct plan_run *run;
 	struct plan_watchdog *watchdog;
-	struct http_server *http;    /* the "http" component's self */
+	struct http_server *probes;  /* the probe listener: probes, /metrics (no component) */
+	struct http_server *http;    /* the API listener, the "http" component's self */
 	struct http_plan *http_plan; /* the plan's phases in /metrics */
 	struct db_handle db;	     /* the "db" component's self is db.pool (NULL: none) */
 	struct signer *signer;	     /* the "relay-signer" component's self (NULL: no db) */
+	struct http_api *api;	     /* POST /api/nostr on the API listener (NULL: no db) */
 	struct event *sigterm;
 	struct event *sigint;
-	struct event *beat; /* tells the watchdog the loop turns, while the plan runs */
-	unsigned signals;   /* shutdown signals received */
-	bool ready;	    /* what readiness should report (the plan flips it) */
+	struct event *beat;    /* tells the watchdog the loop turns, while the plan runs */
+	struct notify *notify; /* systemd's NOTIFY_SOCKET (NULL: not set) */
+	unsigned signals;      /* shutdown signals received */
+	bool ready;	       /* what readiness should report (the plan flips it) */
 	int exit_code;
 };
 
 static void daemon_on_signal(evutil_socket_t sig, short what, void *arg);
 static void daemon_set_ready(void *arg, bool ready);
 static void daemon_plan_done(void *arg, bool warning);
+static void daemon_phase_start(void *arg, size_t i);
+static int daemon_exit_code(void *arg, bool warning);
 static bool daemon_claim_final(void *arg);
 static uint64_t daemon_dropped(void *arg, const char *component);
 static void daemon_on_beat(evutil_socket_t fd, short what, void *arg);
 static int daemon_db_start(struct daemon *d);
+static int daemon_probes_start(struct daemon *d);
+static bool daemon_live(void *arg, const char **why);
+static size_t daemon_http_cap(const struct config *c);
 static int daemon_http_start(struct daemon *d);
 static int daemon_signer_start(struct daemon *d);
 static int daemon_signals_start(struct daemon *d);
@@ -132,6 +154,8 @@ struct daemon *daemon_new(const struct config *cfg, const struct plan *plan)
 	d->cfg = cfg;
 	d->plan = plan;
 	d->ready = true;
+	evlog_install(); /* libevent's own warnings as rate-limited JSON lines */
+	d->notify = notify_open(getenv("NOTIFY_SOCKET"));
 	d->base = event_base_new();
 	if (d->base == NULL)
 		goto fail;
@@ -147,8 +171,10 @@ struct daemon *daemon_new(const struct config *cfg, const struct plan *plan)
 	}
 	if (daemon_signals_start(d) != 0)
 		goto fail; /* logged */
-	if (daemon_db_start(d) != 0 || daemon_http_start(d) != 0 || daemon_signer_start(d) != 0)
+	if (daemon_probes_start(d) != 0 || daemon_db_start(d) != 0 || daemon_http_start(d) != 0 ||
+	    daemon_signer_start(d) != 0)
 		goto fail; /* logged */
+	http_server_set_started(d->probes, true);
 	http_server_set_started(d->http, true);
 	return d;
 fail:
@@ -218,17 +244,83 @@ static int daemon_db_start(struct daemon *d)
 	return 0;
 }
 
-/* Start the HTTP server (probes, metrics) and register "http". */
+/*
+ * Start the probe listener (probes, /metrics, on probe_port) before
+ * anything else boots; it owns the metrics registry every layer uses.
+ */
+static int daemon_probes_start(struct daemon *d)
+{
+	struct http_server_config hc = http_server_config_default();
+	char err[256];
+
+	http_server_config_apply(&hc, d->cfg);
+	hc.name = "probe";
+	hc.port = (int)d->cfg->probe_port;
+	hc.max_connections = DAEMON_PROBE_MAX_CONNECTIONS;
+	hc.max_body_bytes = 0; /* no probe takes a body: 413 as soon as one is announced */
+	hc.version = PACKAGE_VERSION;
+	hc.components = d->reg;
+	hc.live = daemon_live;
+	hc.live_arg = d;
+	if (http_server_new(&d->probes, d->base, d->clk, &hc, err, sizeof(err)) != 0) {
+		log_error("http", "cannot start the probe listener", log_str("error", err));
+		return -1;
+	}
+	if (http_plan_new(&d->http_plan, d->probes, d->plan) != 0) {
+		log_error("http", "cannot register the shutdown metrics");
+		return -1;
+	}
+	return 0;
+}
+
+/* Probe hook: alive unless the watchdog has taken over the shutdown. */
+static bool daemon_live(void *arg, const char **why)
+{
+	struct daemon *d = arg;
+
+	if (!plan_watchdog_fired(d->watchdog))
+		return true;
+	*why = "the watchdog has taken over the shutdown";
+	return false;
+}
+
+/*
+ * The API listener's connection cap: http_max_connections, lowered (with
+ * a warning) so that it, the probe listener's, the pool's and a reserve
+ * fit in the open-file limit read now.
+ */
+static size_t daemon_http_cap(const struct config *c)
+{
+	uint64_t reserve =
+		DAEMON_PROBE_MAX_CONNECTIONS + DAEMON_FD_RESERVE + (uint64_t)c->db_pool_size;
+	uint64_t want = (uint64_t)c->http_max_connections, room;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return (size_t)want;
+	room = rl.rlim_cur > reserve + 16 ? rl.rlim_cur - reserve : 16;
+	if (want <= room)
+		return (size_t)want;
+	log_warn("http", "http_max_connections lowered to fit the open-file limit",
+		 log_uint("http_max_connections", want), log_uint("lowered_to", room),
+		 log_uint("fd_limit", rl.rlim_cur), log_uint("reserved", reserve));
+	return (size_t)room;
+}
+
+/* Start the API listener (port) and register it as "http". */
 static int daemon_http_start(struct daemon *d)
 {
 	struct http_server_config hc = http_server_config_default();
 	char err[256];
 
 	http_server_config_apply(&hc, d->cfg);
-	hc.version = PACKAGE_VERSION;
+	hc.name = "api";
+	hc.probes = false;
+	hc.max_connections = daemon_http_cap(d->cfg);
+	hc.metrics = http_server_metrics(d->probes);
 	hc.components = d->reg;
 	if (http_server_new(&d->http, d->base, d->clk, &hc, err, sizeof(err)) != 0) {
-		log_error("http", "cannot start the HTTP server", log_str("error", err));
+		log_error("http", "cannot start the API listener", log_str("error", err));
 		return -1;
 	}
 	if (component_register(d->reg, &catalog_http, &http_server_component_ops, d->http) ==
@@ -236,12 +328,8 @@ static int daemon_http_start(struct daemon *d)
 		log_error("daemon", "cannot register the http component");
 		return -1;
 	}
-	if (http_plan_new(&d->http_plan, d->http, d->plan) != 0) {
-		log_error("http", "cannot register the shutdown metrics");
-		return -1;
-	}
 	if (d->db.pool != NULL &&
-	    db_metrics_register(http_server_metrics(d->http), d->db.pool) != 0) {
+	    db_metrics_register(http_server_metrics(d->probes), d->db.pool) != 0) {
 		log_error("db", "cannot register the database metrics");
 		return -1;
 	}
@@ -256,15 +344,18 @@ static int daemon_signer_start(struct daemon *d)
 		.base = d->base,
 		.clock = d->clk,
 		.store = d->db.store,
-		.metrics = http_server_metrics(d->http),
+		.metrics = http_server_metrics(d->probes),
 		.relays = (const char *const *)c->bunker_relays.v,
 		.nrelays = c->bunker_relays.n,
 		.ca_file = c->relay_ca_file[0] != '\0' ? c->relay_ca_file : NULL,
 		.max_inflight = (size_t)c->signer_max_inflight,
 		.reload_ms = c->signer_reload_ms,
 		.publish_timeout_ms = c->relay_publish_timeout_ms,
+		.write_timeout_ms = c->relay_write_timeout_ms,
+		.max_pending_out = (size_t)c->relay_max_pending_bytes,
 		.stranger_burst = (uint32_t)c->signer_unbound_burst,
 		.stranger_per_minute = (uint32_t)c->signer_unbound_per_minute,
+		.threads = (unsigned)c->signer_threads,
 	};
 	char err[256];
 
@@ -281,7 +372,8 @@ static int daemon_signer_start(struct daemon *d)
 		log_error("daemon", "cannot register the relay-signer component");
 		return -1;
 	}
-	return 0;
+	return daemon_api_start(&d->api, d->http, d->signer, c, d->clk,
+				http_server_metrics(d->probes));
 }
 
 /* Start the plan: the runner, then the first phase, as of the signal that armed the watchdog. */
@@ -290,8 +382,10 @@ static void daemon_start_plan(struct daemon *d)
 	const struct plan_hooks hooks = {
 		.set_ready = daemon_set_ready,
 		.on_done = daemon_plan_done,
+		.on_phase_start = daemon_phase_start,
 		.claim_final = daemon_claim_final,
 		.dropped = daemon_dropped,
+		.exit_code = daemon_exit_code,
 		.arg = d,
 	};
 	const struct timeval beat = {0, PLAN_WATCHDOG_BEAT_MS * 1000};
@@ -304,8 +398,9 @@ static void daemon_start_plan(struct daemon *d)
 	if (d->run == NULL) {
 		if (plan_watchdog_claim_final(d->watchdog))
 			log_final(LOG_LEVEL_ERROR, "plan",
-				  "shutdown complete with warning: out of memory, plan not run");
-		d->exit_code = 1;
+				  "shutdown complete with warning: out of memory, plan not run",
+				  log_int("exit_code", CMD_PLAN_REFUSED));
+		d->exit_code = CMD_PLAN_REFUSED;
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
@@ -333,6 +428,8 @@ static uint64_t daemon_dropped(void *arg, const char *component)
 		return signer_dropped(d->signer);
 	if (d->db.pool != NULL && strcmp(component, catalog_db.name) == 0)
 		return db_component_dropped(d->db.pool);
+	if (d->api != NULL && strcmp(component, catalog_http.name) == 0)
+		return http_api_dropped(d->api);
 	return 0;
 }
 
@@ -354,10 +451,19 @@ static void daemon_on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("daemon", "shutdown signal received",
 		 log_str("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
 		 log_uint("count", d->signals));
-	if (d->run == NULL)
+	if (d->run == NULL) {
+		notify_stopping(d->notify, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		daemon_start_plan(d);
-	else
+	} else
 		plan_run_signal(d->run);
+}
+
+/* Plan hook: phase i starts; systemd's stop timeout is extended to cover it. */
+static void daemon_phase_start(void *arg, size_t i)
+{
+	struct daemon *d = arg;
+
+	notify_phase(d->notify, d->plan, i);
 }
 
 /* Plan hook: readiness fails (/healthz/ready answers 503 from now on). */
@@ -367,17 +473,28 @@ static void daemon_set_ready(void *arg, bool ready)
 
 	if (ready && !d->ready)
 		log_warn("daemon", "readiness cannot pass again once shutdown has begun");
-	if (!ready && d->ready && d->http != NULL)
+	if (!ready && d->ready && d->http != NULL) {
+		log_info("http", "readiness now fails: shutting down");
+		http_server_set_shutting_down(d->probes);
 		http_server_set_shutting_down(d->http);
+	}
 	d->ready = d->ready && ready;
 }
 
-/* Plan hook: the final line is written; leave the loop. */
+/* Plan hook: the exit code a plan that ran to its final line gives: 0, or 3 with a warning. */
+static int daemon_exit_code(void *arg, bool warning)
+{
+	(void)arg;
+	return warning ? CMD_SHUTDOWN_WARN : CMD_OK;
+}
+
+/* Plan hook: the final line is written; leave the loop with its exit code. */
 static void daemon_plan_done(void *arg, bool warning)
 {
 	struct daemon *d = arg;
 
-	(void)warning; /* the final line says it; a finished plan exits 0 */
+	d->exit_code = daemon_exit_code(d, warning);
+	notify_done(d->notify, warning);
 	event_base_loopexit(d->base, NULL);
 }
 
@@ -386,6 +503,7 @@ int daemon_run(struct daemon *d)
 {
 	log_info("daemon", "keycastd started", log_str("version", PACKAGE_VERSION),
 		 log_int("pid", (int64_t)getpid()), log_str("plan", d->plan->file));
+	notify_ready(d->notify);
 	if (event_base_dispatch(d->base) < 0) {
 		log_error("daemon", "event loop failed");
 		return 1;
@@ -403,18 +521,21 @@ void daemon_free(struct daemon *d)
 		return;
 	(void)plan_watchdog_stop(d->watchdog);
 	plan_run_free(d->run);
+	notify_free(d->notify);
 	if (d->sigterm != NULL)
 		event_free(d->sigterm);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
 	if (d->beat != NULL)
 		event_free(d->beat);
-	if (d->http != NULL && d->db.pool != NULL)
-		db_metrics_unregister(http_server_metrics(d->http), d->db.pool);
+	if (d->probes != NULL && d->db.pool != NULL)
+		db_metrics_unregister(http_server_metrics(d->probes), d->db.pool);
 	http_plan_free(d->http_plan);
+	http_server_free(d->http); /* first: it cancels the API calls still held */
+	http_api_free(d->api);
 	db_handle_free(&d->db); /* before the signer: pending store callbacks reach it alive */
 	signer_free(d->signer);
-	http_server_free(d->http);
+	http_server_free(d->probes); /* last: it owns the metrics registry */
 	component_registry_free(d->reg);
 	clock_free(d->clk);
 	if (d->base != NULL)

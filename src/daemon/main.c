@@ -3,15 +3,25 @@
  */
 #include "config.h"
 
+#include "core/secmem.h"
 #include "daemon/cmd.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
-/* Run the sub-command named by argv[1]; usage and exit 2 when unknown. */
+/*
+ * Run the sub-command named by argv[1]; usage and exit 2 when unknown.
+ * First of all the process becomes non-dumpable: the master key and the
+ * users' keys it will hold must never land in a core dump.
+ */
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
 
+	if (secmem_no_dumps() != 0)
+		fprintf(stderr, "keycastd: warning: cannot disable core dumps: %s\n",
+			strerror(errno));
 	if (argc < 2) {
 		cmd_help_usage(stderr);
 		return CMD_USAGE;

@@ -12,8 +12,10 @@
 static const char *settings_check(const struct config_entry *e, const char *value);
 static int settings_is_extra(const char *arg, const char *const *extra);
 static const char *settings_find_config(int argc, char **argv, int first, struct diag *d);
+static void settings_warn_visible(const char *name, const char *arg, struct diag *d);
 static size_t settings_apply_flags(struct config *cfg, int argc, char **argv, int first,
 				   const char *const *extra, struct diag *d);
+static size_t settings_check_ports(const struct config *cfg, struct diag *d);
 
 /* Check a value of a CONFIG_CHECKED setting: NULL if fine, else why not. */
 static const char *settings_check(const struct config_entry *e, const char *value)
@@ -49,6 +51,19 @@ static const char *settings_find_config(int argc, char **argv, int first, struct
 		}
 	}
 	return path;
+}
+
+/* Warn that a secret setting given as a flag is visible to every local user. */
+static void settings_warn_visible(const char *name, const char *arg, struct diag *d)
+{
+	const struct config_entry *e = config_find(name);
+
+	if (e == NULL || (e->flags & CONFIG_SECRET) == 0)
+		return;
+	diag_add(d, DIAG_WARNING, arg, 0, 0,
+		 "a secret on the command line is visible to every local user (ps, "
+		 "/proc/PID/cmdline); set %s or put it in the --config file instead",
+		 e->env != NULL ? e->env : "it in the environment");
 }
 
 /* Apply --name VALUE / --name=VALUE flags; returns the number of errors. */
@@ -87,9 +102,22 @@ static size_t settings_apply_flags(struct config *cfg, int argc, char **argv, in
 		value = eq ? eq + 1 : argv[++i];
 		if (strcmp(name, "config") == 0)
 			continue;
+		settings_warn_visible(name, arg, d);
 		errors += config_set(cfg, name, value, arg, 0, 0, d) != 0;
 	}
 	return errors;
+}
+
+/* The API and the probes need a port each (0 twice is fine: two free ports); the errors. */
+static size_t settings_check_ports(const struct config *cfg, struct diag *d)
+{
+	if (cfg->port == 0 || cfg->port != cfg->probe_port)
+		return 0;
+	diag_add(d, DIAG_ERROR, "probe_port", 0, 0,
+		 "is %lld, the same as port: the probes and /metrics need their own port, open "
+		 "until the shutdown's final line while the API port closes at the http-drain",
+		 (long long)cfg->probe_port);
+	return 1;
 }
 
 /* Build cfg from defaults, file, env and flags; -1 if any error. */
@@ -112,6 +140,7 @@ int settings_load(struct config *cfg, int argc, char **argv, int first, const ch
 	errors += config_apply_env(cfg, &env, d);
 	env_clear(&env);
 	errors += settings_apply_flags(cfg, argc, argv, first, extra, d);
+	errors += settings_check_ports(cfg, d);
 	return errors == 0 && diag_count(d, DIAG_ERROR) == 0 ? 0 : -1;
 }
 

@@ -22,6 +22,12 @@ struct db_master_key;
 /* The longest key name (names are printable ASCII and never 64 hex digits). */
 #define DB_ADMIN_NAME_MAX 64
 
+/* The longest label, relay URL or policy an authorization takes, in bytes. */
+#define DB_ADMIN_TEXT_MAX 4096
+
+/* The longest lifetime an authorization takes (100 years), in seconds. */
+#define DB_ADMIN_LIFETIME_MAX_S 3155760000LL
+
 /* The key versions new rows are sealed under (master key rotation bumps it). */
 #define DB_ADMIN_KEY_VERSION 1
 

@@ -6,6 +6,9 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "db/db_admin.h"
+#include "db/db_health.h"
+#include "db/db_keycheck.h"
 #include "db/db_migrate.h"
 #include "db/db_pool.h"
 #include "db/db_seal.h"
@@ -28,6 +31,7 @@ static void db_boot_pool_config(struct db_pool_config *pc, const struct config *
 	pc->size = (size_t)cfg->db_pool_size;
 	pc->query_timeout_ms = cfg->db_query_timeout_ms;
 	pc->acquire_timeout_ms = cfg->db_query_timeout_ms;
+	pc->connect_timeout_ms = cfg->db_connect_timeout_ms;
 	pc->close_timeout_ms = close_timeout_ms;
 }
 
@@ -66,12 +70,17 @@ int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,
 	int applied = 0, rc = -1;
 
 	*h = (struct db_handle){0};
-	if (db_master_key_load(&mk, env, cfg->master_key_path, err, errlen) != 0)
+	if (db_master_key_load(&mk, env, cfg->master_key_path,
+			       cfg->master_key_allow_shared ? DB_MASTER_KEY_ALLOW_SHARED : 0, err,
+			       errlen) != 0)
 		return -1;
 	if (db_migrate_url(cfg->database_url, &applied, err, errlen) != 0)
 		goto out;
 	log_info("db", "database schema ready", log_int("version", db_migrate_latest()),
 		 log_int("applied", applied));
+	if (db_keycheck_url(cfg->database_url, &mk, DB_ADMIN_KEY_VERSION, err, errlen) !=
+	    DB_KEYCHECK_OK)
+		goto out;
 	if (*cfg->instance_id == '\0' && gethostname(host, sizeof(host) - 1) != 0)
 		snprintf(host, sizeof(host), "keycastd");
 	db_boot_pool_config(&pc, cfg, close_timeout_ms);
@@ -79,7 +88,9 @@ int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,
 		goto out;
 	if (db_store_new(&h->store, h->pool, &mk,
 			 *cfg->instance_id != '\0' ? cfg->instance_id : host) != 0 ||
-	    (h->janitor = clock_timer_new(clk, db_boot_sweep, h)) == NULL) {
+	    (h->janitor = clock_timer_new(clk, db_boot_sweep, h)) == NULL ||
+	    db_health_new(&h->health, h->pool, clk, cfg->db_health_interval_ms,
+			  cfg->db_health_timeout_ms) != 0) {
 		snprintf(err, errlen, "out of memory");
 		db_handle_free(h);
 		goto out;
@@ -107,5 +118,6 @@ void db_handle_free(struct db_handle *h)
 	clock_timer_free(h->janitor);
 	db_pool_free(h->pool); /* fails what is queued: its store callbacks still find the store */
 	db_store_free(h->store);
+	db_health_free(h->health); /* after the pool: a question still out has been answered */
 	*h = (struct db_handle){0};
 }

@@ -16,7 +16,8 @@
  * before the event loop starts), then creates the pool (db_pool_size
  * connections, db_query_timeout_ms per query, close bounded by
  * close_timeout_ms) and the store (instance_id, else the host name),
- * and starts the claims janitor: every DB_CLAIMS_SWEEP_MS it deletes
+ * starts the readiness health check (db_health.h: db_health_interval_ms,
+ * db_health_timeout_ms) and the claims janitor: every DB_CLAIMS_SWEEP_MS it deletes
  * request claims older than DB_CLAIMS_RETENTION_S (NIP-46 requests are
  * ephemeral events: relays do not replay them, so an hour is plenty).
  */
@@ -31,6 +32,7 @@ struct config;
 struct env;
 struct event_base;
 struct clock_timer;
+struct db_health;
 
 /* How long a request claim is kept, and how often old ones are swept. */
 #define DB_CLAIMS_RETENTION_S 3600
@@ -44,6 +46,7 @@ struct db_handle {
 	struct db_pool *pool;	     /* the component's self */
 	struct db_store *store;	     /* what the signer uses */
 	struct clock_timer *janitor; /* sweeps expired request claims */
+	struct db_health *health;    /* asks the database for readiness (db_health.h) */
 };
 
 /*

@@ -2,6 +2,7 @@
  * db_migrate.c - schema migrations under an advisory lock, behind db_migrate.h.
  */
 #include "db/db_migrate.h"
+#include "db/db_redact.h"
 
 #include "core/log.h"
 #include "db/db_sql.h"
@@ -80,7 +81,7 @@ static int db_migrate_script(PGconn *conn, const char *sql, char *err, size_t er
 	int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
 
 	if (rc != 0)
-		snprintf(err, errlen, "%.*s", (int)strcspn(msg, "\n"), msg);
+		db_redact(err, errlen, msg, NULL);
 	PQclear(res);
 	return rc;
 }

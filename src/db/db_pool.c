@@ -18,6 +18,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "db/db_cancel.h"
+#include "db/db_redact.h"
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -88,6 +89,8 @@ struct db_pool {
 	struct db_pool_closer *closers; /* distinct db_pool_close() callers (grows) */
 	size_t ncloser, capcloser;
 	struct db_pool_stats st;
+	db_pool_health_fn health; /* db_pool_set_health; NULL: none */
+	void *health_arg;
 };
 
 static struct db_query *db_query_new(struct db_pool *p, const char *sql, int nparams,
@@ -155,12 +158,10 @@ const char *db_status_name(enum db_status s)
 	return (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?";
 }
 
-/* Copy the first line of msg into buf (libpq messages end in newlines). */
+/* Copy the first line of msg into buf (libpq messages end in newlines), credentials out. */
 static void db_first_line(char *buf, size_t len, const char *msg)
 {
-	size_t n = msg != NULL ? strcspn(msg, "\n") : 0;
-
-	snprintf(buf, len, "%.*s", (int)n, msg != NULL ? msg : "");
+	db_redact(buf, len, msg, NULL);
 }
 
 /* A pool on base and clk; connects every connection at once. */
@@ -508,7 +509,7 @@ static void db_conn_lost(struct db_conn *c, const char *why)
 	int64_t delay = p->cfg.backoff_min_ms;
 	char msg[256];
 
-	db_first_line(msg, sizeof(msg), why);
+	db_redact(msg, sizeof(msg), why, p->conninfo); /* libpq may quote the whole URI */
 	for (unsigned i = 0; i < c->failures && delay < p->cfg.backoff_max_ms; i++)
 		delay *= 2;
 	delay = delay > p->cfg.backoff_max_ms ? p->cfg.backoff_max_ms : delay;
@@ -827,7 +828,14 @@ bool db_pool_ready(struct db_pool *p, const char **why)
 		*why = "database not connected";
 		return false;
 	}
-	return true;
+	return p->health == NULL || p->health(p->health_arg, why);
+}
+
+/* Set the health check of db_pool_ready. */
+void db_pool_set_health(struct db_pool *p, db_pool_health_fn fn, void *arg)
+{
+	p->health = fn;
+	p->health_arg = arg;
 }
 
 /* Whether the pool is closing or closed. */

@@ -135,8 +135,17 @@ int db_pool_query(struct db_pool *p, const char *sql, int nparams, const char *c
  */
 void db_pool_close(struct db_pool *p, int64_t timeout_ms, db_pool_closed_cb done, void *arg);
 
-/* Whether a connection is up; on false *why says why (static text). */
+/*
+ * Whether a connection is up and the health check (if one is set) passes;
+ * on false *why says why (static text).
+ */
 bool db_pool_ready(struct db_pool *p, const char **why);
+
+/* A health check consulted by db_pool_ready: true, or false with *why. */
+typedef bool (*db_pool_health_fn)(void *arg, const char **why);
+
+/* Set the health check of db_pool_ready (NULL: none); arg must outlive the pool's use. */
+void db_pool_set_health(struct db_pool *p, db_pool_health_fn fn, void *arg);
 
 /* Whether db_pool_close() (or db_pool_free()) has begun: no new query is taken any more. */
 bool db_pool_closing(struct db_pool *p);

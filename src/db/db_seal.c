@@ -4,6 +4,7 @@
 #include "db/db_seal.h"
 
 #include "core/env.h"
+#include "core/log.h"
 #include "nostr/hex.h"
 
 #include <errno.h>
@@ -21,8 +22,9 @@
 static int db_seal_crypt(const struct db_master_key *k, const char *aad, int enc,
 			 const unsigned char *nonce, const unsigned char *in, size_t len,
 			 unsigned char *out, unsigned char *tag);
-static int db_seal_read_all(const char *path, unsigned char *buf, size_t cap, size_t *n, char *err,
-			    size_t errlen);
+static int db_seal_read_all(const char *path, unsigned flags, unsigned char *buf, size_t cap,
+			    size_t *n, char *err, size_t errlen);
+static int db_seal_check_file(int fd, const char *path, unsigned flags, char *err, size_t errlen);
 
 /* A fresh random master key. */
 int db_master_key_generate(struct db_master_key *out)
@@ -46,20 +48,70 @@ int db_master_key_from_hex(struct db_master_key *out, const char *hex)
 	return 0;
 }
 
+/* Whether k is all zeros (constant time). */
+int db_master_key_is_zero(const struct db_master_key *k)
+{
+	unsigned char acc = 0;
+
+	for (size_t i = 0; i < sizeof(k->k); i++)
+		acc |= k->k[i];
+	return acc == 0;
+}
+
+/*
+ * The open key file fd must be a regular file that group and others can
+ * neither read nor write (unless DB_MASTER_KEY_ALLOW_SHARED: then warn).
+ * 0, or -1 with a message.
+ */
+static int db_seal_check_file(int fd, const char *path, unsigned flags, char *err, size_t errlen)
+{
+	struct stat st;
+	char mode[8];
+
+	if (fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file: a master key file must be one",
+			 path);
+		return -1;
+	}
+	if ((st.st_mode & 066) == 0)
+		return 0;
+	if ((flags & DB_MASTER_KEY_ALLOW_SHARED) == 0) {
+		snprintf(err, errlen,
+			 "%s: group or others may read or write it (mode %04o): chmod 600 it, or "
+			 "set master_key_allow_shared=1 to accept that",
+			 path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
+	log_warn("db", "the master key file is readable or writable by group or others",
+		 log_str("path", path), log_str("mode", mode),
+		 log_str("allowed_by", "master_key_allow_shared"));
+	return 0;
+}
+
 /*
  * Read path into buf (room for cap + 1 bytes, so that a file of exactly cap
- * bytes fits and a longer one is seen); retries on EINTR. -1 if unreadable
- * or longer than cap.
+ * bytes fits and a longer one is seen) after checking what it is; retries
+ * on EINTR. Opened non-blocking, so a FIFO is refused instead of waited
+ * on. -1 if refused, unreadable or longer than cap.
  */
-static int db_seal_read_all(const char *path, unsigned char *buf, size_t cap, size_t *n, char *err,
-			    size_t errlen)
+static int db_seal_read_all(const char *path, unsigned flags, unsigned char *buf, size_t cap,
+			    size_t *n, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	ssize_t r = 0;
 
 	*n = 0;
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (db_seal_check_file(fd, path, flags, err, errlen) != 0) {
+		close(fd);
 		return -1;
 	}
 	while (*n <= cap &&
@@ -73,15 +125,16 @@ static int db_seal_read_all(const char *path, unsigned char *buf, size_t cap, si
 	return r < 0 || *n > cap ? -1 : 0;
 }
 
-/* Read a master key file (hex or 32 raw bytes). */
-int db_master_key_load_file(struct db_master_key *out, const char *path, char *err, size_t errlen)
+/* Read a master key file (hex or 32 raw bytes), checked as db_seal.h says. */
+int db_master_key_load_file(struct db_master_key *out, const char *path, unsigned flags, char *err,
+			    size_t errlen)
 {
 	unsigned char buf[DB_MASTER_KEY_FILE_MAX +
 			  2]; /* one byte more to see a longer file, and the NUL */
 	size_t n;
 	int rc = -1;
 
-	if (db_seal_read_all(path, buf, DB_MASTER_KEY_FILE_MAX, &n, err, errlen) != 0)
+	if (db_seal_read_all(path, flags, buf, DB_MASTER_KEY_FILE_MAX, &n, err, errlen) != 0)
 		goto fail;
 	buf[n] = '\0';
 	if (n == DB_MASTER_KEY_LEN) {
@@ -92,21 +145,34 @@ int db_master_key_load_file(struct db_master_key *out, const char *path, char *e
 	}
 	if (rc != 0)
 		snprintf(err, errlen, "%s: not a master key (64 hex digits or 32 bytes)", path);
+	else if (db_master_key_is_zero(out)) {
+		snprintf(err, errlen,
+			 "%s: the master key is all zeros: generate one with "
+			 "`keycastd key generate-master`",
+			 path);
+		db_master_key_wipe(out);
+		rc = -1;
+	}
 fail:
 	OPENSSL_cleanse(buf, sizeof(buf));
 	return rc;
 }
 
 /* The master key from MASTER_KEY (hex) or else the file at path. */
-int db_master_key_load(struct db_master_key *out, const struct env *e, const char *path, char *err,
-		       size_t errlen)
+int db_master_key_load(struct db_master_key *out, const struct env *e, const char *path,
+		       unsigned flags, char *err, size_t errlen)
 {
 	const char *hex = e != NULL ? env_get(e, DB_MASTER_KEY_ENV) : NULL;
 
 	if (hex != NULL && *hex != '\0') {
-		if (db_master_key_from_hex(out, hex) == 0)
+		if (db_master_key_from_hex(out, hex) != 0) {
+			snprintf(err, errlen, "env %s: not 64 hex digits", DB_MASTER_KEY_ENV);
+			return -1;
+		}
+		if (!db_master_key_is_zero(out))
 			return 0;
-		snprintf(err, errlen, "env %s: not 64 hex digits", DB_MASTER_KEY_ENV);
+		db_master_key_wipe(out);
+		snprintf(err, errlen, "env %s: the master key is all zeros", DB_MASTER_KEY_ENV);
 		return -1;
 	}
 	if (path == NULL || *path == '\0') {
@@ -114,7 +180,7 @@ int db_master_key_load(struct db_master_key *out, const struct env *e, const cha
 			 DB_MASTER_KEY_ENV);
 		return -1;
 	}
-	return db_master_key_load_file(out, path, err, errlen);
+	return db_master_key_load_file(out, path, flags, err, errlen);
 }
 
 /* Write k as hex to a new 0600 file (removed again if the write fails). */

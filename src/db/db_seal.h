@@ -31,6 +31,12 @@ struct env;
 /* The environment variable that may hold the master key as 64 hex digits. */
 #define DB_MASTER_KEY_ENV "MASTER_KEY"
 
+/* Flags of db_master_key_load(). */
+enum db_master_key_flag {
+	DB_MASTER_KEY_ALLOW_SHARED = 1u
+				     << 0, /* accept a file group or others may access (warned) */
+};
+
 /* The 256-bit master key. Never log it; wipe it with db_master_key_wipe(). */
 struct db_master_key {
 	unsigned char k[DB_MASTER_KEY_LEN];
@@ -45,18 +51,27 @@ int db_master_key_from_hex(struct db_master_key *out, const char *hex)
 
 /*
  * Read a master key file: 64 hex digits (and a newline) or 32 raw bytes.
- * Returns 0, or -1 with a message in err.
+ * Refused with a message in err (-1): what is not a regular file (a FIFO
+ * would block for ever, a directory says nothing), a file group or others
+ * may read or write (unless flags has DB_MASTER_KEY_ALLOW_SHARED: then a
+ * warning is logged), a key of all zeros. Returns 0, or -1.
  */
-int db_master_key_load_file(struct db_master_key *out, const char *path, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+int db_master_key_load_file(struct db_master_key *out, const char *path, unsigned flags, char *err,
+			    size_t errlen) __attribute__((warn_unused_result));
+
+/* Whether k is all zeros (never a key anyone generated: a placeholder or a blank file). */
+int db_master_key_is_zero(const struct db_master_key *k) __attribute__((warn_unused_result));
 
 /*
  * The master key from the environment variable MASTER_KEY (hex) if set
- * in e, else from the file path (MASTER_KEY_PATH). Returns 0, or -1 with
- * a message in err (neither set, unreadable, malformed).
+ * in e, else from the file path (MASTER_KEY_PATH), as
+ * db_master_key_load_file (flags: enum db_master_key_flag). Returns 0, or
+ * -1 with a message in err (neither set, unreadable, malformed, all zeros,
+ * not a regular file, shared with group or others).
  */
-int db_master_key_load(struct db_master_key *out, const struct env *e, const char *path, char *err,
-		       size_t errlen) __attribute__((warn_unused_result));
+int db_master_key_load(struct db_master_key *out, const struct env *e, const char *path,
+		       unsigned flags, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
 
 /*
  * Write k as hex to a new file path with mode 0600; an existing file is

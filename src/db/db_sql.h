@@ -171,4 +171,50 @@
 	" outcome text, detail text)) WITH ORDINALITY AS x(authorization_id, key_pubkey,"          \
 	" client_pubkey, method, event_kind, event_id, outcome, detail, n) ORDER BY x.n"
 
+/*
+ * API tokens (0005): $1 authorization id, $2 SHA-256 of the token hex, $3
+ * its prefix, $4 label. A row back only for a live authorization (not
+ * revoked, not expired): id.
+ */
+#define DB_SQL_TOKEN_INSERT                                                                        \
+	"INSERT INTO api_tokens (authorization_id, token_hash, prefix, label)"                     \
+	" SELECT a.id, decode($2, 'hex'), $3, $4 FROM authorizations a WHERE a.id = $1::bigint"    \
+	" AND a.revoked_at IS NULL AND (a.expires_at IS NULL OR a.expires_at > now())"             \
+	" RETURNING id"
+/* $1 authorization id: whether it exists (revoked, expired), to tell why a token was refused. */
+#define DB_SQL_TOKEN_AUTHZ_STATE                                                                   \
+	"SELECT revoked_at IS NOT NULL, expires_at IS NOT NULL AND expires_at <= now()"            \
+	" FROM authorizations WHERE id = $1::bigint"
+/* id, authorization id, prefix, label, created, revoked; $1 authorization id or NULL: all. */
+#define DB_SQL_TOKEN_LIST                                                                          \
+	"SELECT t.id, t.authorization_id, t.prefix, t.label,"                                      \
+	" to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"             \
+	" to_char(t.revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"              \
+	" FROM api_tokens t WHERE $1::bigint IS NULL OR t.authorization_id = $1::bigint"           \
+	" ORDER BY t.id"
+/* $1 token id: revoke once. */
+#define DB_SQL_TOKEN_REVOKE                                                                        \
+	"UPDATE api_tokens SET revoked_at = now() WHERE id = $1::bigint AND revoked_at IS NULL"    \
+	" RETURNING id"
+/*
+ * The tokens of the serving set: those of authorizations the serving set
+ * holds (live, or revoked or expired within the last 24 hours). Columns:
+ * token id, authorization id, SHA-256 hex, prefix, revoked.
+ */
+#define DB_SQL_TOKEN_SERVING                                                                       \
+	"SELECT t.id, t.authorization_id, encode(t.token_hash, 'hex'), t.prefix,"                  \
+	" t.revoked_at IS NOT NULL FROM api_tokens t JOIN authorizations a"                        \
+	" ON a.id = t.authorization_id"                                                            \
+	" WHERE (a.revoked_at IS NULL OR a.revoked_at > now() - interval '24 hours')"              \
+	" AND (a.expires_at IS NULL OR a.expires_at > now() - interval '24 hours')"                \
+	" AND (t.revoked_at IS NULL OR t.revoked_at > now() - interval '24 hours') ORDER BY t.id"
+/*
+ * An API request's check, as of now: one row back when token $1 and its
+ * authorization are live (a revocation through any replica counts at once).
+ */
+#define DB_SQL_TOKEN_LIVE                                                                          \
+	"SELECT 1 FROM api_tokens t JOIN authorizations a ON a.id = t.authorization_id"            \
+	" WHERE t.id = $1::bigint AND t.revoked_at IS NULL AND a.revoked_at IS NULL"               \
+	" AND (a.expires_at IS NULL OR a.expires_at > now())"
+
 #endif /* KC_DB_SQL_H */

@@ -4,9 +4,11 @@
 #include "db/db_store.h"
 
 #include "core/log.h"
+#include "core/secmem.h"
 #include "db/db_pool.h"
 #include "db/db_seal.h"
 #include "db/db_sql.h"
+#include "db/db_token.h"
 #include "nostr/hex.h"
 
 #include <cjson/cJSON.h>
@@ -35,7 +37,8 @@ struct db_store_call {
 	db_store_cb cb;
 	db_serving_cb serving_cb;
 	db_generation_cb generation_cb;
-	int64_t generation; /* read first by a serving load */
+	int64_t generation;	/* read first by a serving load */
+	struct db_serving *set; /* a serving load's rows, waiting for their tokens */
 	void *arg;
 	enum db_store_result result; /* what the callback's result counts */
 };
@@ -70,6 +73,7 @@ static int db_store_run(struct db_store *s, const char *sql, int n, const char *
 			enum db_store_result how, db_store_cb cb, void *arg);
 static void db_store_on_result(void *arg, const struct db_result *r);
 static void db_store_on_serving(void *arg, const struct db_result *r);
+static void db_store_on_tokens(void *arg, const struct db_result *r);
 static void db_store_on_serving_generation(void *arg, const struct db_result *r);
 static void db_store_on_generation(void *arg, const struct db_result *r);
 static int64_t db_store_generation_of(const struct db_result *r);
@@ -90,15 +94,18 @@ static int db_store_run_id(struct db_store *s, const char *sql, int64_t authz_id
 static bool db_store_json_add(cJSON *o, const char *name, const char *value);
 static cJSON *db_store_audit_json(const struct db_audit_entry *e);
 
-/* A store on pool with a copy of the master key. */
+/*
+ * A store on pool with a copy of the master key; the store lives on pages
+ * of its own kept out of core dumps (secmem.h), the key with it.
+ */
 int db_store_new(struct db_store **out, struct db_pool *pool, const struct db_master_key *mk,
 		 const char *instance_id)
 {
-	struct db_store *s = calloc(1, sizeof(*s));
+	struct db_store *s = secmem_alloc(sizeof(*s));
 
 	*out = NULL;
 	if (s == NULL || (s->instance_id = strdup(instance_id)) == NULL) {
-		free(s);
+		secmem_free(s, sizeof(*s));
 		return -1;
 	}
 	s->pool = pool;
@@ -114,7 +121,7 @@ void db_store_free(struct db_store *s)
 		return;
 	db_master_key_wipe(&s->mk);
 	free(s->instance_id);
-	free(s);
+	secmem_free(s, sizeof(*s)); /* wipes the rest */
 }
 
 /* Run one statement; the callback gets a row count. */
@@ -220,18 +227,42 @@ static void db_store_on_generation(void *arg, const struct db_result *r)
 	free(call);
 }
 
-/* The serving query finished: parse, unseal, hand over. */
+/* The serving query finished: parse, unseal, then read the API tokens. */
 static void db_store_on_serving(void *arg, const struct db_result *r)
 {
 	struct db_store_call *call = arg;
 	struct db_serving *set = r->status == DB_OK ? db_serving_parse(call->store, r->res) : NULL;
 
-	if (set != NULL)
+	if (set != NULL) {
 		set->generation = call->generation;
-	call->serving_cb(call->arg, set,
-			 set != NULL	    ? NULL
+		call->set = set;
+		if (db_pool_query(call->store->pool, DB_SQL_TOKEN_SERVING, 0, NULL,
+				  db_store_on_tokens, call) == 0)
+			return;
+		db_serving_free(set);
+	}
+	call->serving_cb(call->arg, NULL,
+			 set != NULL	    ? "database pool closed"
 			 : r->error != NULL ? r->error
 					    : "out of memory");
+	free(call);
+}
+
+/* The tokens query finished: the set is complete; hand it over. */
+static void db_store_on_tokens(void *arg, const struct db_result *r)
+{
+	struct db_store_call *call = arg;
+	struct db_serving *set = call->set;
+	const char *error = r->status == DB_OK ? NULL : r->error ? r->error : "tokens not read";
+
+	if (error == NULL &&
+	    db_token_serving(&set->tokens, &set->ntokens, &set->malformed_rows, r->res) != 0)
+		error = "out of memory";
+	if (error != NULL) {
+		db_serving_free(set);
+		set = NULL;
+	}
+	call->serving_cb(call->arg, set, error);
 	free(call);
 }
 
@@ -441,6 +472,7 @@ void db_serving_free(struct db_serving *set)
 		OPENSSL_cleanse(set->authz, (set->nauthz + 1) * sizeof(*set->authz));
 	free(set->keys);
 	free(set->authz);
+	free(set->tokens);
 	free(set);
 }
 
@@ -536,6 +568,16 @@ int db_store_expire_claims(struct db_store *s, int64_t max_age_s, db_store_cb cb
 
 	snprintf(age, sizeof(age), "%lld", (long long)max_age_s);
 	return db_store_run(s, DB_SQL_CLAIMS_EXPIRE, 1, params, DB_STORE_AFFECTED, cb, arg);
+}
+
+/* An API request: whether the token and its authorization are live now. */
+int db_store_token_live(struct db_store *s, int64_t token_id, db_store_cb cb, void *arg)
+{
+	char id[24];
+	const char *params[] = {id};
+
+	snprintf(id, sizeof(id), "%lld", (long long)token_id);
+	return db_store_run(s, DB_SQL_TOKEN_LIVE, 1, params, DB_STORE_ROWS, cb, arg);
 }
 
 /* Append an audit entry. */

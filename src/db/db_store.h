@@ -84,12 +84,27 @@ struct db_serving_authz {
 	struct secret connect_reply;
 };
 
+/*
+ * One API bearer token of the serving set (db_token.h): the SHA-256 of the
+ * token, never the token; tokens revoked within the last 24 hours are kept
+ * with revoked set, so the API can say "revoked" rather than "unknown".
+ */
+struct db_serving_token {
+	int64_t id;
+	int64_t authz_id;		 /* the authorization it acts for */
+	unsigned char hash[DB_HASH_LEN]; /* SHA-256 of the token */
+	char prefix[16];		 /* its first characters, for logs */
+	bool revoked;
+};
+
 /* The serving set: every live authorization with its key. */
 struct db_serving {
 	struct db_serving_key *keys;
 	size_t nkeys;
 	struct db_serving_authz *authz;
 	size_t nauthz;
+	struct db_serving_token *tokens; /* the API tokens of these authorizations */
+	size_t ntokens;
 	size_t unseal_failures; /* rows skipped: tampered, moved, or another master key */
 	size_t malformed_rows;	/* rows skipped: relays not a JSON array of strings */
 	int64_t generation;	/* read before the rows: a later change has a greater one */
@@ -185,6 +200,14 @@ int db_store_claim(struct db_store *s, const char *event_id, int64_t authz_id,
 
 /* Drop claims older than max_age_s seconds. result = claims dropped. */
 int db_store_expire_claims(struct db_store *s, int64_t max_age_s, db_store_cb cb, void *arg)
+	__attribute__((warn_unused_result));
+
+/*
+ * An API request: whether API token token_id and its authorization are
+ * live now, as the database says (result 1 live, 0 revoked, expired or
+ * gone): a revocation made through any replica counts at once.
+ */
+int db_store_token_live(struct db_store *s, int64_t token_id, db_store_cb cb, void *arg)
 	__attribute__((warn_unused_result));
 
 /* Append an audit entry; cb may be NULL (a failure is then logged). */

@@ -1,9 +1,9 @@
 /*
- * http_probes.c - the built-in routes: liveness (the loop answers),
- * startup (boot finished), readiness (every component ready and not
- * shutting down; 503 with a JSON body naming what is not), and /metrics
- * with the families read at scrape time (component state and in-flight
- * work, build info).
+ * http_probes.c - the built-in routes of the probe listener: liveness (the
+ * loop answers, unless the watchdog has taken over), startup (boot
+ * finished), readiness (every component ready and not shutting down; 503
+ * with a JSON body naming what is not), and /metrics with the families
+ * read at scrape time (component state and in-flight work, build info).
  */
 #include "http/http_probes.h"
 
@@ -66,14 +66,22 @@ void http_probes_unregister(struct http_server *srv)
 	metrics_remove_collector(http_server_metrics(srv), http_probes_collect, srv);
 }
 
-/* Liveness: answering at all proves the loop runs. */
+/*
+ * Liveness: answering at all proves the loop runs, through the whole
+ * shutdown plan too; 503 only once the live hook says otherwise (the
+ * watchdog has taken over the shutdown).
+ */
 static void http_probes_live(void *arg, struct http_server *srv, struct http_exchange *x)
 {
 	cJSON *body = cJSON_CreateObject();
+	const char *why = NULL;
+	bool live = http_server_live(srv, &why);
 
 	(void)arg;
-	cJSON_AddStringToObject(body, "status", "alive");
-	http_probes_json(srv, x, 200, body);
+	cJSON_AddStringToObject(body, "status", live ? "alive" : "not alive");
+	if (!live)
+		cJSON_AddStringToObject(body, "reason", why != NULL ? why : "not alive");
+	http_probes_json(srv, x, live ? 200 : 503, body);
 }
 
 /* Startup: 200 once the daemon said boot has finished. */

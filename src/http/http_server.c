@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/http_probes.h"
+#include "http/http_server_int.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,62 +38,21 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#define HTTP_SERVER_MAX_ROUTES 32
-
-/* One dispatched request until its reply is written or its connection is gone. */
-struct http_exchange {
-	struct http_server *srv;
-	struct evhttp_request *req;
-	const struct http_route *route; /* NULL for an unmatched path */
-	int64_t start_ms;
-	bool replied;
-	struct http_exchange *prev, *next;
-};
-
-/* A connection that has carried a request, until it closes. */
-struct http_conn {
-	struct http_server *srv;
-	struct evhttp_connection *evcon;
-	struct http_conn *prev, *next;
-	struct http_conn *hnext; /* next in its hash bucket */
-};
-
-struct http_server {
-	struct event_base *base;
-	struct clock *clk;
-	struct evhttp *http; /* NULL once torn down */
-	struct evhttp_bound_socket *listener;
-	int port;
-	struct http_route routes[HTTP_SERVER_MAX_ROUTES];
-	size_t nroutes;
-	struct http_exchange *exchanges;
-	struct http_conn *conns;
-	struct http_conn **htab; /* conns by evcon: hcap buckets (a power of two) */
-	size_t hcap, nconns;
-	size_t inflight;
-	bool started, shutting_down, draining;
-	bool refusing;		   /* stopped accepting: new requests get 503 */
-	int dispatching;	   /* depth of HTTP callbacks on the stack */
-	struct component *drain_c; /* a drain waiting for inflight == 0 */
-	struct component *teardown_c[COMPONENT_OP_COUNT_]; /* deferred abort/close */
-	struct clock_timer *teardown_timer;
-	struct clock_timer *idle_timer; /* closes idle connections outside callbacks */
-	struct metrics *metrics;
-	bool own_metrics;
-	struct metrics_family *m_requests, *m_inflight, *m_duration;
-	struct component_registry *components;
-};
-
 static int http_server_listen(struct http_server *srv, const struct http_server_config *cfg,
 			      char *err, size_t errlen);
 static int http_server_metrics_init(struct http_server *srv, struct metrics *m);
+static void http_server_body_limit(struct http_server *srv);
+static bool http_server_body_refused(struct http_server *srv, struct http_exchange *x);
+static struct metrics_family *http_server_family(struct metrics *m, enum metrics_type type,
+						 const char *name, const char *help,
+						 const char *const *labels);
 static void http_server_dispatch(struct evhttp_request *req, void *arg);
 static const struct http_route *http_server_route(struct http_server *srv, const char *path);
 static unsigned http_server_method(enum evhttp_cmd_type cmd);
 static void http_server_reply_405(struct http_server *srv, struct http_exchange *x);
 static void http_server_refuse(struct http_server *srv, struct evhttp_request *req,
 			       const struct http_route *route);
-static struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connection *evcon);
+static void http_server_send(struct evhttp_request *req, int status, const char *body, size_t len);
 static bool http_conn_busy(const struct http_conn *conn);
 static void http_conn_forget(struct http_conn *conn);
 static struct http_conn *http_conn_find(struct http_server *srv, struct evhttp_connection *evcon);
@@ -150,8 +110,12 @@ static const double http_server_buckets[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.
 struct http_server_config http_server_config_default(void)
 {
 	return (struct http_server_config){
+		.name = "api",
+		.probes = true,
 		.listen_addr = "0.0.0.0",
 		.port = 8080,
+		.max_connections = 1024,
+		.evict_after_ms = 1000,
 		.max_body_bytes = 65536,
 		.max_headers_bytes = 16384,
 		.timeout_ms = 10000,
@@ -166,6 +130,7 @@ void http_server_config_apply(struct http_server_config *cfg, const struct confi
 	cfg->port = (int)c->port;
 	cfg->max_body_bytes = (size_t)c->http_max_body_bytes;
 	cfg->timeout_ms = c->http_timeout_ms;
+	cfg->max_connections = (size_t)c->http_max_connections;
 }
 
 /* Create, configure and bind the server. */
@@ -182,6 +147,9 @@ int http_server_new(struct http_server **out, struct event_base *base, struct cl
 		return -1;
 	srv->base = base;
 	srv->clk = clk;
+	snprintf(srv->name, sizeof(srv->name), "%s", cfg->name != NULL ? cfg->name : "api");
+	srv->live = cfg->live;
+	srv->live_arg = cfg->live_arg;
 	srv->components = cfg->components;
 	srv->http = evhttp_new(base);
 	srv->teardown_timer = clock_timer_new(clk, http_server_teardown_now, srv);
@@ -189,11 +157,12 @@ int http_server_new(struct http_server **out, struct event_base *base, struct cl
 	if (srv->http == NULL || srv->teardown_timer == NULL || srv->idle_timer == NULL)
 		goto fail;
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_headers_bytes);
-	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_body_bytes);
+	srv->max_body = cfg->max_body_bytes;
+	evhttp_set_max_body_size(srv->http, 0); /* until a route takes a body */
 	evhttp_set_timeout_tv(srv->http, &tv);
 	evhttp_set_gencb(srv->http, http_server_dispatch, srv);
-	if (http_server_metrics_init(srv, cfg->metrics) < 0 ||
-	    http_probes_register(srv, cfg->version) < 0) {
+	if (http_server_metrics_init(srv, cfg->metrics) < 0 || http_admit_init(srv, cfg) < 0 ||
+	    (cfg->probes && http_probes_register(srv, cfg->version) < 0)) {
 		snprintf(err, errlen, "cannot register HTTP metrics or routes");
 		goto fail;
 	}
@@ -217,42 +186,66 @@ static int http_server_listen(struct http_server *srv, const struct http_server_
 	srv->listener =
 		evhttp_bind_socket_with_handle(srv->http, cfg->listen_addr, (ev_uint16_t)cfg->port);
 	if (srv->listener == NULL) {
-		snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->listen_addr, cfg->port,
-			 strerror(errno));
+		snprintf(err, errlen, "cannot listen on %s:%d (%s listener): %s", cfg->listen_addr,
+			 cfg->port, srv->name, strerror(errno));
 		return -1;
 	}
+	srv->listened = true;
+	http_admit_listening(srv);
 	fd = evhttp_bound_socket_get_fd(srv->listener);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
 		srv->port = ss.ss_family == AF_INET6
 				    ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port)
 				    : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	log_info("http", "listening", log_str("addr", cfg->listen_addr),
-		 log_int("port", srv->port));
+	log_info("http", "listening", log_str("listener", srv->name),
+		 log_str("addr", cfg->listen_addr), log_int("port", srv->port));
 	return 0;
 }
 
-/* Register the request metrics in m, or in a registry of our own. */
+/*
+ * Register the request metrics in m, or in a registry of our own. Every
+ * listener of one registry shares the families, told apart by the label
+ * "listener": the first registers them, the others find them.
+ */
 static int http_server_metrics_init(struct http_server *srv, struct metrics *m)
 {
-	static const char *const route_status[] = {"route", "status", NULL};
-	static const char *const route[] = {"route", NULL};
+	static const char *const route_status[] = {"listener", "route", "status", NULL};
+	static const char *const route[] = {"listener", "route", NULL};
+	static const char *const listener[] = {"listener", NULL};
 
 	srv->own_metrics = m == NULL;
 	srv->metrics = m != NULL ? m : metrics_new();
 	if (srv->metrics == NULL)
 		return -1;
-	srv->m_requests =
-		metrics_counter(srv->metrics, "keycastd_http_requests_total",
-				"HTTP requests answered, by route and status.", route_status);
-	srv->m_inflight = metrics_gauge(srv->metrics, "keycastd_http_requests_in_flight",
-					"HTTP requests being served now.", NULL);
-	srv->m_duration = metrics_histogram(
-		srv->metrics, "keycastd_http_request_duration_seconds",
-		"Time from dispatch to reply of HTTP requests, by route.", route,
-		http_server_buckets, sizeof(http_server_buckets) / sizeof(double));
+	srv->m_requests = http_server_family(
+		srv->metrics, METRICS_COUNTER, "keycastd_http_requests_total",
+		"HTTP requests answered, by listener, route and status.", route_status);
+	srv->m_inflight =
+		http_server_family(srv->metrics, METRICS_GAUGE, "keycastd_http_requests_in_flight",
+				   "HTTP requests being served now, by listener.", listener);
+	srv->m_duration = http_server_family(
+		srv->metrics, METRICS_HISTOGRAM, "keycastd_http_request_duration_seconds",
+		"Time from dispatch to reply of HTTP requests, by listener and route.", route);
 	if (srv->m_requests == NULL || srv->m_inflight == NULL || srv->m_duration == NULL)
 		return -1;
-	return 0;
+	return metrics_gauge_set(srv->m_inflight, (const char *const[]){srv->name}, 0);
+}
+
+/* The family name of type in m, registered now if it is not yet; NULL on a clash or ENOMEM. */
+static struct metrics_family *http_server_family(struct metrics *m, enum metrics_type type,
+						 const char *name, const char *help,
+						 const char *const *labels)
+{
+	struct metrics_family *f = metrics_find(m, name);
+
+	if (f != NULL)
+		return metrics_family_type(f) == type ? f : NULL;
+	if (type == METRICS_COUNTER)
+		return metrics_counter(m, name, help, labels);
+	if (type == METRICS_GAUGE)
+		return metrics_gauge(m, name, help, labels);
+	return metrics_histogram(m, name, help, labels, http_server_buckets,
+				 sizeof(http_server_buckets) / sizeof(double));
 }
 
 /* Free everything; held exchanges are cancelled. */
@@ -262,11 +255,12 @@ void http_server_free(struct http_server *srv)
 		return;
 	srv->dispatching = 0;
 	http_server_teardown(srv);
+	http_admit_free(srv);
 	clock_timer_free(srv->teardown_timer);
 	clock_timer_free(srv->idle_timer);
 	free(srv->htab);
 	if (srv->metrics != NULL)
-		http_probes_unregister(srv);
+		http_probes_unregister(srv); /* nothing when it registered none */
 	if (srv->own_metrics)
 		metrics_free(srv->metrics);
 	free(srv);
@@ -285,7 +279,25 @@ int http_server_add_route(struct http_server *srv, const struct http_route *rout
 	    http_server_route(srv, route->path) != NULL)
 		return -1;
 	srv->routes[srv->nroutes++] = *route;
+	http_server_body_limit(srv);
 	return 0;
+}
+
+/*
+ * evhttp refuses (413) a body larger than any route takes, as soon as its
+ * headers announce it and before buffering it: a listener whose routes take
+ * none buffers no body at all, and one holds at most max_connections times
+ * this limit.
+ */
+static void http_server_body_limit(struct http_server *srv)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < srv->nroutes; i++)
+		m = srv->routes[i].max_body > m ? srv->routes[i].max_body : m;
+	if (srv->http != NULL)
+		evhttp_set_max_body_size(srv->http,
+					 (ev_ssize_t)(m < srv->max_body ? m : srv->max_body));
 }
 
 /* Set whether boot has finished. */
@@ -298,7 +310,8 @@ void http_server_set_started(struct http_server *srv, bool started)
 void http_server_set_shutting_down(struct http_server *srv)
 {
 	if (!srv->shutting_down)
-		log_info("http", "readiness now fails: shutting down");
+		log_info("http", "shutting down: answers carry Connection: close",
+			 log_str("listener", srv->name));
 	srv->shutting_down = true;
 }
 
@@ -306,6 +319,19 @@ void http_server_set_shutting_down(struct http_server *srv)
 bool http_server_started(const struct http_server *srv)
 {
 	return srv->started;
+}
+
+/* Whether the process is alive: the live hook, or true. */
+bool http_server_live(const struct http_server *srv, const char **why)
+{
+	*why = NULL;
+	return srv->live == NULL || srv->live(srv->live_arg, why);
+}
+
+/* The listener's name. */
+const char *http_server_name(const struct http_server *srv)
+{
+	return srv->name;
 }
 
 /* Whether shutdown has begun. */
@@ -335,7 +361,19 @@ size_t http_server_inflight(const struct http_server *srv)
 /* Open connections that have carried a request. */
 size_t http_server_connections(const struct http_server *srv)
 {
+	return srv->ncarried;
+}
+
+/* Every open connection. */
+size_t http_server_open_connections(const struct http_server *srv)
+{
 	return srv->nconns;
+}
+
+/* Connections evicted so far. */
+uint64_t http_server_evicted(const struct http_server *srv)
+{
+	return srv->admit.evicted;
 }
 
 /* Whether the listener is open. */
@@ -375,9 +413,24 @@ static void http_server_dispatch(struct evhttp_request *req, void *arg)
 		http_server_reply(srv, x, HTTP_NOTFOUND, "text/plain", "not found\n", 10);
 	else if ((route->methods & http_server_method(evhttp_request_get_command(req))) == 0)
 		http_server_reply_405(srv, x);
-	else
+	else if (!http_server_body_refused(srv, x))
 		route->handler(route->arg, srv, x);
 	srv->dispatching--;
+}
+
+/* A body larger than the route takes (another route's limit let it in): 413; true if so. */
+static bool http_server_body_refused(struct http_server *srv, struct http_exchange *x)
+{
+	size_t len = evbuffer_get_length(evhttp_request_get_input_buffer(x->req));
+
+	if (len <= x->route->max_body)
+		return false;
+	if (x->route->max_body == 0)
+		http_server_reply(srv, x, 413, "text/plain", "this path takes no request body\n",
+				  32);
+	else
+		http_server_reply(srv, x, 413, "text/plain", "request body too large\n", 23);
+	return true;
 }
 
 /* A request after stop-accepting: 503 "shutting down", then the connection closes. */
@@ -386,14 +439,28 @@ static void http_server_refuse(struct http_server *srv, struct evhttp_request *r
 {
 	static const char body[] = "{\"status\":\"unavailable\",\"reason\":\"shutting down\"}\n";
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	struct evbuffer *buf = evbuffer_new();
 
 	http_server_count(srv, route, clock_now_ms(srv->clk), HTTP_SERVUNAVAIL);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Connection", "close");
-	if (buf != NULL)
-		evbuffer_add(buf, body, sizeof(body) - 1);
-	evhttp_send_reply(req, HTTP_SERVUNAVAIL, NULL, buf);
+	http_server_send(req, HTTP_SERVUNAVAIL, body, sizeof(body) - 1);
+}
+
+/*
+ * Send status with body[0..len) (copied). A HEAD answer carries the
+ * Content-Length of that body and no body (evhttp would send it).
+ */
+static void http_server_send(struct evhttp_request *req, int status, const char *body, size_t len)
+{
+	struct evbuffer *buf = evbuffer_new();
+	char clen[32];
+
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(clen, sizeof(clen), "%zu", len);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Length", clen);
+	} else if (buf != NULL)
+		evbuffer_add(buf, body, len);
+	evhttp_send_reply(req, status, NULL, buf); /* may free an orphan request */
 	if (buf != NULL)
 		evbuffer_free(buf);
 }
@@ -442,10 +509,15 @@ static struct http_exchange *http_exchange_new(struct http_server *srv, struct e
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct http_exchange *x = calloc(1, sizeof(*x));
+	struct http_conn *conn = x != NULL && evcon != NULL ? http_conn_track(srv, evcon) : NULL;
 
-	if (x == NULL || (evcon != NULL && http_conn_track(srv, evcon) == NULL)) {
+	if (x == NULL || (evcon != NULL && conn == NULL)) {
 		free(x);
 		return NULL;
+	}
+	if (conn != NULL && !conn->carried) {
+		conn->carried = true;
+		srv->ncarried++;
 	}
 	x->srv = srv;
 	x->req = req;
@@ -456,7 +528,8 @@ static struct http_exchange *http_exchange_new(struct http_server *srv, struct e
 		x->next->prev = x;
 	srv->exchanges = x;
 	srv->inflight++;
-	(void)metrics_gauge_set(srv->m_inflight, NULL, (double)srv->inflight);
+	(void)metrics_gauge_set(srv->m_inflight, (const char *const[]){srv->name},
+				(double)srv->inflight);
 	return x;
 }
 
@@ -473,7 +546,8 @@ static void http_exchange_finish(struct http_exchange *x)
 		x->next->prev = x->prev;
 	free(x);
 	srv->inflight--;
-	(void)metrics_gauge_set(srv->m_inflight, NULL, (double)srv->inflight);
+	(void)metrics_gauge_set(srv->m_inflight, (const char *const[]){srv->name},
+				(double)srv->inflight);
 	http_server_check_drained(srv);
 }
 
@@ -482,24 +556,19 @@ void http_server_reply(struct http_server *srv, struct http_exchange *x, int sta
 		       const char *content_type, const char *body, size_t len)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(x->req);
-	struct evbuffer *buf = evbuffer_new();
 
 	http_server_count(srv, x->route, x->start_ms, status);
 	evhttp_add_header(h, "Content-Type", content_type);
 	if (srv->draining || srv->shutting_down)
 		evhttp_add_header(h, "Connection", "close");
-	if (buf != NULL)
-		evbuffer_add(buf, body, len);
 	x->replied = true;
 	if (evhttp_request_get_connection(x->req) == NULL) {
-		evhttp_send_reply(x->req, status, NULL, buf); /* frees the orphan request */
+		http_server_send(x->req, status, body, len); /* frees the orphan request */
 		http_exchange_finish(x);
 	} else {
 		evhttp_request_set_on_complete_cb(x->req, http_server_sent, x);
-		evhttp_send_reply(x->req, status, NULL, buf);
+		http_server_send(x->req, status, body, len);
 	}
-	if (buf != NULL)
-		evbuffer_free(buf);
 }
 
 /* Count an answer by route (NULL: unmatched) and status, and its duration. */
@@ -511,8 +580,8 @@ static void http_server_count(struct http_server *srv, const struct http_route *
 	double secs = (double)(clock_now_ms(srv->clk) - start_ms) / 1000.0;
 
 	snprintf(code, sizeof(code), "%d", status);
-	(void)metrics_counter_add(srv->m_requests, (const char *const[]){path, code}, 1);
-	(void)metrics_observe(srv->m_duration, (const char *const[]){path}, secs);
+	(void)metrics_counter_add(srv->m_requests, (const char *const[]){srv->name, path, code}, 1);
+	(void)metrics_observe(srv->m_duration, (const char *const[]){srv->name, path}, secs);
 }
 
 /* evhttp wrote the whole reply. */
@@ -528,7 +597,7 @@ static void http_server_sent(struct evhttp_request *req, void *arg)
 }
 
 /* The entry of evcon, added (with its close callback) on first use; NULL: no memory. */
-static struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connection *evcon)
+struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connection *evcon)
 {
 	struct http_conn *conn = http_conn_find(srv, evcon);
 	size_t b;
@@ -542,6 +611,7 @@ static struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_
 		return NULL;
 	conn->srv = srv;
 	conn->evcon = evcon;
+	conn->since_ms = clock_now_ms(srv->clk);
 	conn->next = srv->conns;
 	if (conn->next != NULL)
 		conn->next->prev = conn;
@@ -616,6 +686,7 @@ static void http_server_conn_closed(struct evhttp_connection *evcon, void *arg)
 	}
 	evhttp_connection_set_closecb(evcon, NULL, NULL); /* conn is gone; never call twice */
 	http_conn_forget(conn);
+	http_admit_closed(srv);
 	srv->dispatching--;
 }
 
@@ -629,6 +700,7 @@ static void http_conn_forget(struct http_conn *conn)
 		pp = &(*pp)->hnext;
 	*pp = conn->hnext;
 	srv->nconns--;
+	srv->ncarried -= conn->carried;
 
 	if (conn->prev != NULL)
 		conn->prev->next = conn->next;
@@ -659,13 +731,14 @@ static void http_server_close_idle_now(void *arg)
 		return;
 	for (conn = srv->conns; conn != NULL; conn = next) {
 		next = conn->next;
-		if (http_conn_busy(conn))
-			continue;
+		if (!conn->carried || http_conn_busy(conn))
+			continue; /* one still sending its first request stays: it gets 503 */
 		evhttp_connection_free(conn->evcon); /* runs http_server_conn_closed */
 		closed++;
 	}
 	if (closed > 0)
-		log_info("http", "idle connections closed", log_uint("count", closed));
+		log_info("http", "idle connections closed", log_str("listener", srv->name),
+			 log_uint("count", closed));
 }
 
 /* Drop an exchange whose request is gone, telling its holder if it was held. */
@@ -681,9 +754,11 @@ static void http_server_stop_listening(struct http_server *srv)
 {
 	if (srv->listener == NULL)
 		return;
+	http_admit_stop(srv);
 	evhttp_del_accept_socket(srv->http, srv->listener);
 	srv->listener = NULL;
-	log_info("http", "listener closed", log_int("port", srv->port));
+	log_info("http", "listener closed", log_str("listener", srv->name),
+		 log_int("port", srv->port));
 }
 
 /* Tear down now, or on the next loop turn when inside an HTTP callback. */
@@ -706,7 +781,9 @@ static void http_server_teardown_now(void *arg)
 	if (srv->http != NULL) {
 		evhttp_free(srv->http);
 		srv->http = NULL;
-		log_info("http", "server stopped", log_int("port", srv->port));
+		if (srv->listened) /* not a server that never started (its error says why) */
+			log_info("http", "server stopped", log_str("listener", srv->name),
+				 log_int("port", srv->port));
 	}
 	while (srv->conns != NULL) /* evhttp closed them all; nothing refers to these */
 		http_conn_forget(srv->conns);
@@ -742,7 +819,7 @@ static void http_server_check_drained(struct http_server *srv)
 	if (c == NULL || srv->inflight > 0)
 		return;
 	srv->drain_c = NULL;
-	log_info("http", "drained");
+	log_info("http", "drained", log_str("listener", srv->name));
 	component_complete(c, COMPONENT_OP_DRAIN);
 }
 
@@ -767,7 +844,8 @@ static void http_server_op_drain(void *self, struct component *c)
 	http_server_op_stop(srv);
 	srv->draining = true;
 	srv->drain_c = c;
-	log_info("http", "draining", log_uint("inflight", srv->inflight));
+	log_info("http", "draining", log_str("listener", srv->name),
+		 log_uint("inflight", srv->inflight));
 	http_server_check_drained(srv);
 }
 
@@ -778,7 +856,8 @@ static void http_server_op_abort(void *self, struct component *c)
 
 	srv->drain_c = NULL;
 	srv->teardown_c[COMPONENT_OP_ABORT] = c;
-	log_warn("http", "aborting", log_uint("inflight", srv->inflight));
+	log_warn("http", "aborting", log_str("listener", srv->name),
+		 log_uint("inflight", srv->inflight));
 	http_server_teardown(srv);
 }
 

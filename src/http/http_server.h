@@ -1,13 +1,21 @@
 /*
- * http_server.h - the HTTP component: an evhttp server on the daemon's
- * event loop with a route table, honest health probes, /metrics, and the
- * component operations the shutdown plan drives.
+ * http_server.h - one HTTP listener: an evhttp server on the daemon's
+ * event loop with a route table, and the component operations the
+ * shutdown plan drives.
  *
- * Built-in routes: /healthz/live, /healthz/startup, /healthz/ready and
- * /metrics (see http_probes.h). Other modules add routes with
- * http_server_add_route(); a handler answers at once or keeps the
- * exchange and answers later with http_server_reply() (a request is "in
- * flight" from dispatch until its reply is written).
+ * The daemon runs two, built the same way: the API listener ("api", on
+ * `port`, registered as the plan's "http" component and drained by it)
+ * and the probe listener ("probe", on `probe_port`, with the built-in
+ * routes /healthz/live, /healthz/startup, /healthz/ready and /metrics of
+ * http_probes.h). The probe listener is no component: the plan never
+ * stops it, so the probes and /metrics answer until the final line.
+ * Other modules add routes with http_server_add_route(); a handler
+ * answers at once or keeps the exchange and answers later with
+ * http_server_reply() (a request is "in flight" from dispatch until its
+ * reply is written). A route takes a request body of at most its
+ * max_body (0: none); the listener refuses a larger one (413) from its
+ * headers. Each listener caps its open connections, evicting the slowest
+ * and pausing accept(2) rather than spinning (http_admit.c).
  *
  * Component side (http_server_component_ops, self = the server):
  *   stop_accepting  closes the listener (new connections are refused) and
@@ -67,13 +75,23 @@ struct http_route {
 	http_handler_fn handler;
 	http_cancel_fn cancel; /* may be NULL if the handler always answers at once */
 	void *arg;
+	size_t max_body; /* the largest request body it takes; 0: none (413 on one) */
 };
+
+/* Whether the process is alive; false (with *why) makes /healthz/live answer 503. */
+typedef bool (*http_live_fn)(void *arg, const char **why);
 
 /* Server settings; start from http_server_config_default(). */
 struct http_server_config {
+	const char *name;		       /* "api" or "probe": logs, the listener label */
+	bool probes;			       /* serve the built-in probes and /metrics */
+	http_live_fn live;		       /* asked by /healthz/live; NULL: always alive */
+	void *live_arg;			       /* its argument */
 	const char *listen_addr;	       /* "0.0.0.0" */
 	int port;			       /* 0 picks a free port */
-	size_t max_body_bytes;		       /* larger bodies get 413 */
+	size_t max_connections;		       /* open connections at most (http_admit.c) */
+	int64_t evict_after_ms;		       /* a slow connection this old may be evicted */
+	size_t max_body_bytes;		       /* no route takes more (413); see max_body */
 	size_t max_headers_bytes;	       /* larger headers get 400 (libevent 2.1) */
 	int64_t timeout_ms;		       /* read/write timeout per connection */
 	const char *version;		       /* keycastd_build_info{version} */
@@ -81,10 +99,13 @@ struct http_server_config {
 	struct component_registry *components; /* asked by /healthz/ready (borrowed), or NULL */
 };
 
-/* The defaults: 0.0.0.0:8080, 64 KiB body, 16 KiB headers, 10 s timeout. */
+/*
+ * The defaults: "api" with the probes, 0.0.0.0:8080, 1024 connections
+ * (slow ones evicted after 1 s), 64 KiB body, 16 KiB headers, 10 s timeout.
+ */
 struct http_server_config http_server_config_default(void);
 
-/* Copy listen_addr, port, http_max_body_bytes, http_timeout_ms (borrowed). */
+/* Copy listen_addr, port, http_max_body_bytes, http_timeout_ms, http_max_connections. */
 void http_server_config_apply(struct http_server_config *cfg, const struct config *c);
 
 /*
@@ -118,6 +139,12 @@ void http_server_set_shutting_down(struct http_server *srv);
 /* Whether boot has finished. */
 bool http_server_started(const struct http_server *srv);
 
+/* Whether the process is alive (the live hook; true without one), else *why says why not. */
+bool http_server_live(const struct http_server *srv, const char **why);
+
+/* The listener's name ("api", "probe"). */
+const char *http_server_name(const struct http_server *srv);
+
 /* Whether shutdown has begun. */
 bool http_server_shutting_down(const struct http_server *srv);
 
@@ -133,6 +160,12 @@ size_t http_server_inflight(const struct http_server *srv);
 /* Open connections that have carried a request (those without one in flight close at
  * stop-accepting). */
 size_t http_server_connections(const struct http_server *srv);
+
+/* Every open connection, those still sending their first request included. */
+size_t http_server_open_connections(const struct http_server *srv);
+
+/* Connections evicted so far to make room under the cap or after an accept error. */
+uint64_t http_server_evicted(const struct http_server *srv);
 
 /* Whether the listener is open. */
 bool http_server_listening(const struct http_server *srv);

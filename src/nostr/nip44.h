@@ -88,8 +88,10 @@ void nip44_key_wipe(struct nip44_key *k);
 /*
  * A bounded cache of conversation keys, keyed by (own pubkey, peer
  * pubkey), so a busy client pair pays ECDH once. Least-recently-used
- * entries are evicted; entries are wiped on eviction and on free. Not
- * thread-safe: one cache per thread (the daemon has one loop thread).
+ * entries are evicted; entries are wiped on eviction and on free.
+ * Thread-safe: a lock guards lookups and inserts (not the ECDH of a miss),
+ * so the signer's worker threads share one cache and each pair costs one
+ * ECDH for all of them.
  */
 struct nip44_cache;
 

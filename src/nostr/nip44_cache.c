@@ -8,9 +8,17 @@
  * keys; least recently used way evicted. Lookups are O(1); capacity is
  * rounded up to a power-of-two number of buckets. Evicted and freed keys
  * are wiped. Should the MAC ever fail, the key is computed and not cached.
+ *
+ * Thread-safe: one mutex guards the table, the MAC context and the
+ * counters; it is held for a lookup or an insert (a SipHash and four
+ * compares), never for the ECDH of a miss, so threads sharing the cache
+ * wait on each other for well under a microsecond. Two threads missing on
+ * the same pair at once both compute it; the second insert finds the
+ * first and keeps it.
  */
 #include "nostr/nip44.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,8 +41,9 @@ struct nip44_cache_entry {
 /* The cache. */
 struct nip44_cache {
 	struct nip44_cache_entry *e;
-	size_t nbuckets;  /* a power of two */
-	EVP_MAC_CTX *mac; /* SipHash-2-4 keyed at creation; re-initialised per lookup */
+	size_t nbuckets;    /* a power of two */
+	EVP_MAC_CTX *mac;   /* SipHash-2-4 keyed at creation; re-initialised per lookup */
+	pthread_mutex_t mu; /* guards everything here */
 	uint64_t tick;
 	uint64_t hits;
 	uint64_t misses;
@@ -46,6 +55,10 @@ static int nip44_cache_bucket(struct nip44_cache *c, size_t *bucket, const struc
 static struct nip44_cache_entry *nip44_cache_find(struct nip44_cache *c,
 						  const struct nostr_pubkey *own,
 						  const struct nostr_pubkey *peer, int *hit);
+static int nip44_cache_lookup(struct nip44_cache *c, struct nip44_key *out,
+			      const struct nostr_pubkey *own, const struct nostr_pubkey *peer);
+static void nip44_cache_insert(struct nip44_cache *c, const struct nip44_key *key,
+			       const struct nostr_pubkey *own, const struct nostr_pubkey *peer);
 
 /* A cache of at most capacity entries. */
 int nip44_cache_new(struct nip44_cache **out, size_t capacity)
@@ -56,6 +69,7 @@ int nip44_cache_new(struct nip44_cache **out, size_t capacity)
 	*out = NULL;
 	if (c == NULL)
 		return -1;
+	pthread_mutex_init(&c->mu, NULL);
 	while (nb * NIP44_CACHE_WAYS < capacity)
 		nb <<= 1;
 	c->nbuckets = nb;
@@ -96,6 +110,7 @@ void nip44_cache_free(struct nip44_cache **c)
 		OPENSSL_cleanse((*c)->e, (*c)->nbuckets * NIP44_CACHE_WAYS * sizeof(*(*c)->e));
 	free((*c)->e);
 	EVP_MAC_CTX_free((*c)->mac);
+	pthread_mutex_destroy(&(*c)->mu);
 	free(*c);
 	*c = NULL;
 }
@@ -143,37 +158,68 @@ static struct nip44_cache_entry *nip44_cache_find(struct nip44_cache *c,
 	return victim;
 }
 
-/* The conversation key, from the cache or computed and stored. */
+/* The conversation key, from the cache or computed (outside the lock) and stored. */
 enum nip44_err nip44_cache_get(struct nip44_cache *c, struct nip44_key *out,
 			       const struct nostr_keypair *kp, const struct nostr_pubkey *peer)
 {
-	int hit;
-	struct nip44_cache_entry *e = nip44_cache_find(c, &kp->pub, peer, &hit);
 	struct nostr_seckey sk;
 	enum nip44_err rc;
 
+	if (nip44_cache_lookup(c, out, &kp->pub, peer))
+		return NIP44_OK;
+	nostr_keypair_seckey(&sk, kp);
+	rc = nip44_conversation_key(out, &sk, peer);
+	nostr_seckey_wipe(&sk);
+	if (rc == NIP44_OK)
+		nip44_cache_insert(c, out, &kp->pub, peer);
+	return rc;
+}
+
+/* Under the lock: copy the cached key of (own, peer) into *out (1), or count a miss (0). */
+static int nip44_cache_lookup(struct nip44_cache *c, struct nip44_key *out,
+			      const struct nostr_pubkey *own, const struct nostr_pubkey *peer)
+{
+	int hit;
+	struct nip44_cache_entry *e;
+
+	pthread_mutex_lock(&c->mu);
+	e = nip44_cache_find(c, own, peer, &hit);
 	if (hit) {
 		c->hits++;
 		e->used = ++c->tick;
 		*out = e->key;
-		return NIP44_OK;
+	} else {
+		c->misses++;
 	}
-	c->misses++;
-	nostr_keypair_seckey(&sk, kp);
-	rc = nip44_conversation_key(out, &sk, peer);
-	nostr_seckey_wipe(&sk);
-	if (rc != NIP44_OK || e == NULL)
-		return rc; /* e == NULL: no bucket (MAC failure), served uncached */
-	e->own = kp->pub;
-	e->peer = *peer;
-	e->key = *out;
-	e->used = ++c->tick;
-	return NIP44_OK;
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+/* Under the lock: store key for (own, peer) unless there already (or the MAC failed). */
+static void nip44_cache_insert(struct nip44_cache *c, const struct nip44_key *key,
+			       const struct nostr_pubkey *own, const struct nostr_pubkey *peer)
+{
+	int hit;
+	struct nip44_cache_entry *e;
+
+	pthread_mutex_lock(&c->mu);
+	e = nip44_cache_find(c, own, peer, &hit);
+	if (e != NULL) { /* NULL: no bucket (MAC failure), served uncached */
+		e->own = *own;
+		e->peer = *peer;
+		e->key = *key;
+		e->used = ++c->tick;
+	}
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* Hit and miss counters. */
 void nip44_cache_stats(const struct nip44_cache *c, uint64_t *hits, uint64_t *misses)
 {
+	pthread_mutex_t *mu = (pthread_mutex_t *)&c->mu; /* the counters are read, not changed */
+
+	pthread_mutex_lock(mu);
 	*hits = c->hits;
 	*misses = c->misses;
+	pthread_mutex_unlock(mu);
 }

@@ -34,6 +34,8 @@ struct env;
 #define PLAN_BUDGET_MARGIN (-1)
 /* Wait value meaning "the rest of the phase budget". */
 #define PLAN_WAIT_REST (-1)
+/* The default budget_warning: a phase warns once when it has used 80 % of its budget. */
+#define PLAN_BUDGET_WARNING_DEFAULT 80
 
 /* What a step does; the interpreter dispatches on it through a table. */
 enum plan_step_kind {
@@ -111,11 +113,13 @@ struct plan {
 	struct plan_budget ceiling;
 	struct plan_budget margin;
 	int64_t abort_wait_ms; /* bound on waiting for an abort confirmation */
+	int budget_warning;    /* percent of a phase's budget that warns once (1..99); 0: off */
 	bool strict;
 	enum plan_escalation second_signal;
 	struct plan_phase *phases;
 	size_t nphases;
 	struct plan_pos mode_pos;
+	struct plan_pos budget_warning_pos;
 };
 
 /*
@@ -182,6 +186,15 @@ int64_t plan_add_ms(int64_t a, int64_t b);
  * duration; -2 if it is one above PLAN_SANITY_MS (one day; *ms untouched).
  */
 int plan_duration_parse(int64_t *ms, const char *s) __attribute__((warn_unused_result));
+
+/*
+ * Parse a budget_warning: "80%" (a whole percentage 1..99) into *pct, or
+ * "off" into 0. 0, or -1 if s (NULL allowed) is neither.
+ */
+int plan_budget_warning_parse(int *pct, const char *s) __attribute__((warn_unused_result));
+
+/* The moment phase i warns, in ms after it starts; -1 if it never does (off, or no budget). */
+int64_t plan_phase_warn_ms(const struct plan *p, size_t i);
 
 /* Format ms as "10s", "1.5s", "500ms" into buf. */
 const char *plan_duration_format(char *buf, size_t len, int64_t ms);

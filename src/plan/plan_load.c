@@ -55,6 +55,7 @@ static void plan_load_key_margin_env(struct plan_loader *l, yaml_node_t *v, void
 static void plan_load_key_mode(struct plan_loader *l, yaml_node_t *v, void *obj);
 static void plan_load_key_second(struct plan_loader *l, yaml_node_t *v, void *obj);
 static void plan_load_key_abort_wait(struct plan_loader *l, yaml_node_t *v, void *obj);
+static void plan_load_key_budget_warning(struct plan_loader *l, yaml_node_t *v, void *obj);
 static void plan_load_key_phases(struct plan_loader *l, yaml_node_t *v, void *obj);
 static void plan_load_key_ph_name(struct plan_loader *l, yaml_node_t *v, void *obj);
 static void plan_load_key_ph_budget(struct plan_loader *l, yaml_node_t *v, void *obj);
@@ -74,6 +75,7 @@ static const struct plan_key plan_top_keys[] = {
 	{"mode", plan_load_key_mode, false},
 	{"on_second_signal", plan_load_key_second, false},
 	{"abort_wait", plan_load_key_abort_wait, false},
+	{"budget_warning", plan_load_key_budget_warning, false},
 	{"phases", plan_load_key_phases, true},
 };
 
@@ -276,6 +278,21 @@ static void plan_load_key_abort_wait(struct plan_loader *l, yaml_node_t *v, void
 	((struct plan *)obj)->abort_wait_ms = b.ms;
 }
 
+/* budget_warning: PERCENT% | off. */
+static void plan_load_key_budget_warning(struct plan_loader *l, yaml_node_t *v, void *obj)
+{
+	struct plan *p = obj;
+	const char *s = ydoc_scalar(v);
+
+	p->budget_warning_pos = plan_pos_of(v);
+	if (plan_budget_warning_parse(&p->budget_warning, s) != 0)
+		plan_err(
+			l, v,
+			"budget_warning must be a whole percentage from 1%% to 99%% (e.g. 80%%) or "
+			"off, not '%s'",
+			s != NULL ? s : "a non-scalar");
+}
+
 /* phases: a non-empty sequence of phase mappings. */
 static void plan_load_key_phases(struct plan_loader *l, yaml_node_t *v, void *obj)
 {
@@ -474,6 +491,7 @@ static void plan_init(struct plan *p, const char *name)
 	p->ceiling = (struct plan_budget){.ms = 120000, .default_ms = 120000};
 	p->margin = (struct plan_budget){.ms = 10000, .default_ms = 10000};
 	p->abort_wait_ms = 5000;
+	p->budget_warning = PLAN_BUDGET_WARNING_DEFAULT;
 	p->second_signal = PLAN_ESCALATE_SKIP_TO_LAST;
 }
 

@@ -3,6 +3,7 @@
  * against them (grace period, readiness probe, preStop, ConfigMap).
  */
 #include "plan/plan_manifest.h"
+#include "plan/plan_pod.h"
 
 #include "core/diag.h"
 #include "core/ydoc.h"
@@ -26,6 +27,11 @@ static yaml_node_t *plan_manifest_path(yaml_document_t *doc, yaml_node_t *n,
 				       const char *const *keys);
 static void plan_manifest_container(struct plan_mctx *x, yaml_node_t *c);
 static void plan_manifest_configmap(struct plan_mctx *x, yaml_node_t *pod, yaml_node_t *c);
+static bool plan_manifest_cm_data(struct plan_manifest *m, struct ydoc_file *yf, const char *file);
+static bool plan_manifest_has_kind(struct ydoc_file *yf);
+static const char *plan_manifest_cm_key(yaml_document_t *doc, yaml_node_t *vol, const char *rel);
+static void plan_manifest_mount(struct plan_mctx *x, yaml_node_t *vol, const char *rel);
+static void plan_manifest_check_mount(const struct plan_manifest *m, struct diag *d);
 
 /* The node under a NULL-terminated key path, or NULL. */
 static yaml_node_t *plan_manifest_path(yaml_document_t *doc, yaml_node_t *n,
@@ -89,12 +95,33 @@ int plan_manifest_load(struct plan_manifest *m, const char *path, struct diag *d
 			plan_manifest_workload(&x, root, kind);
 		}
 	}
-	if (m->workload == NULL)
+	if (m->workload == NULL && !plan_manifest_has_kind(&x.yf))
 		diag_add(d, DIAG_ERROR, path, 0, 0, "no Deployment or StatefulSet in this file");
 	else
 		rc = 0;
 	ydoc_free(&x.yf);
 	return rc;
+}
+
+/* Whether any document of yf is a Kubernetes object (has a kind). */
+static bool plan_manifest_has_kind(struct ydoc_file *yf)
+{
+	for (size_t i = 0; i < yf->n; i++)
+		if (ydoc_scalar(ydoc_get(&yf->docs[i], ydoc_root(&yf->docs[i]), "kind")) != NULL)
+			return true;
+	return false;
+}
+
+/* Look for m's plan ConfigMap in the manifest file path. */
+void plan_manifest_find_plan(struct plan_manifest *m, const char *path, struct diag *d)
+{
+	struct ydoc_file yf = {0};
+
+	if (m->plan_cm == NULL || m->plan_text != NULL || ydoc_load_file(&yf, path, d) != 0)
+		goto done;
+	(void)plan_manifest_cm_data(m, &yf, path);
+done:
+	ydoc_free(&yf);
 }
 
 /* Pick the keycastd container: named or imaged keycastd, else the first. */
@@ -172,6 +199,8 @@ static void plan_manifest_env_args(struct plan_mctx *x, yaml_node_t *c)
 
 		if (n != NULL && v != NULL)
 			plan_manifest_env_add(x, n, v);
+		if (n != NULL && v != NULL && strcmp(n, "SHUTDOWN_PLAN") == 0)
+			x->m->plan_pos = (struct plan_pos){ydoc_line(e), ydoc_col(e)};
 	}
 	if (args == NULL)
 		args = ydoc_get(x->doc, c, "command");
@@ -183,38 +212,19 @@ static void plan_manifest_env_args(struct plan_mctx *x, yaml_node_t *c)
 		else if (s != NULL && strcmp(s, "--plan") == 0)
 			plan_manifest_set(&x->m->plan_path,
 					  ydoc_scalar(plan_manifest_item(x->doc, args, i + 1)));
+		else
+			continue;
+		x->m->plan_pos = (struct plan_pos){ydoc_line(a), ydoc_col(a)};
 	}
 }
 
-/* The seconds of a "sleep N" inside a preStop exec command, or -1. */
-static int64_t plan_manifest_sleep_secs(yaml_document_t *doc, yaml_node_t *cmd)
-{
-	yaml_node_t *a;
-
-	for (size_t i = 0; (a = plan_manifest_item(doc, cmd, i)) != NULL; i++) {
-		const char *s = ydoc_scalar(a), *p = s ? strstr(s, "sleep") : NULL;
-		int64_t v;
-
-		if (s != NULL && strcmp(s, "sleep") == 0 &&
-		    plan_manifest_int(plan_manifest_item(doc, cmd, i + 1), &v))
-			return v;
-		if (p != NULL && sscanf(p, "sleep %" SCNd64, &v) == 1 && v >= 0)
-			return v;
-	}
-	return -1;
-}
-
-/* Readiness probe and preStop sleep of the container. */
+/* Readiness probe timing; probes' ports and preStop hook (plan_pod.c) of the container. */
 static void plan_manifest_container(struct plan_mctx *x, yaml_node_t *c)
 {
-	static const char *const exec_k[] = {"lifecycle", "preStop", "exec", "command", NULL};
-	static const char *const sleep_k[] = {"lifecycle", "preStop", "sleep", "seconds", NULL};
 	yaml_node_t *probe = ydoc_get(x->doc, c, "readinessProbe");
-	yaml_node_t *cmd = plan_manifest_path(x->doc, c, exec_k),
-		    *sl = plan_manifest_path(x->doc, c, sleep_k);
-	int64_t v = -1;
 
 	plan_manifest_env_args(x, c);
+	plan_pod_read(x->m, x->doc, c);
 	if (probe != NULL) {
 		x->m->has_probe = true;
 		x->m->probe_pos = (struct plan_pos){ydoc_line(probe), ydoc_col(probe)};
@@ -222,14 +232,6 @@ static void plan_manifest_container(struct plan_mctx *x, yaml_node_t *c)
 					&x->m->probe_period_s);
 		(void)plan_manifest_int(ydoc_get(x->doc, probe, "failureThreshold"),
 					&x->m->probe_threshold);
-	}
-	if (sl != NULL && plan_manifest_int(sl, &v))
-		cmd = sl;
-	else if (cmd != NULL)
-		v = plan_manifest_sleep_secs(x->doc, cmd);
-	if (v >= 0) {
-		x->m->prestop_ms = v * 1000;
-		x->m->prestop_pos = (struct plan_pos){ydoc_line(cmd), ydoc_col(cmd)};
 	}
 }
 
@@ -251,39 +253,71 @@ static unsigned plan_manifest_indent(const char *path, unsigned n)
 	return ind;
 }
 
-/* Find the ConfigMap named name and copy its key into the plan text. */
-static void plan_manifest_cm_data(struct plan_mctx *x, const char *name, const char *key)
+/* Find m's plan ConfigMap in yf (named file) and copy its key into the plan text. */
+static bool plan_manifest_cm_data(struct plan_manifest *m, struct ydoc_file *yf, const char *file)
 {
 	static const char *const name_k[] = {"metadata", "name", NULL};
 
-	for (size_t i = 0; i < x->yf.n; i++) {
-		yaml_document_t *doc = &x->yf.docs[i];
+	for (size_t i = 0; i < yf->n; i++) {
+		yaml_document_t *doc = &yf->docs[i];
 		yaml_node_t *root = ydoc_root(doc), *v;
 		const char *kind = ydoc_scalar(ydoc_get(doc, root, "kind"));
 		const char *n = ydoc_scalar(plan_manifest_path(doc, root, name_k));
 		char buf[512];
 
 		if (kind == NULL || strcmp(kind, "ConfigMap") != 0 || n == NULL ||
-		    strcmp(n, name) != 0)
+		    strcmp(n, m->plan_cm) != 0)
 			continue;
-		v = ydoc_get(doc, ydoc_get(doc, root, "data"), key);
+		m->plan_cm_seen = true;
+		v = ydoc_get(doc, ydoc_get(doc, root, "data"), m->plan_key);
 		if (ydoc_scalar(v) == NULL)
 			continue;
-		plan_manifest_set(&x->m->plan_text, ydoc_scalar(v));
-		snprintf(buf, sizeof(buf), "%s[ConfigMap/%s:%s]", x->m->file, name, key);
-		plan_manifest_set(&x->m->plan_name, buf);
-		x->m->plan_line =
-			v->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ? ydoc_line(v) : 0;
-		x->m->plan_col =
-			x->m->plan_line ? plan_manifest_indent(x->m->file, x->m->plan_line + 1) : 0;
-		return;
+		plan_manifest_set(&m->plan_text, ydoc_scalar(v));
+		snprintf(buf, sizeof(buf), "%s[ConfigMap/%s:%s]", file, m->plan_cm, m->plan_key);
+		plan_manifest_set(&m->plan_name, buf);
+		plan_manifest_set(&m->plan_file, strcmp(file, m->file) != 0 ? file : NULL);
+		m->plan_line = v->data.scalar.style == YAML_LITERAL_SCALAR_STYLE ? ydoc_line(v) : 0;
+		m->plan_col = m->plan_line ? plan_manifest_indent(file, m->plan_line + 1) : 0;
+		return true;
 	}
+	return false;
+}
+
+/* The ConfigMap key a volume's file rel comes from: its items' path, else rel itself. */
+static const char *plan_manifest_cm_key(yaml_document_t *doc, yaml_node_t *vol, const char *rel)
+{
+	static const char *const items_k[] = {"configMap", "items", NULL};
+	yaml_node_t *items = plan_manifest_path(doc, vol, items_k), *it;
+
+	for (size_t i = 0; (it = plan_manifest_item(doc, items, i)) != NULL; i++) {
+		const char *p = ydoc_scalar(ydoc_get(doc, it, "path"));
+
+		if (p != NULL && strcmp(p, rel) == 0)
+			return ydoc_scalar(ydoc_get(doc, it, "key"));
+	}
+	return items != NULL ? NULL : rel; /* items list only what they name */
+}
+
+/* Note how the plan path's volume vol provides rel: a ConfigMap's key, or another volume. */
+static void plan_manifest_mount(struct plan_mctx *x, yaml_node_t *vol, const char *rel)
+{
+	static const char *const cm_k[] = {"configMap", "name", NULL};
+	const char *cm = ydoc_scalar(plan_manifest_path(x->doc, vol, cm_k));
+	const char *key = cm ? plan_manifest_cm_key(x->doc, vol, rel) : NULL;
+
+	if (cm != NULL && key == NULL)
+		return; /* the volume's items do not project that file: not covered */
+	x->m->plan_mount = cm != NULL ? PLAN_MOUNT_CONFIGMAP : PLAN_MOUNT_OTHER;
+	if (cm == NULL)
+		return;
+	plan_manifest_set(&x->m->plan_cm, cm);
+	plan_manifest_set(&x->m->plan_key, key);
+	(void)plan_manifest_cm_data(x->m, &x->yf, x->m->file);
 }
 
 /* Resolve the plan path through the container's mounts to a ConfigMap. */
 static void plan_manifest_configmap(struct plan_mctx *x, yaml_node_t *pod, yaml_node_t *c)
 {
-	static const char *const cm_k[] = {"configMap", "name", NULL};
 	const char *path = x->m->plan_path;
 	yaml_node_t *vm, *vol;
 
@@ -294,15 +328,16 @@ static void plan_manifest_configmap(struct plan_mctx *x, yaml_node_t *pod, yaml_
 		const char *vn = ydoc_scalar(ydoc_get(x->doc, vm, "name"));
 		size_t len = mp ? strlen(mp) : 0;
 
+		while (len > 1 && mp[len - 1] == '/')
+			len--;
 		if (mp == NULL || vn == NULL || strncmp(path, mp, len) != 0 || path[len] != '/')
 			continue;
 		for (size_t j = 0;
 		     (vol = plan_manifest_item(x->doc, ydoc_get(x->doc, pod, "volumes"), j)); j++) {
 			const char *n = ydoc_scalar(ydoc_get(x->doc, vol, "name"));
-			const char *cm = ydoc_scalar(plan_manifest_path(x->doc, vol, cm_k));
 
-			if (n != NULL && cm != NULL && strcmp(n, vn) == 0)
-				plan_manifest_cm_data(x, cm, path + len + 1);
+			if (n != NULL && strcmp(n, vn) == 0)
+				plan_manifest_mount(x, vol, path + len + 1);
 		}
 	}
 }
@@ -315,9 +350,13 @@ void plan_manifest_free(struct plan_manifest *m)
 	free(m->env);
 	free(m->file);
 	free(m->workload);
+	plan_pod_free(m);
 	free(m->plan_path);
 	free(m->plan_text);
 	free(m->plan_name);
+	free(m->plan_cm);
+	free(m->plan_key);
+	free(m->plan_file);
 	*m = (struct plan_manifest){0};
 }
 
@@ -425,6 +464,30 @@ static void plan_manifest_check_probe(const struct plan_manifest *m, const struc
 		 plan_duration_format(n, sizeof(n), detect - m->prestop_ms));
 }
 
+/*
+ * The plan path must reach the container: under a volumeMount (else it
+ * must be in the image: a warning), and a ConfigMap read here must hold
+ * the key it names (else the file is missing and keycastd refuses to start).
+ */
+static void plan_manifest_check_mount(const struct plan_manifest *m, struct diag *d)
+{
+	const struct plan_pos *pos = m->plan_pos.line ? &m->plan_pos : &m->workload_pos;
+
+	if (m->plan_path == NULL)
+		return;
+	if (m->plan_mount == PLAN_MOUNT_NONE)
+		diag_add(d, DIAG_WARNING, m->file, pos->line, pos->col,
+			 "the container runs the plan %s, but no volumeMount covers that path: "
+			 "it must then be in the image, and a plan ConfigMap is not what runs; "
+			 "mount the plan's ConfigMap at the plan's directory",
+			 m->plan_path);
+	else if (m->plan_mount == PLAN_MOUNT_CONFIGMAP && m->plan_cm_seen && m->plan_text == NULL)
+		diag_add(d, DIAG_ERROR, m->file, pos->line, pos->col,
+			 "the container runs the plan %s, mounted from ConfigMap %s, which has no "
+			 "key '%s': the file would not exist and keycastd would refuse to start",
+			 m->plan_path, m->plan_cm, m->plan_key);
+}
+
 /* Check p against the workload. */
 void plan_manifest_check(const struct plan_manifest *m, const struct plan *p, struct diag *d)
 {
@@ -433,4 +496,6 @@ void plan_manifest_check(const struct plan_manifest *m, const struct plan *p, st
 	plan_manifest_check_grace(m, p, d);
 	plan_manifest_check_ceiling(m, p, d);
 	plan_manifest_check_probe(m, p, d);
+	plan_pod_check(m, d);
+	plan_manifest_check_mount(m, d);
 }

@@ -6,6 +6,9 @@
 #include "core/diag.h"
 #include "plan/plan.h"
 #include "plan/plan_manifest.h"
+#include "plan/plan_pod.h"
+#include "plan/plan_svg.h"
+#include "plan/plan_unit.h"
 #include "plan/plan_watchdog.h"
 
 #include <cjson/cJSON.h>
@@ -27,11 +30,12 @@ static const struct {
 	[PLAN_REPORT_TEXT] = {"text", plan_report_text},
 	[PLAN_REPORT_JSON] = {"json", plan_report_json},
 	[PLAN_REPORT_GITHUB] = {"github", plan_report_github},
+	[PLAN_REPORT_SVG] = {"svg", plan_svg_print},
 };
 
 #define NFORMATS (sizeof(plan_report_formats) / sizeof(plan_report_formats[0]))
 
-/* Parse "text|json|github". */
+/* Parse "text|json|github|svg". */
 int plan_report_format_parse(enum plan_report_format *f, const char *s)
 {
 	for (size_t i = 0; s != NULL && i < NFORMATS; i++) {
@@ -125,8 +129,12 @@ static void plan_report_timeline(const struct plan *p, FILE *out)
 	char a[32], b[64], c[32], m[32], s[512], t[128];
 	int64_t at = 0;
 
-	fprintf(out, "plan %s: version %d, mode %s, second signal: %s\n", p->file, p->version,
-		plan_mode_name(p->strict), plan_escalation_name(p->second_signal));
+	fprintf(out, "plan %s: version %d, mode %s, second signal: %s, budget warning: ", p->file,
+		p->version, plan_mode_name(p->strict), plan_escalation_name(p->second_signal));
+	if (p->budget_warning > 0)
+		fprintf(out, "at %d%%\n", p->budget_warning);
+	else
+		fprintf(out, "off\n");
 	fprintf(out, "  %-8s %-34s %-16s %-24s %s\n", "start", "budget", "phase", "on timeout",
 		"steps");
 	for (size_t i = 0; i < p->nphases; i++) {
@@ -159,14 +167,37 @@ static void plan_report_manifests(const struct plan_report *r, FILE *out)
 		if (m->workload == NULL)
 			continue;
 		fprintf(out,
-			"manifest %s: %s, terminationGracePeriodSeconds %s%s, preStop sleep %s, "
+			"manifest %s: %s, terminationGracePeriodSeconds %s%s, preStop sleep "
+			"%s%s%s, "
+			"probes on port %" PRId64 ", "
 			"readiness detection %" PRId64 "s (%" PRId64 " x %" PRId64 ")%s%s\n",
 			m->file, m->workload, plan_duration_format(g, sizeof(g), m->grace_ms),
 			m->grace_set ? "" : " (default)",
 			plan_duration_format(ps, sizeof(ps), m->prestop_ms),
-			m->probe_period_s * m->probe_threshold, m->probe_period_s,
+			m->prestop > PLAN_PRESTOP_SLEEP ? " via " : "",
+			m->prestop > PLAN_PRESTOP_SLEEP ? plan_prestop_name(m->prestop) : "",
+			m->probe_port, m->probe_period_s * m->probe_threshold, m->probe_period_s,
 			m->probe_threshold, m->plan_name ? ", plan from " : "",
 			m->plan_name ? m->plan_name : "");
+	}
+}
+
+/* The unit facts, one line each. */
+static void plan_report_units(const struct plan_report *r, FILE *out)
+{
+	for (size_t i = 0; i < r->nunits; i++) {
+		const struct plan_unit *u = &r->units[i];
+		char t[32];
+
+		if (!u->has_service)
+			continue;
+		fprintf(out, "unit %s: Type=%s, TimeoutStopSec %s%s, KillSignal %s\n", u->file,
+			u->type ? u->type : "simple",
+			u->stop_ms == PLAN_UNIT_INFINITY
+				? "infinity"
+				: plan_duration_format(t, sizeof(t), u->stop_ms),
+			u->stop_set ? "" : " (default)",
+			u->kill_signal ? u->kill_signal : "SIGTERM");
 	}
 }
 
@@ -184,6 +215,7 @@ static void plan_report_text(const struct plan_report *r, FILE *out)
 	if (r->p != NULL)
 		plan_report_timeline(r->p, out);
 	plan_report_manifests(r, out);
+	plan_report_units(r, out);
 	if (r->d->n > 0)
 		fprintf(out, "\n");
 	diag_print(r->d, out);
@@ -198,6 +230,7 @@ static void plan_report_github(const struct plan_report *r, FILE *out)
 	if (r->p != NULL)
 		plan_report_timeline(r->p, out);
 	plan_report_manifests(r, out);
+	plan_report_units(r, out);
 	for (size_t i = 0; i < r->d->n; i++) {
 		const struct diag_item *it = &r->d->items[i];
 
@@ -273,6 +306,7 @@ static void plan_report_json_plan(cJSON *root, const struct plan *p)
 	cJSON_AddNumberToObject(root, "total_ms",
 				(double)plan_add_ms(plan_total_ms(p), p->margin.ms));
 	cJSON_AddNumberToObject(root, "abort_wait_ms", (double)p->abort_wait_ms);
+	cJSON_AddNumberToObject(root, "budget_warning_pct", p->budget_warning);
 	cJSON_AddNumberToObject(root, "worst_case_ms", (double)plan_worst_ms(p));
 	cJSON_AddNumberToObject(root, "watchdog_ms", (double)plan_watchdog_plan_deadline_ms(p));
 	phases = cJSON_AddArrayToObject(root, "phases");
@@ -314,10 +348,34 @@ static void plan_report_json_manifests(cJSON *root, const struct plan_report *r)
 			cJSON_AddStringToObject(o, "workload", m->workload);
 		cJSON_AddNumberToObject(o, "grace_ms", (double)m->grace_ms);
 		cJSON_AddNumberToObject(o, "prestop_ms", (double)m->prestop_ms);
+		cJSON_AddStringToObject(o, "prestop", plan_prestop_name(m->prestop));
+		cJSON_AddNumberToObject(o, "api_port", (double)m->api_port);
+		cJSON_AddNumberToObject(o, "probe_port", (double)m->probe_port);
 		cJSON_AddNumberToObject(o, "readiness_detect_ms",
 					(double)(m->probe_period_s * m->probe_threshold * 1000));
 		if (m->plan_name != NULL)
 			cJSON_AddStringToObject(o, "plan_from", m->plan_name);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
+/* The JSON of the units. */
+static void plan_report_json_units(cJSON *root, const struct plan_report *r)
+{
+	cJSON *arr = cJSON_AddArrayToObject(root, "units");
+
+	for (size_t i = 0; i < r->nunits; i++) {
+		const struct plan_unit *u = &r->units[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "file", u->file);
+		cJSON_AddStringToObject(o, "type", u->type ? u->type : "simple");
+		if (u->stop_ms == PLAN_UNIT_INFINITY)
+			cJSON_AddNullToObject(o, "timeout_stop_ms");
+		else
+			cJSON_AddNumberToObject(o, "timeout_stop_ms", (double)u->stop_ms);
+		cJSON_AddStringToObject(o, "kill_signal",
+					u->kill_signal ? u->kill_signal : "SIGTERM");
 		cJSON_AddItemToArray(arr, o);
 	}
 }
@@ -336,6 +394,7 @@ static void plan_report_json(const struct plan_report *r, FILE *out)
 	if (r->p != NULL)
 		plan_report_json_plan(root, r->p);
 	plan_report_json_manifests(root, r);
+	plan_report_json_units(root, r);
 	plan_report_json_findings(root, r->d);
 	text = cJSON_Print(root);
 	if (text != NULL)

@@ -1,7 +1,7 @@
 /*
  * plan_report.h - what `keycastd plan check` prints: the timeline of a plan
  * and its findings, as text, JSON (schema "keycastd.plan-check/1", see
- * doc/shutdown-plan.md) or GitHub annotations.
+ * doc/shutdown-plan.md), GitHub annotations or an SVG picture (plan_svg.h).
  */
 #ifndef KC_PLAN_REPORT_H
 #define KC_PLAN_REPORT_H
@@ -13,15 +13,17 @@
 struct diag;
 struct plan;
 struct plan_manifest;
+struct plan_unit;
 
 /* Output formats. */
 enum plan_report_format {
 	PLAN_REPORT_TEXT,   /* timeline table, then file:line:col findings */
 	PLAN_REPORT_JSON,   /* one JSON object */
 	PLAN_REPORT_GITHUB, /* timeline, then ::error file=...:: annotations */
+	PLAN_REPORT_SVG,    /* the timeline as a picture (plan_svg.h) */
 };
 
-/* Parse "text|json|github". 0, or -1 if unknown. */
+/* Parse "text|json|github|svg". 0, or -1 if unknown. */
 int plan_report_format_parse(enum plan_report_format *f, const char *s)
 	__attribute__((warn_unused_result));
 
@@ -30,6 +32,8 @@ struct plan_report {
 	const struct plan *p;
 	const struct plan_manifest *manifests;
 	size_t nmanifests;
+	const struct plan_unit *units; /* --unit files */
+	size_t nunits;
 	const struct diag *d;
 	bool strict; /* --strict: warnings make it fail */
 	bool ok;     /* the verdict (exit 0) */

@@ -3,7 +3,8 @@
  *
  * States: idle -> in a phase (running a step, waiting on a timer, a
  * component, or an abort confirmation) -> done. One budget timer per
- * phase; steps dispatch through plan_step_table.
+ * phase, and one for its budget warning; steps dispatch through
+ * plan_step_table.
  */
 #include "plan/plan_run.h"
 
@@ -42,6 +43,7 @@ struct plan_run {
 	struct clock *clk;
 	struct plan_hooks hooks;
 	struct clock_timer *budget, *wait, *abort_timer;
+	struct clock_timer *warn; /* the phase's budget warning */
 	size_t phase, step;
 	int64_t start_ms, phase_start_ms;
 	int64_t wait_until_ms; /* when a 'wait: DURATION' step ends */
@@ -79,6 +81,10 @@ static void plan_finish(struct plan_run *r);
 static void plan_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void plan_on_budget(void *arg);
+static void plan_on_warn(void *arg);
+static void plan_warn_log(struct plan_run *r);
+static bool plan_step_first_component(const struct plan_phase *ph, size_t i);
+static void plan_final_line(struct plan_run *r, const char *msg, const char *phases);
 static void plan_on_wait(void *arg);
 static bool plan_early(struct plan_run *r, struct clock_timer *t, int64_t until_ms);
 static void plan_on_abort_timer(void *arg);
@@ -129,8 +135,9 @@ struct plan_run *plan_run_new(const struct plan *p, struct component_registry *r
 	r->budget = clock_timer_new(clk, plan_on_budget, r);
 	r->wait = clock_timer_new(clk, plan_on_wait, r);
 	r->abort_timer = clock_timer_new(clk, plan_on_abort_timer, r);
+	r->warn = clock_timer_new(clk, plan_on_warn, r);
 	if (r->outcomes == NULL || r->durations == NULL || r->budget == NULL || r->wait == NULL ||
-	    r->abort_timer == NULL)
+	    r->abort_timer == NULL || r->warn == NULL)
 		goto fail;
 	return r;
 fail:
@@ -146,6 +153,7 @@ void plan_run_free(struct plan_run *r)
 	clock_timer_free(r->budget);
 	clock_timer_free(r->wait);
 	clock_timer_free(r->abort_timer);
+	clock_timer_free(r->warn);
 	free(r->outcomes);
 	free(r->durations);
 	free(r);
@@ -226,6 +234,8 @@ void plan_run_start_at(struct plan_run *r, int64_t t0_ms)
 static void plan_phase_begin(struct plan_run *r, size_t i, int64_t at_ms)
 {
 	const struct plan_phase *ph;
+	int64_t warn_ms = i < r->p->nphases ? plan_phase_warn_ms(r->p, i) : -1;
+	int64_t late = clock_now_ms(r->clk) - at_ms;
 
 	if (i >= r->p->nphases) {
 		plan_finish(r);
@@ -243,8 +253,11 @@ static void plan_phase_begin(struct plan_run *r, size_t i, int64_t at_ms)
 		 log_ms("budget_ms", plan_phase_budget_ms(r->p, i)),
 		 log_uint("inflight", r->phase_inflight),
 		 log_str("on_timeout", plan_timeout_name(ph->on_timeout)));
-	clock_timer_start(r->budget,
-			  plan_phase_budget_ms(r->p, i) - (clock_now_ms(r->clk) - at_ms));
+	if (r->hooks.on_phase_start != NULL)
+		r->hooks.on_phase_start(r->hooks.arg, i);
+	clock_timer_start(r->budget, plan_phase_budget_ms(r->p, i) - late);
+	if (warn_ms >= 0)
+		clock_timer_start(r->warn, warn_ms > late ? warn_ms - late : 0);
 	plan_advance(r);
 }
 
@@ -598,6 +611,56 @@ static void plan_on_budget(void *arg)
 	plan_cut_phase(r, PLAN_OUTCOME_TIMED_OUT);
 }
 
+/*
+ * The phase has used budget_warning of its budget. Waiting on a component,
+ * it warns once; a planned wait does not warn (rest-of-budget ends with the
+ * budget; a timed wait is looked at again when it ends).
+ */
+static void plan_on_warn(void *arg)
+{
+	struct plan_run *r = arg;
+	int64_t now = clock_now_ms(r->clk);
+
+	if (plan_early(r, r->warn, r->phase_start_ms + plan_phase_warn_ms(r->p, r->phase)))
+		return;
+	if (r->waiting == PLAN_WAIT_TIMER)
+		clock_timer_start(r->warn, r->wait_until_ms > now ? r->wait_until_ms - now : 1);
+	else if (r->waiting == PLAN_WAIT_COMPONENT)
+		plan_warn_log(r);
+}
+
+/* The budget warning: the step waited on and what is still in flight, per component. */
+static void plan_warn_log(struct plan_run *r)
+{
+	const struct plan_phase *ph = &r->p->phases[r->phase];
+	const struct plan_step *s = &ph->steps[r->step];
+	int64_t budget = plan_phase_budget_ms(r->p, r->phase);
+	int64_t used = clock_now_ms(r->clk) - r->phase_start_ms;
+	char step[160], what[512];
+	size_t off = 0, total = 0;
+
+	what[0] = '\0';
+	for (size_t i = 0; i < ph->nsteps; i++) {
+		struct component *c = plan_step_first_component(ph, i)
+					      ? component_find(r->reg, ph->steps[i].arg)
+					      : NULL;
+		size_t n = c != NULL ? component_inflight(c) : 0;
+
+		total += n;
+		if (c != NULL)
+			plan_appendf(what, sizeof(what), &off, "%s%s=%zu", off ? " " : "",
+				     component_name(c), n);
+	}
+	plan_mark_truncated(what, sizeof(what), off);
+	snprintf(step, sizeof(step), "%s %s", plan_step_kind_name(s->kind), s->arg ? s->arg : "");
+	log_warn("plan", "phase budget nearly used", log_str("phase", ph->name),
+		 log_int("used_pct", budget > 0 ? used * 100 / budget : 100),
+		 log_ms("elapsed_ms", used), log_ms("budget_ms", budget),
+		 log_ms("left_ms", budget > used ? budget - used : 0), log_str("waiting_on", step),
+		 log_uint("inflight", total), log_str("inflight_by_component", what),
+		 log_str("on_timeout", plan_timeout_name(ph->on_timeout)));
+}
+
 /* The outcome once every abort is settled. */
 static enum plan_outcome plan_abort_outcome(const struct plan_run *r, bool confirmed)
 {
@@ -672,6 +735,7 @@ static void plan_phase_end(struct plan_run *r, enum plan_outcome o)
 	clock_timer_stop(r->budget);
 	clock_timer_stop(r->wait);
 	clock_timer_stop(r->abort_timer);
+	clock_timer_stop(r->warn);
 	if (o == PLAN_OUTCOME_COMPLETED && dropped > 0)
 		o = PLAN_OUTCOME_COMPLETED_WITH_DROPS;
 	r->waiting = PLAN_WAIT_NONE;
@@ -745,6 +809,21 @@ static uint64_t plan_phase_dropped(struct plan_run *r)
 	return n;
 }
 
+/* The final line itself, with the exit code when the daemon tells it. */
+static void plan_final_line(struct plan_run *r, const char *msg, const char *phases)
+{
+	enum log_level level = r->warning ? LOG_LEVEL_WARN : LOG_LEVEL_INFO;
+	int64_t dur = clock_now_ms(r->clk) - r->start_ms;
+
+	if (r->hooks.exit_code == NULL) {
+		log_final(level, "plan", msg, log_str("phases", phases),
+			  log_ms("duration_ms", dur));
+		return;
+	}
+	log_final(level, "plan", msg, log_str("phases", phases), log_ms("duration_ms", dur),
+		  log_int("exit_code", r->hooks.exit_code(r->hooks.arg, r->warning)));
+}
+
 /* Write the final line and tell the daemon. */
 static void plan_finish(struct plan_run *r)
 {
@@ -766,9 +845,7 @@ static void plan_finish(struct plan_run *r)
 	if (snprintf(warn, sizeof(warn), "shutdown complete with warning: %s", sum) < 0)
 		memcpy(warn, "shutdown complete with warning",
 		       sizeof("shutdown complete with warning"));
-	log_final(r->warning ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, "plan",
-		  r->warning ? warn : "shutdown complete", log_str("phases", sum),
-		  log_ms("duration_ms", clock_now_ms(r->clk) - r->start_ms));
+	plan_final_line(r, r->warning ? warn : "shutdown complete", sum);
 	if (r->hooks.on_done != NULL)
 		r->hooks.on_done(r->hooks.arg, r->warning);
 }

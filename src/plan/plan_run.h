@@ -13,6 +13,9 @@
  * nothing of HTTP: readiness and observation go through struct plan_hooks.
  * It always ends with one final log line, "shutdown complete" or
  * "shutdown complete with warning: ...", written whatever the log level.
+ * A phase that has used the plan's budget_warning share of its budget
+ * while it waits on a component logs one warning naming the step it
+ * waits on and the work still in flight (a planned wait does not warn).
  */
 #ifndef KC_PLAN_RUN_H
 #define KC_PLAN_RUN_H
@@ -42,6 +45,8 @@ enum plan_outcome {
 struct plan_hooks {
 	/* Set the readiness the probes report. */
 	void (*set_ready)(void *arg, bool ready);
+	/* Phase i starts now (for service managers: daemon/notify.h). */
+	void (*on_phase_start)(void *arg, size_t i);
 	/* A phase ended (for metrics). */
 	void (*on_phase_end)(void *arg, const char *phase, enum plan_outcome outcome,
 			     int64_t duration_ms);
@@ -60,6 +65,8 @@ struct plan_hooks {
 	 * completed_with_drops, not completed. NULL: never.
 	 */
 	uint64_t (*dropped)(void *arg, const char *component);
+	/* The exit code the process will have, for the final line (warning: as on_done). */
+	int (*exit_code)(void *arg, bool warning);
 	void *arg;
 };
 

@@ -138,6 +138,35 @@ int64_t plan_phase_budget_ms(const struct plan *p, size_t i)
 	return b == PLAN_BUDGET_MARGIN ? p->margin.ms : b;
 }
 
+/* Parse "80%" (1..99) or "off". */
+int plan_budget_warning_parse(int *pct, const char *s)
+{
+	int v = 0;
+	size_t i;
+
+	if (s != NULL && strcmp(s, "off") == 0) {
+		*pct = 0;
+		return 0;
+	}
+	for (i = 0; s != NULL && i < 3 && isdigit((unsigned char)s[i]); i++)
+		v = v * 10 + (s[i] - '0');
+	if (s == NULL || i == 0 || i == 3 || s[0] == '0' || strcmp(s + i, "%") != 0 || v < 1 ||
+	    v > 99)
+		return -1;
+	*pct = v;
+	return 0;
+}
+
+/* When phase i warns: budget_warning percent of its budget; -1 if never. */
+int64_t plan_phase_warn_ms(const struct plan *p, size_t i)
+{
+	int64_t b = plan_phase_budget_ms(p, i);
+
+	if (p->budget_warning <= 0 || b <= 0)
+		return -1;
+	return b / 100 * p->budget_warning + b % 100 * p->budget_warning / 100;
+}
+
 /* One word a plan may say and the enum value it stands for. */
 struct plan_word {
 	const char *name;

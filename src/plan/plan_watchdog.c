@@ -204,6 +204,12 @@ void plan_watchdog_beat(struct plan_watchdog *w)
 		atomic_store(&w->beat_ns, plan_watchdog_now_ns());
 }
 
+/* Whether the watchdog has fired. */
+bool plan_watchdog_fired(const struct plan_watchdog *w)
+{
+	return w != NULL && atomic_load(&w->fired);
+}
+
 /* Claim the final line: true for the first caller. */
 bool plan_watchdog_claim_final(struct plan_watchdog *w)
 {

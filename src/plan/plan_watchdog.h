@@ -63,6 +63,12 @@ int64_t plan_watchdog_armed_ms(const struct plan_watchdog *w);
 void plan_watchdog_beat(struct plan_watchdog *w);
 
 /*
+ * Whether the watchdog has fired: its deadline passed and it claimed the
+ * final line (it is ending the process). Any thread. NULL: false.
+ */
+bool plan_watchdog_fired(const struct plan_watchdog *w);
+
+/*
  * Claim the final line of the shutdown: true when the caller is the first
  * (it writes the line, and the watchdog will not), false when the watchdog
  * has claimed it (it writes its own and ends the process). NULL: true.

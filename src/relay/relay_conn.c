@@ -71,6 +71,8 @@ struct relay_conn *relay_conn_new(struct relay_pool *p, const char *url, size_t 
 	}
 	c->stats.url = c->url;
 	c->state = RELAY_DISCONNECTED;
+	for (size_t k = 0; k < RELAY_LOG_KINDS; k++)
+		ratelimit_init(&c->logrl[k], RELAY_LOG_BURST, RELAY_LOG_WINDOW_MS);
 	return c;
 }
 
@@ -83,6 +85,28 @@ void relay_conn_free(struct relay_conn *c)
 	clock_timer_free(c->retry);
 	free(c->url);
 	free(c);
+}
+
+/* Whether a line of kind k may be logged; first says how many were suppressed. */
+bool relay_conn_log_ok(struct relay_conn *c, enum relay_log_kind k)
+{
+	static const char *const names[RELAY_LOG_KINDS] = {
+		[RELAY_LOG_NOTICE] = "notice",	     [RELAY_LOG_INVALID] = "invalid event",
+		[RELAY_LOG_MALFORMED] = "malformed", [RELAY_LOG_CLOSED] = "subscription",
+		[RELAY_LOG_AUTH] = "auth",
+	};
+	uint64_t dropped;
+
+	if (!ratelimit_allow(&c->logrl[k], clock_now_ms(c->pool->cfg.clock), &dropped)) {
+		c->stats.log_suppressed++;
+		return false;
+	}
+	if (dropped > 0)
+		log_warn("relay", "relay log lines suppressed", log_str("relay", c->url),
+			 log_str("kind", names[k]), log_uint("suppressed", dropped),
+			 log_ms("window_ms", RELAY_LOG_WINDOW_MS),
+			 log_uint("per_window", RELAY_LOG_BURST));
+	return true;
 }
 
 /* Record and announce a state change. */
@@ -116,6 +140,8 @@ void relay_conn_start(struct relay_conn *c)
 		.pong_timeout_ms = p->cfg.pong_timeout_ms,
 		.close_timeout_ms = p->cfg.close_timeout_ms,
 		.max_message = p->cfg.max_message,
+		.max_pending_out = p->cfg.max_pending_out,
+		.write_timeout_ms = p->cfg.write_timeout_ms,
 	};
 	char err[256];
 	if (p->closing)
@@ -160,7 +186,8 @@ static void relay_conn_on_retry(void *arg)
 
 /*
  * The WebSocket is open: subscribe and resend what waits, then tell the
- * owner (so what the owner sends from on_state goes out once).
+ * owner (so what the owner sends from on_state goes out once). The backoff
+ * is not reset here: only a connection that stays open stable_ms is.
  */
 static void relay_conn_on_open(void *arg)
 {
@@ -168,14 +195,14 @@ static void relay_conn_on_open(void *arg)
 	struct relay_pool *p = c->pool;
 
 	relay_pool_enter(p);
-	c->attempt = 0;
+	c->opened_ms = clock_now_ms(p->cfg.clock);
 	c->nauth_ids = 0;
 	c->auth_pending = 0;
 	c->authed = false;
 	c->subs_refused = false;
 	c->stats.connects++;
 	c->state = c->stats.state = RELAY_CONNECTED;
-	log_info("relay", "connected", log_str("relay", c->url));
+	log_info("relay", "connected", log_str("relay", c->url), log_uint("attempt", c->attempt));
 	relay_conn_send_subs(c);
 	relay_pool_on_open(p, c);
 	if (c->state == RELAY_CONNECTED)
@@ -195,6 +222,8 @@ static void relay_conn_on_closed(void *arg, int code, const char *reason)
 	c->ws = NULL;
 	if (was_open)
 		c->lost_unix = (int64_t)time(NULL);
+	if (was_open && clock_now_ms(p->cfg.clock) - c->opened_ms >= p->cfg.stable_ms)
+		c->attempt = 0; /* it held: back off from the start */
 	c->stats.disconnects++;
 	log_info("relay", "disconnected", log_str("relay", c->url), log_int("code", code),
 		 log_str("reason", reason));
@@ -218,8 +247,9 @@ static void relay_conn_on_text(void *arg, const char *text, size_t len)
 
 	if (relay_msg_parse(&m, text, len, err, sizeof(err)) != 0) {
 		c->stats.malformed++;
-		log_warn("relay", "malformed relay message ignored", log_str("relay", c->url),
-			 log_str("error", err));
+		if (relay_conn_log_ok(c, RELAY_LOG_MALFORMED))
+			log_warn("relay", "malformed relay message ignored",
+				 log_str("relay", c->url), log_str("error", err));
 		return;
 	}
 	relay_pool_enter(p);
@@ -271,8 +301,9 @@ static void relay_conn_msg_event(struct relay_conn *c, const struct relay_msg *m
 			      sizeof(err)) != 0 ||
 	    nostr_event_verify(&ev, err, sizeof(err)) != 0) {
 		c->stats.events_invalid++;
-		log_warn("relay", "invalid event dropped", log_str("relay", c->url),
-			 log_str("error", err));
+		if (relay_conn_log_ok(c, RELAY_LOG_INVALID))
+			log_warn("relay", "invalid event dropped", log_str("relay", c->url),
+				 log_str("error", err));
 		goto done;
 	}
 	c->stats.events_in++;
@@ -316,13 +347,15 @@ static void relay_conn_msg_ok(struct relay_conn *c, const struct relay_msg *m)
 	if (c->auth_pending > 0)
 		c->auth_pending--;
 	if (!m->accepted) {
-		log_warn("relay", "AUTH refused", log_str("relay", c->url),
-			 log_str("reason", m->message));
+		if (relay_conn_log_ok(c, RELAY_LOG_AUTH))
+			log_warn("relay", "AUTH refused", log_str("relay", c->url),
+				 log_str("reason", m->message));
 		return;
 	}
 	c->stats.auths++;
 	c->authed = true;
-	log_info("relay", "authenticated", log_str("relay", c->url));
+	if (relay_conn_log_ok(c, RELAY_LOG_AUTH))
+		log_info("relay", "authenticated", log_str("relay", c->url));
 	relay_pool_on_authed(c->pool, c);
 }
 
@@ -332,12 +365,14 @@ static void relay_conn_msg_closed(struct relay_conn *c, const struct relay_msg *
 	if (strncmp(m->message, "auth-required:", 14) == 0 && c->pool->h.auth != NULL &&
 	    !relay_conn_auth_settled(c)) {
 		c->subs_refused = true;
-		log_info("relay", "subscription waits for AUTH", log_str("relay", c->url),
-			 log_str("sub", m->sub_id));
+		if (relay_conn_log_ok(c, RELAY_LOG_CLOSED))
+			log_info("relay", "subscription waits for AUTH", log_str("relay", c->url),
+				 log_str("sub", m->sub_id));
 		return;
 	}
-	log_warn("relay", "subscription closed by relay", log_str("relay", c->url),
-		 log_str("sub", m->sub_id), log_str("reason", m->message));
+	if (relay_conn_log_ok(c, RELAY_LOG_CLOSED))
+		log_warn("relay", "subscription closed by relay", log_str("relay", c->url),
+			 log_str("sub", m->sub_id), log_str("reason", m->message));
 }
 
 /* Whether AUTH is over on this connection: accepted, and no answer still due. */
@@ -350,7 +385,9 @@ bool relay_conn_auth_settled(const struct relay_conn *c)
 static void relay_conn_msg_notice(struct relay_conn *c, const struct relay_msg *m)
 {
 	c->stats.notices++;
-	log_info("relay", "relay notice", log_str("relay", c->url), log_str("notice", m->message));
+	if (relay_conn_log_ok(c, RELAY_LOG_NOTICE))
+		log_info("relay", "relay notice", log_str("relay", c->url),
+			 log_str("notice", m->message));
 }
 
 /* AUTH: have the owner sign one kind-22242 event per key and send them. */
@@ -375,7 +412,9 @@ static void relay_conn_msg_auth(struct relay_conn *c, const struct relay_msg *m)
 		free(evs[i].json);
 	}
 	c->auth_pending = c->nauth_ids;
-	log_info("relay", "AUTH sent", log_str("relay", c->url), log_uint("keys", c->nauth_ids));
+	if (relay_conn_log_ok(c, RELAY_LOG_AUTH))
+		log_info("relay", "AUTH sent", log_str("relay", c->url),
+			 log_uint("keys", c->nauth_ids));
 }
 
 /* Whether id is one of the AUTH events we sent on this connection. */
@@ -429,7 +468,8 @@ void relay_conn_send_sub(struct relay_conn *c, const struct relay_sub *s)
 		relay_conn_chunk(c, s, k, &f);
 		relay_pool_sub_id(s, k, id, sizeof(id));
 		req = relay_msg_req(id, &f, 1);
-		if (req == NULL || relay_conn_send(c, req, strlen(req)) != 0)
+		if ((req == NULL || relay_conn_send(c, req, strlen(req)) != 0) &&
+		    relay_conn_log_ok(c, RELAY_LOG_CLOSED))
 			log_warn("relay", "REQ not sent", log_str("relay", c->url),
 				 log_str("sub", id));
 		free(req);

@@ -41,6 +41,9 @@ static const struct relay_metrics_counter relay_metrics_counters[] = {
 	 offsetof(struct relay_stats, notices)},
 	{"keycastd_relay_auths_total", "NIP-42 AUTH events the relay accepted.",
 	 offsetof(struct relay_stats, auths)},
+	{"keycastd_relay_log_suppressed_total",
+	 "Log lines about the relay dropped by the per-relay rate limit.",
+	 offsetof(struct relay_stats, log_suppressed)},
 };
 
 #define RELAY_METRICS_N (sizeof(relay_metrics_counters) / sizeof(relay_metrics_counters[0]))
@@ -55,6 +58,8 @@ int relay_metrics_register(struct metrics *m, struct relay_pool *p)
 			return -1;
 	if (!metrics_gauge(m, "keycastd_relay_connected",
 			   "1 if the relay connection is open, 0 otherwise.", relay_label) ||
+	    !metrics_gauge(m, "keycastd_relay_pending_out_bytes",
+			   "Bytes queued for the relay and not yet written.", relay_label) ||
 	    !metrics_gauge(m, "keycastd_relay_publish_inflight",
 			   "Publishes waiting for relay answers.", NULL))
 		return -1;
@@ -85,6 +90,8 @@ static void relay_metrics_relay(struct metrics *m, const struct relay_stats *st)
 	}
 	(void)metrics_gauge_set(metrics_find(m, "keycastd_relay_connected"), values,
 				st->state == RELAY_CONNECTED);
+	(void)metrics_gauge_set(metrics_find(m, "keycastd_relay_pending_out_bytes"), values,
+				(double)st->pending_out);
 }
 
 /* Refresh every series before a scrape. */

@@ -50,6 +50,8 @@ static void relay_pool_defaults(struct relay_pool_config *c)
 		c->dedup_capacity = 16384;
 	if (c->since_overlap_s <= 0)
 		c->since_overlap_s = 10;
+	if (c->stable_ms <= 0)
+		c->stable_ms = 10000;
 }
 
 /* A new pool with no relays. */
@@ -515,6 +517,7 @@ void relay_pool_stats(const struct relay_pool *p, size_t i, struct relay_stats *
 {
 	*out = p->conns[i]->stats;
 	out->state = p->conns[i]->state;
+	out->pending_out = ws_client_pending_out(p->conns[i]->ws);
 }
 
 /* The name of a relay state. */

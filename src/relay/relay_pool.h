@@ -3,6 +3,15 @@
  * relay, verified and deduplicated events, acknowledged publishing,
  * reconnects with backoff, NIP-42 AUTH, and the shutdown operations.
  *
+ * Reconnects back off exponentially (relay_backoff.h); the delay starts
+ * over only once a connection has stayed open stable_ms, so a relay that
+ * breaks the protocol right after every upgrade is not hit a few times a
+ * second forever. A relay that does not read what is queued for it within
+ * write_timeout_ms is dropped and retried (ws.h bounds its queue).
+ * Lines logged about one relay (NOTICEs, invalid events, malformed
+ * messages...) are rate-limited per relay and per kind of line; a summary
+ * line says how many were suppressed.
+ *
  * Subscriptions are described once (relay_pool_subscribe) and the pool
  * keeps them on every relay: chunked so no filter holds more than
  * max_p_per_filter #p values, re-sent after every reconnect with `since`
@@ -55,6 +64,9 @@ struct relay_pool_config {
 	int64_t pong_timeout_ms;       /* default 10 000 */
 	int64_t close_timeout_ms;      /* default 2 000 */
 	size_t max_message;	       /* default 1 MiB */
+	size_t max_pending_out;	       /* bytes queued per relay, default 4 x max_message */
+	int64_t write_timeout_ms;      /* queued bytes stuck this long drop it, default 10 000 */
+	int64_t stable_ms;	       /* open this long: the next loss backs off anew, 10 000 */
 	size_t max_p_per_filter;       /* default 256 */
 	size_t max_subs_per_relay;     /* default 20 */
 	size_t max_authors_per_filter; /* default 1000: more is refused, not split */
@@ -85,7 +97,9 @@ struct relay_stats {
 	uint64_t published_ok;
 	uint64_t published_rejected;
 	uint64_t published_timeout;
-	uint64_t auths; /* AUTH events accepted */
+	uint64_t auths;		 /* AUTH events accepted */
+	uint64_t log_suppressed; /* log lines about this relay dropped by the rate limit */
+	size_t pending_out;	 /* bytes queued for the relay now, not yet written */
 };
 
 /* A signed NIP-42 auth event made by the owner for one key. */

@@ -11,11 +11,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/ratelimit.h"
 #include "relay/relay_pool.h"
 #include "relay/ws.h"
 
 #define RELAY_NAME_MAX 40
 #define RELAY_AUTH_MAX 16
+
+/* Lines logged about one relay per kind and window, and the window. */
+#define RELAY_LOG_BURST	    10
+#define RELAY_LOG_WINDOW_MS 60000
+
+/* Kinds of line a relay can provoke at will, each rate-limited on its own. */
+enum relay_log_kind {
+	RELAY_LOG_NOTICE,    /* NOTICE messages */
+	RELAY_LOG_INVALID,   /* events failing parse, id or signature */
+	RELAY_LOG_MALFORMED, /* messages that do not parse */
+	RELAY_LOG_CLOSED,    /* CLOSED for a subscription, and REQs not sent */
+	RELAY_LOG_AUTH,	     /* AUTH requests, answers and refusals */
+	RELAY_LOG_KINDS,     /* how many kinds there are */
+};
 
 /* A subscription as described once by the owner (all arrays owned). */
 struct relay_sub {
@@ -58,13 +73,15 @@ struct relay_conn {
 	struct ws_client *ws;
 	enum relay_state state;
 	struct clock_timer *retry;
-	unsigned attempt;		   /* failed connects since the last open */
+	unsigned attempt;		   /* connects since the last stable connection */
+	int64_t opened_ms;		   /* when the current connection opened */
 	int64_t lost_unix;		   /* when the last open connection was lost; 0 never */
 	char auth_ids[RELAY_AUTH_MAX][65]; /* AUTH events sent on this connection */
 	size_t nauth_ids;
 	size_t auth_pending; /* of those, not answered yet */
 	bool authed;	     /* the relay accepted at least one of them */
 	bool subs_refused;   /* a REQ got CLOSED auth-required: resend after AUTH */
+	struct ratelimit logrl[RELAY_LOG_KINDS]; /* per kind of line */
 	struct relay_stats stats;
 };
 
@@ -128,6 +145,13 @@ void relay_conn_drop(struct relay_conn *c);
 
 /* Free a connection. */
 void relay_conn_free(struct relay_conn *c);
+
+/*
+ * Whether a line of kind k about c may be logged now (rate limit per relay
+ * and kind); when it may and lines were suppressed before it, a line
+ * saying how many is logged first.
+ */
+bool relay_conn_log_ok(struct relay_conn *c, enum relay_log_kind k);
 
 /* relay_pool.c: a relay answered OK for id. */
 void relay_pool_on_ok(struct relay_pool *p, struct relay_conn *c, const char *id, bool accepted,

@@ -55,6 +55,10 @@ struct ws_client {
 	char key[32];		      /* our Sec-WebSocket-Key (base64) */
 	struct clock_timer *deadline; /* connect/handshake, then close wait */
 	struct clock_timer *keepalive;
+	struct clock_timer *stall;	 /* write timeout: queued bytes that do not move */
+	struct evbuffer_cb_entry *watch; /* on the output buffer: progress and the stall timer */
+	int64_t progress_ms;		 /* when the output last moved (or started to wait) */
+	bool paused;			 /* reading paused: too much queued for the peer */
 	enum ws_ka_phase ka_phase;
 	bool rx_since_ping; /* bytes arrived since the last keepalive ping */
 	int busy;	    /* callbacks on the stack */
@@ -78,6 +82,9 @@ static void ws_flush(struct ws_client *ws);
 static void ws_finish(struct ws_client *ws, int code, const char *reason);
 static void ws_on_deadline(void *arg);
 static void ws_on_keepalive(void *arg);
+static void ws_on_stall(void *arg);
+static void ws_on_out_change(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg);
+static void ws_check_pending(struct ws_client *ws);
 static void ws_error_text(struct ws_client *ws, char *buf, size_t len);
 static void ws_enter(struct ws_client *ws);
 static void ws_leave(struct ws_client *ws);
@@ -227,6 +234,10 @@ static void ws_apply_defaults(struct ws_config *c)
 		c->close_timeout_ms = 2000;
 	if (c->max_message == 0)
 		c->max_message = 1024 * 1024;
+	if (c->max_pending_out == 0)
+		c->max_pending_out = 4 * c->max_message;
+	if (c->write_timeout_ms <= 0)
+		c->write_timeout_ms = 10000;
 }
 
 /* Start connecting to url. */
@@ -248,7 +259,8 @@ int ws_client_new(struct ws_client **out, const struct ws_config *cfg, const cha
 		goto fail;
 	ws->deadline = clock_timer_new(cfg->clock, ws_on_deadline, ws);
 	ws->keepalive = clock_timer_new(cfg->clock, ws_on_keepalive, ws);
-	if (ws->deadline == NULL || ws->keepalive == NULL) {
+	ws->stall = clock_timer_new(cfg->clock, ws_on_stall, ws);
+	if (ws->deadline == NULL || ws->keepalive == NULL || ws->stall == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -305,6 +317,11 @@ static int ws_open_socket(struct ws_client *ws, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot set up the connection to %s", ws->url.host);
 		return -1;
 	}
+	ws->watch = evbuffer_add_cb(bufferevent_get_output(ws->bev), ws_on_out_change, ws);
+	if (ws->watch == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	bufferevent_setcb(ws->bev, ws_on_read, ws_on_write, ws_on_event, ws);
 	bufferevent_enable(ws->bev, EV_READ | EV_WRITE);
 	ws->state = WS_CONNECTING;
@@ -343,12 +360,16 @@ static void ws_on_read(struct bufferevent *bev, void *arg)
 	ws_leave(ws);
 }
 
-/* The output buffer drained: finish a completed close handshake. */
+/* The output buffer drained: resume reading, finish a completed close handshake. */
 static void ws_on_write(struct bufferevent *bev, void *arg)
 {
 	struct ws_client *ws = arg;
 	(void)bev;
 	ws_enter(ws);
+	if (ws->paused && (ws->state == WS_OPEN || ws->state == WS_CLOSING)) {
+		ws->paused = false;
+		bufferevent_enable(ws->bev, EV_READ);
+	}
 	if (ws->state == WS_CLOSING && ws->ctx != NULL && wslay_event_get_close_received(ws->ctx) &&
 	    wslay_event_get_close_sent(ws->ctx))
 		ws_finish(ws, wslay_event_get_status_code_received(ws->ctx), "closed");
@@ -550,7 +571,7 @@ static void ws_recv_frames(struct ws_client *ws)
 	}
 }
 
-/* Move wslay's queued frames into the bufferevent. */
+/* Move wslay's queued frames into the bufferevent; pause reading if too much waits. */
 static void ws_flush(struct ws_client *ws)
 {
 	if (wslay_event_send(ws->ctx) != 0) {
@@ -559,6 +580,60 @@ static void ws_flush(struct ws_client *ws)
 	}
 	if (evbuffer_get_length(bufferevent_get_output(ws->bev)) == 0)
 		ws_on_write(ws->bev, ws);
+	else
+		ws_check_pending(ws);
+}
+
+/*
+ * More than max_pending_out queued for the peer: stop reading, so that a
+ * peer flooding pings gets no more pongs queued; ws_on_write resumes once
+ * the queue is written out, and the stall timer drops a peer that never
+ * reads.
+ */
+static void ws_check_pending(struct ws_client *ws)
+{
+	if (ws->paused || ws->state == WS_CLOSED ||
+	    ws_client_pending_out(ws) <= ws->cfg.max_pending_out)
+		return;
+	ws->paused = true;
+	bufferevent_disable(ws->bev, EV_READ);
+}
+
+/*
+ * The output buffer changed: bytes leaving it are progress; bytes waiting
+ * arm the stall timer, an empty buffer stops it. Runs inside libevent's
+ * buffer operations: it only records and sets timers.
+ */
+static void ws_on_out_change(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct ws_client *ws = arg;
+
+	if (info->n_deleted > 0 || info->orig_size == 0)
+		ws->progress_ms = clock_now_ms(ws->cfg.clock);
+	if (evbuffer_get_length(buf) == 0)
+		clock_timer_stop(ws->stall);
+	else if (!clock_timer_pending(ws->stall) && ws->state != WS_CLOSED)
+		clock_timer_start(ws->stall, ws->cfg.write_timeout_ms);
+}
+
+/* The stall timer: queued bytes that did not move for write_timeout_ms end the connection. */
+static void ws_on_stall(void *arg)
+{
+	struct ws_client *ws = arg;
+	int64_t idle = clock_now_ms(ws->cfg.clock) - ws->progress_ms;
+	char why[96];
+
+	if (ws->state == WS_CLOSED || ws_client_pending_out(ws) == 0)
+		return;
+	if (idle < ws->cfg.write_timeout_ms) {
+		clock_timer_start(ws->stall, ws->cfg.write_timeout_ms - idle);
+		return;
+	}
+	ws_enter(ws);
+	snprintf(why, sizeof(why), "write timeout: %zu bytes queued, none written for %lld ms",
+		 ws_client_pending_out(ws), (long long)idle);
+	ws_finish(ws, 1006, why);
+	ws_leave(ws);
 }
 
 /* End the connection once: stop timers and I/O, call on_closed. */
@@ -569,6 +644,7 @@ static void ws_finish(struct ws_client *ws, int code, const char *reason)
 	ws->state = WS_CLOSED;
 	clock_timer_stop(ws->deadline);
 	clock_timer_stop(ws->keepalive);
+	clock_timer_stop(ws->stall);
 	if (ws->bev != NULL)
 		bufferevent_disable(ws->bev, EV_READ | EV_WRITE);
 	if (ws->cb.on_closed != NULL && !ws->doomed)
@@ -619,7 +695,7 @@ int ws_client_send_text(struct ws_client *ws, const char *text, size_t len)
 	int rc;
 
 	if (ws == NULL || ws->state != WS_OPEN ||
-	    ws_client_pending_out(ws) > 4 * ws->cfg.max_message)
+	    ws_client_pending_out(ws) > ws->cfg.max_pending_out)
 		return -1; /* closed, or the peer is not reading: refuse rather than grow */
 	if (wslay_event_queue_msg(ws->ctx, &m) != 0)
 		return -1;
@@ -663,6 +739,12 @@ size_t ws_client_pending_out(const struct ws_client *ws)
 	return evbuffer_get_length(bufferevent_get_output(ws->bev));
 }
 
+/* Whether reading is paused for a peer that does not read. */
+bool ws_client_paused(const struct ws_client *ws)
+{
+	return ws != NULL && ws->paused;
+}
+
 /* Free now, or when the callback on the stack returns. */
 void ws_client_free(struct ws_client *ws)
 {
@@ -683,10 +765,13 @@ static void ws_destroy(struct ws_client *ws)
 {
 	if (ws->ctx != NULL)
 		wslay_event_context_free(ws->ctx);
+	if (ws->watch != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_output(ws->bev), ws->watch);
 	if (ws->bev != NULL)
 		bufferevent_free(ws->bev);
 	clock_timer_free(ws->deadline);
 	clock_timer_free(ws->keepalive);
+	clock_timer_free(ws->stall);
 	free(ws);
 }
 

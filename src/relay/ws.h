@@ -4,8 +4,16 @@
  * Framing is wslay's; the HTTP upgrade (and its Sec-WebSocket-Accept check),
  * TLS for wss:// (system CA store, optional extra CA file, hostname check,
  * SNI), the connect/handshake deadline, keepalive pings that detect a dead
- * peer and the bounded close handshake are ours. Every timer runs on the
- * injected struct clock.
+ * peer, the bounded close handshake and the bounded output are ours. Every
+ * timer runs on the injected struct clock.
+ *
+ * Output is bounded: everything queued for the peer (our messages, the
+ * pongs wslay answers its pings with, close frames) counts against
+ * max_pending_out. Past it, reading pauses (a peer that floods pings gets
+ * no more pongs queued) and ws_client_send_text refuses; reading resumes
+ * once the queue is written out. Queued bytes that make no progress for
+ * write_timeout_ms end the connection ("write timeout"): a peer that does
+ * not read its socket is dropped, and its owner reconnects with backoff.
  *
  * Lifecycle: ws_client_new() starts connecting; on_open fires once the
  * upgrade is checked; on_text for each complete text message; on_closed
@@ -46,6 +54,8 @@ struct ws_config {
 	int64_t pong_timeout_ms;    /* silence after a ping = dead, default 10 000 */
 	int64_t close_timeout_ms;   /* wait for the peer's close, default 2 000 */
 	size_t max_message;	    /* largest message accepted, default 1 MiB */
+	size_t max_pending_out;	    /* bytes queued for the peer, default 4 x max_message */
+	int64_t write_timeout_ms;   /* queued bytes stuck this long = dead, default 10 000 */
 };
 
 /* The owner's callbacks; arg is the pointer given to ws_client_new. */
@@ -79,9 +89,9 @@ int ws_client_new(struct ws_client **out, const struct ws_config *cfg, const cha
 	__attribute__((warn_unused_result));
 
 /*
- * Queue one text message and flush; 0, or -1 if not open, if 4 x
- * max_message are already queued, or if the connection ended inside the
- * call (the flush failed: on_closed has run).
+ * Queue one text message and flush; 0, or -1 if not open, if more than
+ * max_pending_out bytes are already queued, or if the connection ended
+ * inside the call (the flush failed: on_closed has run).
  */
 int ws_client_send_text(struct ws_client *ws, const char *text, size_t len)
 	__attribute__((warn_unused_result));
@@ -98,6 +108,9 @@ bool ws_client_is_open(const struct ws_client *ws);
 
 /* Bytes queued for the peer and not yet written to the socket. */
 size_t ws_client_pending_out(const struct ws_client *ws);
+
+/* Whether reading is paused because more than max_pending_out bytes wait for the peer. */
+bool ws_client_paused(const struct ws_client *ws);
 
 /* Drop the connection at once, without callbacks, and free. NULL is ignored. */
 void ws_client_free(struct ws_client *ws);

@@ -8,6 +8,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/workq.h"
 #include "db/db_boot.h"
 #include "db/db_store.h"
 #include "nostr/event.h"
@@ -40,6 +41,7 @@ static const char *const signer_ignore_names[SIGNER_IGN_COUNT_] = {
 };
 
 static void signer_defaults(struct signer_config *c);
+static int signer_workq_start(struct signer *s, char *err, size_t errlen);
 static int signer_pool_start(struct signer *s, char *err, size_t errlen);
 static int signer_add_relay(struct signer *s, const char *url);
 static void signer_on_event(void *arg, const char *sub, const struct nostr_event *ev,
@@ -85,6 +87,10 @@ static void signer_defaults(struct signer_config *c)
 		c->stranger_burst = 10;
 	if (c->stranger_per_minute == 0)
 		c->stranger_per_minute = 60;
+	if (c->threads == 0)
+		c->threads = workq_cpus();
+	if (c->threads > WORKQ_MAX_THREADS)
+		c->threads = WORKQ_MAX_THREADS;
 }
 
 /* Create the signer and start loading the serving set. */
@@ -113,7 +119,7 @@ int signer_new(struct signer **out, const struct signer_config *cfg, char *err, 
 		snprintf(err, errlen, "cannot register the signer metrics");
 		goto fail;
 	}
-	if (signer_pool_start(s, err, errlen) != 0)
+	if (signer_workq_start(s, err, errlen) != 0 || signer_pool_start(s, err, errlen) != 0)
 		goto fail;
 	signer_on_reload(s);
 	*out = s;
@@ -121,6 +127,21 @@ int signer_new(struct signer **out, const struct signer_config *cfg, char *err, 
 fail:
 	signer_free(s);
 	return -1;
+}
+
+/* The worker pool of the request crypto: threads workers, or none (1: on the loop). */
+static int signer_workq_start(struct signer *s, char *err, size_t errlen)
+{
+	unsigned n = s->cfg.threads;
+
+	if (workq_new(&s->workq, s->cfg.base, n > 1 ? n : 0, err, errlen) != 0)
+		return -1;
+	if (n > 1)
+		log_info("signer", "request crypto on worker threads", log_uint("threads", n));
+	else
+		log_info("signer", "request crypto on the event loop thread",
+			 log_uint("threads", 1));
+	return 0;
 }
 
 /* The relay pool, its metrics, its subscriptions and the configured relays. */
@@ -131,6 +152,8 @@ static int signer_pool_start(struct signer *s, char *err, size_t errlen)
 		.clock = s->cfg.clock,
 		.ca_file = s->cfg.ca_file,
 		.publish_timeout_ms = s->cfg.publish_timeout_ms,
+		.write_timeout_ms = s->cfg.write_timeout_ms,
+		.max_pending_out = s->cfg.max_pending_out,
 	};
 	const struct relay_pool_handlers h = {
 		.on_event = signer_on_event, .on_eose = signer_on_eose, .auth = signer_on_auth};
@@ -182,6 +205,8 @@ void signer_free(struct signer *s)
 	if (s == NULL)
 		return;
 	signer_pipeline_free_all(s);
+	signer_api_free_all(s);
+	workq_free(s->workq); /* hands back the orphans' jobs: they free themselves */
 	signer_acks_free_all(s);
 	if (s->cfg.metrics != NULL) {
 		metrics_remove_collector(s->cfg.metrics, signer_collect, s);
@@ -365,7 +390,8 @@ static void signer_install(struct signer *s, struct signer_serving *sv, uint64_t
 	signer_resubscribe(s);
 	log_info("signer", first ? "serving set loaded" : "serving set reloaded",
 		 log_int("generation", s->generation), log_uint("authorizations", sv->nauthz),
-		 log_uint("keys", sv->nkeys), log_uint("relays", s->nrelay_urls),
+		 log_uint("keys", sv->nkeys), log_uint("api_tokens", sv->ntokens),
+		 log_uint("relays", s->nrelay_urls),
 		 log_uint("unreadable_rows", sv->set->unseal_failures + sv->set->malformed_rows));
 }
 

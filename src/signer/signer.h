@@ -10,6 +10,12 @@
  * when a relay acknowledges the reply. Every request that can be answered
  * is answered, with a result or an error.
  *
+ * The crypto of a request (decrypting and parsing it; running a method
+ * that needs the user's key; encrypting and signing the reply) runs on a
+ * pool of worker threads (threads); the loop keeps the I/O, the state,
+ * the database calls and the claim/settle logic, and gets the results
+ * back in the order it handed the work out (signer_work.h, core/workq.h).
+ *
  * The serving set follows the database: the generation is polled every
  * reload_ms and the set reloaded when it moves; subscriptions change slot
  * by slot (signer_subs.h).
@@ -47,10 +53,14 @@ struct signer_config {
 	size_t max_inflight;	      /* claimed, unfinished requests at most; default 1024 */
 	int64_t reload_ms;	      /* serving generation poll; default 1000 */
 	int64_t publish_timeout_ms;   /* per relay; default 5000 */
+	int64_t write_timeout_ms;     /* a relay not reading is dropped after; 0: the pool's */
+	size_t max_pending_out;	      /* bytes queued per relay at most; 0: the pool's */
 	int64_t max_age_s;	      /* older requests are ignored; default 3600 */
 	int64_t max_future_s;	      /* requests from further ahead are ignored; default 60 */
 	uint32_t stranger_burst;      /* error replies to unbound clients, per bunker key; 10 */
 	uint32_t stranger_per_minute; /* their refill; default 60 */
+	unsigned threads; /* request crypto: 1 = on the loop thread, N = N worker threads;
+			     default (0) the CPUs this process may run on */
 };
 
 /* Create the signer and start loading the serving set. 0, or -1 with a message in err. */

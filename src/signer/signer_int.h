@@ -10,15 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/workq.h"
 #include "nostr/keys.h"
 #include "signer/signer.h"
 #include "signer/signer_metrics.h"
 #include "signer/signer_request.h"
+#include "signer/signer_work.h"
 
 struct nip44_cache;
 struct nostr_event;
 struct relay_pool;
 struct signer_ack;
+struct signer_api_call;
 struct signer_audit;
 struct signer_authz;
 struct signer_serving;
@@ -67,13 +70,18 @@ struct signer_req {
 	bool bound_known; /* the claim read the binding: bound_db holds it */
 	bool bound_db;	  /* the client is bound to the authorization in the database */
 	bool waiting;	  /* a store call's callback is due */
+	bool working;	  /* a worker job's done is due (open or reply) */
 	bool publishing;  /* a publish's on_done is due */
 	bool settled;	  /* counted as finished (inflight no longer counts it) */
 	bool dropped;	  /* aborted: nothing more is done for it */
 	int kind;	  /* sign_event's kind for the audit, else -1 */
 	char signed_id[65];
-	const char *outcome; /* ok | error | refused | unavailable */
+	const char *outcome; /* ok | error | refused | unavailable; set once the reply is made */
+	const char *reply_outcome; /* the outcome of the reply being made */
 	char detail[200];
+	struct workq_job job;		/* the worker job in flight (working) */
+	struct signer_work_open open;	/* its work when opening the request */
+	struct signer_work_reply reply; /* its work when making the reply */
 };
 
 struct signer {
@@ -82,7 +90,8 @@ struct signer {
 	struct relay_pool *pool;
 	struct signer_subs *subs;
 	struct signer_audit *audit;
-	struct nip44_cache *cache;
+	struct nip44_cache *cache; /* shared with the workers (it locks) */
+	struct workq *workq;	   /* the request crypto: workers, or inline */
 	struct signer_metrics metrics;
 	struct clock_timer *reload;
 	struct signer_serving *serving; /* NULL until the first load */
@@ -97,7 +106,8 @@ struct signer {
 	size_t nrelay_urls;
 	struct signer_ack **acks; /* nostrconnect replies being sent */
 	size_t nacks;
-	struct signer_req *reqs; /* every live request */
+	struct signer_req *reqs;	   /* every live request */
+	struct signer_api_call *api_calls; /* every HTTP API call whose answer is due */
 	size_t inflight;
 	uint64_t dropped; /* by aborts */
 	bool accepting;
@@ -128,6 +138,9 @@ void signer_ignore(struct signer *s, enum signer_ignore why);
 
 /* signer.c: whether to log about client now (at most once a minute per client). */
 bool signer_log_due(struct signer *s, const struct nostr_pubkey *client);
+
+/* signer_api.c: free every API call, orphaning those a callback or job is due for. */
+void signer_api_free_all(struct signer *s);
 
 /* signer_nostrconnect.c: send the connect replies nostrconnect:// clients wait for. */
 void signer_send_acks(struct signer *s);

@@ -10,14 +10,21 @@
  *             unavailable"
  *   decrypt   NIP-44, or NIP-04 when NIP-04 shaped (the reply uses the same)
  *   parse     {"id","method","params"}; no id: cannot be answered, counted
+ *             (decrypt and parse are one job on the worker pool)
  *   authorize authorization still there, not revoked, not expired; the
  *             client bound (as the claim read it from the database: a
  *             connect or logout through another replica counts at once),
  *             else connect; policy; rate
  *   run       connect / logout in the database, the rest pure (signer_op.h)
- *   reply     JSON, encrypted, signed by the bunker key, published
+ *   reply     JSON, encrypted, signed by the bunker key (one job on the
+ *             worker pool, with the pure method before it), published
  *   settle    when a relay acknowledges it (or every relay refused it):
  *             counted, audited off the reply's path, drain checked
+ *
+ * A request whose job is on a worker is "working": it still counts in
+ * flight (a drain waits for it); an abort drops it, and its job's result
+ * is wiped and discarded when it comes back. Jobs come back in the order
+ * they were handed out (core/workq.h), so the pool reorders nothing.
  *
  * Every step that can answer answers: an error reply names the reason.
  * Error replies to clients that are not bound are rate-limited per bunker
@@ -28,14 +35,15 @@
 #include "db/db_store.h"
 #include "nostr/event.h"
 #include "nostr/hex.h"
-#include "nostr/wipe.h"
 #include "relay/relay_pool.h"
 #include "signer/signer_audit.h"
+#include "signer/signer_engine.h"
 #include "signer/signer_int.h"
 #include "signer/signer_op.h"
 #include "signer/signer_policy.h"
 #include "signer/signer_serving.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +54,11 @@ static enum signer_ignore signer_req_screen(const struct signer *s, const struct
 static struct signer_req *signer_req_new(struct signer *s, const struct nostr_event *ev,
 					 const struct signer_authz *a);
 static void signer_req_on_claim(void *arg, int result, const char *error);
-static void signer_req_process(struct signer_req *r);
+static struct signer_req *signer_req_of(struct workq_job *j);
+static bool signer_req_back(struct signer_req *r, bool cancelled);
+static void signer_req_open(struct signer_req *r);
+static void signer_req_open_run(struct workq_job *j);
+static void signer_req_on_open(struct workq_job *j, bool cancelled);
 static void signer_req_authorize(struct signer_req *r);
 static void signer_req_run(struct signer_req *r, struct signer_authz *a);
 static void signer_req_connect(struct signer_req *r, struct signer_authz *a,
@@ -54,12 +66,18 @@ static void signer_req_connect(struct signer_req *r, struct signer_authz *a,
 static void signer_req_on_connect(void *arg, int result, const char *error);
 static void signer_req_logout(struct signer_req *r, struct signer_authz *a);
 static void signer_req_on_logout(void *arg, int result, const char *error);
-static void signer_req_exec(struct signer_req *r, struct signer_authz *a,
-			    const struct signer_op *op);
+static void signer_req_exec(struct signer_req *r, struct signer_authz *a, struct signer_op *op);
+static void signer_req_exec_here(struct signer_req *r, struct signer_authz *a,
+				 const struct signer_op *op);
 static void signer_req_stranger(struct signer_req *r, struct signer_authz *a, const char *why);
 static void signer_req_answer(struct signer_req *r, const char *outcome, const char *error);
 static void signer_req_reply(struct signer_req *r, const char *outcome, const char *result,
 			     size_t rlen, const char *error);
+static void signer_req_reply_init(struct signer_req *r, const char *outcome);
+static void signer_req_reply_submit(struct signer_req *r);
+static void signer_req_reply_run(struct workq_job *j);
+static void signer_req_on_reply(struct workq_job *j, bool cancelled);
+static void signer_req_publish(struct signer_req *r);
 static void signer_req_on_out(void *arg, const struct relay_pub_report *rep);
 static void signer_req_on_done(void *arg, const struct relay_pub_report *rep);
 static void signer_req_drop(struct signer_req *r, enum signer_ignore why, const char *error);
@@ -193,29 +211,67 @@ static void signer_req_on_claim(void *arg, int result, const char *error)
 				 log_str("event", r->event_id),
 				 log_str("error", error != NULL ? error : "unknown"));
 	}
-	signer_req_process(r);
+	signer_req_open(r);
 }
 
-/* Decrypt and parse the request, then authorize it. */
-static void signer_req_process(struct signer_req *r)
+/* The request that owns job j. */
+static struct signer_req *signer_req_of(struct workq_job *j)
 {
-	struct signer *s = r->s;
-	uint8_t *pt = NULL;
-	size_t ptlen = 0;
-	char err[256];
-	enum signer_parse parsed;
+	return (struct signer_req *)((char *)j - offsetof(struct signer_req, job));
+}
 
-	if (signer_decrypt(&pt, &ptlen, r->scheme, &r->bunker, &r->client, r->content,
-			   r->content_len, s->cache, err, sizeof(err)) != 0) {
-		signer_req_drop(r, SIGNER_IGN_UNDECRYPTABLE, err);
+/* A job is back: true (r freed, or left for its publish) when nothing more is done for r. */
+static bool signer_req_back(struct signer_req *r, bool cancelled)
+{
+	r->working = false;
+	if (signer_req_gone(r))
+		return true;
+	if (!cancelled)
+		return false;
+	signer_req_settle(r, NULL); /* the pool went first: not answered */
+	signer_req_free(r);
+	return true;
+}
+
+/* Hand the decryption and parsing of the request to the worker pool. */
+static void signer_req_open(struct signer_req *r)
+{
+	r->open = (struct signer_work_open){
+		.scheme = r->scheme,
+		.bunker = &r->bunker,
+		.client = &r->client,
+		.content = r->content,
+		.content_len = r->content_len,
+		.cache = r->s->cache,
+	};
+	r->working = true;
+	workq_submit(r->s->workq, &r->job, signer_req_open_run, signer_req_on_open);
+}
+
+/* Worker: decrypt and parse. */
+static void signer_req_open_run(struct workq_job *j)
+{
+	signer_work_open_run(&signer_req_of(j)->open);
+}
+
+/* Loop: the request is decrypted and parsed (or not); authorize it. */
+static void signer_req_on_open(struct workq_job *j, bool cancelled)
+{
+	struct signer_req *r = signer_req_of(j);
+	struct signer_work_open *w = &r->open;
+
+	if (signer_req_back(r, cancelled))
+		return;
+	if (!w->decrypted) {
+		signer_req_drop(r, SIGNER_IGN_UNDECRYPTABLE, w->err);
 		return;
 	}
-	parsed = signer_request_parse(&r->rq, (const char *)pt, ptlen, err, sizeof(err));
-	wipe_free(pt, ptlen);
-	if (parsed == SIGNER_PARSE_NO_ID)
-		signer_req_drop(r, SIGNER_IGN_NO_ID, err);
-	else if (parsed == SIGNER_PARSE_BAD)
-		signer_req_answer(r, "error", err);
+	r->rq = w->rq; /* moved: r owns it now */
+	memset(&w->rq, 0, sizeof(w->rq));
+	if (w->parsed == SIGNER_PARSE_NO_ID)
+		signer_req_drop(r, SIGNER_IGN_NO_ID, w->err);
+	else if (w->parsed == SIGNER_PARSE_BAD)
+		signer_req_answer(r, "error", w->err);
 	else
 		signer_req_authorize(r);
 }
@@ -233,44 +289,30 @@ static void signer_req_authorize(struct signer_req *r)
 		bound = r->bound_db;
 	}
 
-	if (a == NULL)
-		signer_req_answer(r, "refused", "authorization not found: it was removed");
-	else if (a->row->revoked)
-		signer_req_answer(r, "refused", "authorization revoked");
-	else if (a->row->expires_at > 0 && a->row->expires_at <= signer_unix_now())
-		signer_req_answer(r, "refused", "authorization expired");
+	struct signer_verdict v;
+
+	if (!signer_engine_live(&v, a, signer_unix_now()))
+		signer_req_answer(r, signer_status_outcome(v.status), v.why);
 	else if (!bound && r->rq.method != SIGNER_CONNECT && r->db_down)
 		signer_req_answer(r, "unavailable", "database unavailable, try again shortly");
 	else if (!bound && r->rq.method != SIGNER_CONNECT)
 		signer_req_stranger(r, a, "not connected: send connect with the secret first");
 	else if (r->db_down)
 		signer_req_answer(r, "unavailable", "database unavailable, try again shortly");
-	else if (!a->policy_ok)
-		signer_req_answer(r, "refused", "this authorization's policy is invalid");
 	else
 		signer_req_run(r, a);
 }
 
-/* Params, policy, rate; then the method. */
+/* Policy, params, rate (the engine, shared with the HTTP API); then the method. */
 static void signer_req_run(struct signer_req *r, struct signer_authz *a)
 {
 	struct signer_op op;
-	char why[256];
-	int64_t retry = 0;
+	struct signer_verdict v;
+	bool ok = signer_engine_admit(&v, &op, a, &r->rq, clock_now_ms(r->s->cfg.clock));
 
-	if (signer_op_parse(&op, &r->rq, why, sizeof(why)) != 0) {
-		signer_req_answer(r, "error", why);
-		return;
-	}
 	r->kind = (int)op.kind;
-	if (signer_policy_check(&a->policy, op.method, op.kind, op.size, why, sizeof(why)) !=
-	    SIGNER_ALLOWED) {
-		signer_req_answer(r, "refused", why);
-	} else if (!signer_bucket_take(&a->bucket, &a->policy, clock_now_ms(r->s->cfg.clock),
-				       &retry)) {
-		snprintf(why, sizeof(why), "rate limit exceeded: retry in %lld ms",
-			 (long long)retry);
-		signer_req_answer(r, "refused", why);
+	if (!ok) {
+		signer_req_answer(r, signer_status_outcome(v.status), v.why);
 	} else if (op.method == SIGNER_CONNECT) {
 		signer_req_connect(r, a, &op);
 	} else if (op.method == SIGNER_LOGOUT) {
@@ -355,15 +397,26 @@ static void signer_req_on_logout(void *arg, int result, const char *error)
 	signer_req_reply(r, "ok", "ack", 3, NULL);
 }
 
-/* A pure method, as the user's key. */
-static void signer_req_exec(struct signer_req *r, struct signer_authz *a,
-			    const struct signer_op *op)
+/* A pure method, as the user's key: on a worker with the reply, unless it reads loop state. */
+static void signer_req_exec(struct signer_req *r, struct signer_authz *a, struct signer_op *op)
+{
+	if (signer_work_on_loop(op->method)) {
+		signer_req_exec_here(r, a, op);
+		return;
+	}
+	signer_req_reply_init(r, "ok");
+	signer_work_reply_set_op(&r->reply, op, &a->key->kp);
+	signer_req_reply_submit(r);
+}
+
+/* A pure method run here, on the loop (it reads the authorization), then the reply. */
+static void signer_req_exec_here(struct signer_req *r, struct signer_authz *a,
+				 const struct signer_op *op)
 {
 	const struct signer_ctx ctx = {
 		.user = &a->key->kp,
 		.relays = (const char *const *)a->row->relays,
 		.nrelays = a->row->nrelays,
-		.cache = r->s->cache,
 		.now = signer_unix_now(),
 	};
 	struct signer_result res;
@@ -373,7 +426,6 @@ static void signer_req_exec(struct signer_req *r, struct signer_authz *a,
 		signer_req_answer(r, "error", err);
 		return;
 	}
-	memcpy(r->signed_id, res.event_id, sizeof(r->signed_id));
 	signer_req_reply(r, "ok", res.s, res.len, NULL);
 	signer_result_clear(&res);
 }
@@ -397,39 +449,85 @@ static void signer_req_answer(struct signer_req *r, const char *outcome, const c
 	signer_req_reply(r, outcome, "", 0, error);
 }
 
-/* Build, encrypt, sign and publish the reply (result, or error when not NULL). */
+/* Reply with result (or error when not NULL): made on a worker, then published. */
 static void signer_req_reply(struct signer_req *r, const char *outcome, const char *result,
 			     size_t rlen, const char *error)
 {
-	const struct relay_pub_handlers h = {.on_out = signer_req_on_out,
-					     .on_done = signer_req_on_done};
-	struct signer *s = r->s;
-	char err[256] = "out of memory", idhex[65], *json = NULL, *enc = NULL, *ev = NULL;
-	size_t jlen = 0, elen = 0, evlen = 0;
-
-	r->outcome = outcome;
-	if (error != NULL)
-		snprintf(r->detail, sizeof(r->detail), "%s", error);
-	signer_metrics_request(&s->metrics, signer_req_method(r), outcome);
-	if (signer_reply_json(&json, &jlen, r->rq.id, result, rlen, error) == 0 &&
-	    signer_encrypt(&enc, &elen, r->scheme, &r->bunker, &r->client, (const uint8_t *)json,
-			   jlen, s->cache, err, sizeof(err)) == 0 &&
-	    signer_reply_event(&ev, &evlen, idhex, &r->bunker, &r->client, enc, elen,
-			       signer_unix_now(), err, sizeof(err)) == 0 &&
-	    relay_pool_publish(s->pool, ev, evlen, idhex, &h, r) == 0) {
-		r->publishing = true;
-		log_debug("signer", "reply published", log_str("method", signer_req_method(r)),
-			  log_str("outcome", outcome), log_str("request", r->event_id),
-			  log_str("reply", idhex));
-	} else {
+	signer_req_reply_init(r, outcome);
+	if (signer_work_reply_set(&r->reply, result, rlen, error) != 0) {
 		log_error("signer", "reply not sent", log_str("request", r->event_id),
-			  log_str("error", err));
+			  log_str("error", "out of memory"));
 		signer_req_settle(r, "failed");
 		signer_req_free(r);
+		return;
 	}
-	wipe_free(json, jlen);
-	free(enc);
-	free(ev);
+	signer_req_reply_submit(r);
+}
+
+/* The reply's work, to the client in the request's scheme; outcome once it is made. */
+static void signer_req_reply_init(struct signer_req *r, const char *outcome)
+{
+	r->reply_outcome = outcome;
+	r->reply = (struct signer_work_reply){
+		.scheme = r->scheme,
+		.bunker = &r->bunker,
+		.client = &r->client,
+		.cache = r->s->cache,
+		.id = r->rq.id,
+		.now = signer_unix_now(),
+	};
+}
+
+/* Hand the reply's work to the worker pool. */
+static void signer_req_reply_submit(struct signer_req *r)
+{
+	r->working = true;
+	workq_submit(r->s->workq, &r->job, signer_req_reply_run, signer_req_on_reply);
+}
+
+/* Worker: run the method (if any), make the reply event. */
+static void signer_req_reply_run(struct workq_job *j)
+{
+	signer_work_reply_run(&signer_req_of(j)->reply);
+}
+
+/* Loop: the reply is made (or not): count it, publish it. */
+static void signer_req_on_reply(struct workq_job *j, bool cancelled)
+{
+	struct signer_req *r = signer_req_of(j);
+	struct signer_work_reply *w = &r->reply;
+
+	if (signer_req_back(r, cancelled))
+		return;
+	r->outcome = w->op_failed ? "error" : r->reply_outcome;
+	if (w->error[0] != '\0')
+		snprintf(r->detail, sizeof(r->detail), "%.*s", (int)sizeof(r->detail) - 1,
+			 w->error); /* the audit keeps the first 199 bytes */
+	memcpy(r->signed_id, w->signed_id, sizeof(r->signed_id));
+	signer_metrics_request(&r->s->metrics, signer_req_method(r), r->outcome);
+	signer_req_publish(r);
+}
+
+/* Publish the reply event; a reply not made or not sent has failed for good. */
+static void signer_req_publish(struct signer_req *r)
+{
+	const struct relay_pub_handlers h = {.on_out = signer_req_on_out,
+					     .on_done = signer_req_on_done};
+	struct signer_work_reply *w = &r->reply;
+
+	if (w->event != NULL &&
+	    relay_pool_publish(r->s->pool, w->event, w->event_len, w->event_id, &h, r) == 0) {
+		r->publishing = true;
+		log_debug("signer", "reply published", log_str("method", signer_req_method(r)),
+			  log_str("outcome", r->outcome), log_str("request", r->event_id),
+			  log_str("reply", w->event_id));
+		return;
+	}
+	log_error("signer", "reply not sent", log_str("request", r->event_id),
+		  log_str("error",
+			  w->event == NULL ? w->err : "relay pool closing or out of memory"));
+	signer_req_settle(r, "failed");
+	signer_req_free(r);
 }
 
 /* A relay accepted the reply: the request is done. */
@@ -490,23 +588,21 @@ static void signer_req_settle(struct signer_req *r, const char *reply_result)
 	signer_check_drained(s);
 }
 
-/* Queue the audit entry of an answered request. */
+/* Queue the audit entry of an answered request (the engine's, shared with the HTTP API). */
 static void signer_req_audit(struct signer_req *r)
 {
-	const struct db_audit_entry e = {
-		.authorization_id = r->authz_id,
-		.key_pubkey = r->key_hex,
-		.client_pubkey = r->client_hex,
+	const struct signer_engine_record e = {
+		.authz_id = r->authz_id,
+		.key_hex = r->key_hex,
+		.client_hex = r->client_hex,
 		.method = signer_req_method(r),
-		.event_kind = r->kind,
+		.kind = r->kind,
 		.event_id = r->signed_id[0] ? r->signed_id : r->event_id,
-		.outcome = strcmp(r->outcome, "ok") == 0	? "ok"
-			   : strcmp(r->outcome, "refused") == 0 ? "refused"
-								: "error",
+		.outcome = r->outcome,
 		.detail = r->detail[0] ? r->detail : NULL,
 	};
 
-	signer_audit_add(r->s->audit, &e);
+	signer_engine_audit(r->s->audit, &e);
 }
 
 /* The method's name for metrics and the audit ("unknown" when not parsed). */
@@ -540,6 +636,8 @@ static void signer_req_free(struct signer_req *r)
 	}
 	nostr_keypair_wipe(&r->bunker);
 	signer_request_clear(&r->rq);
+	signer_work_open_clear(&r->open);
+	signer_work_reply_clear(&r->reply);
 	free(r->content);
 	free(r);
 }
@@ -555,13 +653,17 @@ size_t signer_pipeline_abort(struct signer *s)
 		n += !r->settled;
 		signer_req_settle(r, NULL);
 		r->dropped = true;
-		if (!r->waiting && !r->publishing)
+		if (!r->waiting && !r->working && !r->publishing)
 			signer_req_free(r);
 	}
 	return n;
 }
 
-/* Free every request; those a store callback is due for are orphaned and free themselves. */
+/*
+ * Free every request; those a store callback or a worker job is due for
+ * are orphaned and free themselves (free the worker pool next: it hands
+ * its jobs back).
+ */
 void signer_pipeline_free_all(struct signer *s)
 {
 	struct signer_req *r = s->reqs, *next;
@@ -570,7 +672,7 @@ void signer_pipeline_free_all(struct signer *s)
 		next = r->next;
 		r->s = NULL;
 		r->publishing = false; /* the pool is freed next: no callback comes */
-		if (!r->waiting)
+		if (!r->waiting && !r->working)
 			signer_req_free(r);
 	}
 	s->reqs = NULL;

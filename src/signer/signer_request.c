@@ -309,6 +309,27 @@ enum signer_parse signer_request_parse(struct signer_request *r, const char *jso
 	return SIGNER_PARSE_OK;
 }
 
+/* Parse an HTTP API call: as a request, the id optional. */
+enum signer_parse signer_request_parse_call(struct signer_request *r, const char *json, size_t len,
+					    char *err, size_t errlen)
+{
+	memset(r, 0, sizeof(*r));
+	r->method = SIGNER_METHOD_COUNT_;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (!req_is_object(json, len)) {
+		errbuf_fail(err, errlen, "the body must be one JSON object");
+		return SIGNER_PARSE_BAD;
+	}
+	(void)req_id(r, json, len); /* optional */
+	if (req_method(r, json, len, err, errlen) != 0 ||
+	    req_params(r, json, len, err, errlen) != 0) {
+		req_params_free(r);
+		return SIGNER_PARSE_BAD;
+	}
+	return SIGNER_PARSE_OK;
+}
+
 /* Wipe and free what r owns. */
 void signer_request_clear(struct signer_request *r)
 {

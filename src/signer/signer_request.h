@@ -93,6 +93,15 @@ int signer_encrypt(char **out, size_t *outlen, enum signer_scheme scheme,
 enum signer_parse signer_request_parse(struct signer_request *r, const char *json, size_t len,
 				       char *err, size_t errlen);
 
+/*
+ * Parse a call of the HTTP API, json[0..len): {"method": ..., "params":
+ * [...]}, an "id" optional (kept when it is a usable one). SIGNER_PARSE_OK,
+ * or SIGNER_PARSE_BAD with a client-facing reason in err ("the body must
+ * be one JSON object", "unknown method ...", "params must be an array").
+ */
+enum signer_parse signer_request_parse_call(struct signer_request *r, const char *json, size_t len,
+					    char *err, size_t errlen);
+
 /* Wipe and free what r owns. */
 void signer_request_clear(struct signer_request *r);
 

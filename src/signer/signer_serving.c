@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "db/db_store.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@ static int signer_serving_one(struct signer_serving *sv, struct signer_authz *a,
 static int signer_authz_cmp_bunker(const void *a, const void *b);
 static int signer_authz_cmp_id(const void *a, const void *b, void *arg);
 static void signer_serving_sort_ids(struct signer_serving *sv);
+static int signer_serving_tokens(struct signer_serving *sv, char *err, size_t errlen);
+static int signer_token_cmp(const void *a, const void *b);
 
 /* Build the serving set from set (taken). */
 int signer_serving_new(struct signer_serving **out, struct db_serving *set, char *err,
@@ -32,7 +35,8 @@ int signer_serving_new(struct signer_serving **out, struct db_serving *set, char
 	}
 	sv->set = set;
 	if (signer_serving_keys(sv, err, errlen) != 0 ||
-	    signer_serving_authz(sv, err, errlen) != 0) {
+	    signer_serving_authz(sv, err, errlen) != 0 ||
+	    signer_serving_tokens(sv, err, errlen) != 0) {
 		signer_serving_free(sv);
 		return -1;
 	}
@@ -131,6 +135,57 @@ static void signer_serving_sort_ids(struct signer_serving *sv)
 	qsort_r(sv->by_id, sv->nauthz, sizeof(*sv->by_id), signer_authz_cmp_id, sv->authz);
 }
 
+/* Index the API tokens by hash. */
+static int signer_serving_tokens(struct signer_serving *sv, char *err, size_t errlen)
+{
+	size_t n = sv->set->ntokens;
+
+	sv->tokens = calloc(n ? n : 1, sizeof(*sv->tokens));
+	if (sv->tokens == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		sv->tokens[i].row = &sv->set->tokens[i];
+	sv->ntokens = n;
+	qsort(sv->tokens, n, sizeof(*sv->tokens), signer_token_cmp);
+	return 0;
+}
+
+/* Order tokens by hash. */
+static int signer_token_cmp(const void *a, const void *b)
+{
+	const struct signer_token *x = a, *y = b;
+
+	return memcmp(x->row->hash, y->row->hash, DB_HASH_LEN);
+}
+
+/*
+ * The token whose hash is hash. The search compares hashes of the
+ * presented token, which tell nothing of a stored token; the match is
+ * confirmed with CRYPTO_memcmp over the whole hash.
+ */
+const struct signer_token *signer_serving_by_token(const struct signer_serving *sv,
+						   const unsigned char hash[32])
+{
+	size_t lo = 0, hi = sv->ntokens;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(sv->tokens[mid].row->hash, hash, DB_HASH_LEN);
+
+		if (c == 0)
+			return CRYPTO_memcmp(sv->tokens[mid].row->hash, hash, DB_HASH_LEN) == 0
+				       ? &sv->tokens[mid]
+				       : NULL;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
 /* Free sv, wiping every key. */
 void signer_serving_free(struct signer_serving *sv)
 {
@@ -145,6 +200,7 @@ void signer_serving_free(struct signer_serving *sv)
 	free(sv->keys);
 	free(sv->authz);
 	free(sv->by_id);
+	free(sv->tokens);
 	db_serving_free(sv->set);
 	free(sv);
 }

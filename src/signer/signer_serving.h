@@ -8,6 +8,10 @@
  * id are binary searches. signer_serving_carry() moves the per-client
  * state of authorizations that are still there from the old set to the
  * new one, so a reload never refills a rate limiter.
+ *
+ * The set also holds the HTTP API's tokens (their SHA-256, never the
+ * tokens), sorted by hash: signer_serving_by_token() finds the one a
+ * presented token hashes to, confirming it with a constant-time compare.
  */
 #ifndef KC_SIGNER_SERVING_H
 #define KC_SIGNER_SERVING_H
@@ -40,6 +44,11 @@ struct signer_authz {
 	struct signer_bucket strangers; /* error replies to clients that are not bound */
 };
 
+/* One API token: it acts for authorization row->authz_id (signer_serving_by_id). */
+struct signer_token {
+	const struct db_serving_token *row; /* borrowed from the set: id, hash, prefix, revoked */
+};
+
 /* The serving set. */
 struct signer_serving {
 	struct db_serving *set; /* owned */
@@ -47,7 +56,9 @@ struct signer_serving {
 	size_t nkeys;
 	struct signer_authz *authz; /* sorted by bunker pubkey */
 	size_t nauthz;
-	size_t *by_id; /* indices into authz, sorted by authorization id */
+	size_t *by_id;		     /* indices into authz, sorted by authorization id */
+	struct signer_token *tokens; /* sorted by hash */
+	size_t ntokens;
 	size_t bad_policies;
 };
 
@@ -68,6 +79,10 @@ struct signer_authz *signer_serving_by_bunker(const struct signer_serving *sv,
 
 /* The authorization with id, or NULL. */
 struct signer_authz *signer_serving_by_id(const struct signer_serving *sv, int64_t id);
+
+/* The token whose SHA-256 is hash, or NULL (the final compare is constant-time). */
+const struct signer_token *signer_serving_by_token(const struct signer_serving *sv,
+						   const unsigned char hash[32]);
 
 /* Move the rate buckets of authorizations present in both from old to new. */
 void signer_serving_carry(struct signer_serving *to, const struct signer_serving *from);

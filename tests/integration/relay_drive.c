@@ -835,6 +835,55 @@ static void keepalive_step(struct drive *d)
 	}
 }
 
+/* The resident set size of this process in KiB (from /proc), or -1. */
+static long rss_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	if (f != NULL)
+		fclose(f);
+	return kib;
+}
+
+/* The flood scenario's cap on what is queued per relay. */
+#define FLOOD_PENDING_MAX (256 * 1024)
+
+/*
+ * ---- flood: a relay that floods pings and never reads
+ * (tests/peers/flood_relay.mjs). What is queued for it stays bounded,
+ * the process does not grow, and the connection is dropped by the write
+ * timeout and retried, twice. ----
+ */
+static void flood_step(struct drive *d)
+{
+	static size_t most;
+	static long rss0, rss_most;
+	struct relay_stats st;
+	long rss = rss_kib();
+	relay_pool_stats(d->pool, 0, &st);
+	if (st.pending_out > most)
+		most = st.pending_out;
+	if (rss > rss_most)
+		rss_most = rss;
+	if (d->step == 0 && st.connects == 1) {
+		rss0 = rss;
+		d->step = 1;
+	} else if (d->step == 1 && st.connects >= 3 && st.disconnects >= 2) {
+		printf("# most_queued_bytes=%zu rss_start_kib=%ld rss_most_kib=%ld\n", most, rss0,
+		       rss_most);
+		check(d, 1, "dropped twice by the write timeout and reconnected each time");
+		check(d, most <= FLOOD_PENDING_MAX + 64 * 1024,
+		      "bytes queued for the relay stay within the cap (plus one read's pongs)");
+		check(d, rss0 > 0 && rss_most - rss0 < 64 * 1024,
+		      "the process grew by less than 64 MiB under the flood");
+		stop_loop(d);
+	}
+}
+
 /* One table row per scenario. */
 struct scenario {
 	const char *name;
@@ -870,6 +919,12 @@ static const struct scenario scenarios[] = {
 	 .cfg = {.max_authors_per_filter = 1001, .max_kinds_per_filter = 21}},
 	{.name = "dedup", .step = dedup_step},
 	{.name = "hostile", .step = hostile_step},
+	{.name = "flood",
+	 .step = flood_step,
+	 .cfg = {.max_pending_out = FLOOD_PENDING_MAX,
+		 .write_timeout_ms = 1000,
+		 .backoff_min_ms = 200,
+		 .backoff_max_ms = 400}},
 };
 static const struct scenario *current;
 

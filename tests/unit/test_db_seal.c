@@ -177,6 +177,8 @@ static void test_master_key_files_and_env(void **state)
 	struct env e;
 	FILE *f;
 
+	mode_t mask = umask(077); /* key files the tests write are private */
+
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/master.key", dir);
@@ -187,42 +189,99 @@ static void test_master_key_files_and_env(void **state)
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(db_master_key_write_file(&k, path, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "exists"));
-	assert_int_equal(db_master_key_load_file(&back, path, err, sizeof(err)), 0);
+	assert_int_equal(db_master_key_load_file(&back, path, 0, err, sizeof(err)), 0);
 	assert_memory_equal(back.k, k.k, 32);
 	f = fopen(raw, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(k.k, 1, 32, f), 32);
 	fclose(f);
 	memset(&back, 0, sizeof(back));
-	assert_int_equal(db_master_key_load_file(&back, raw, err, sizeof(err)), 0);
+	assert_int_equal(db_master_key_load_file(&back, raw, 0, err, sizeof(err)), 0);
 	assert_memory_equal(back.k, k.k, 32);
 	f = fopen(raw, "wb"); /* a hex key padded to exactly the longest file: loads */
 	assert_non_null(f);
 	assert_int_equal(fprintf(f, "%064d%*s", 7, DB_MASTER_KEY_FILE_MAX - 64, "\n"),
 			 DB_MASTER_KEY_FILE_MAX);
 	fclose(f);
-	assert_int_equal(db_master_key_load_file(&back, raw, err, sizeof(err)), 0);
+	assert_int_equal(db_master_key_load_file(&back, raw, 0, err, sizeof(err)), 0);
 	assert_int_equal(back.k[31], 7);
 	f = fopen(raw, "ab"); /* one byte more: refused as too long */
 	assert_non_null(f);
 	assert_int_equal(fputc(' ', f), ' ');
 	fclose(f);
-	assert_int_equal(db_master_key_load_file(&back, raw, err, sizeof(err)), -1);
+	assert_int_equal(db_master_key_load_file(&back, raw, 0, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "file too long"));
 	env_init(&e, 0);
-	assert_int_equal(db_master_key_load(&back, &e, "", err, sizeof(err)), -1);
+	assert_int_equal(db_master_key_load(&back, &e, "", 0, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "MASTER_KEY_PATH"));
 	assert_int_equal(env_put(&e, "MASTER_KEY="
 				     "00000000000000000000000000000000"
 				     "00000000000000000000000000000007"),
 			 0);
-	assert_int_equal(db_master_key_load(&back, &e, path, err, sizeof(err)), 0);
+	assert_int_equal(db_master_key_load(&back, &e, path, 0, err, sizeof(err)), 0);
 	assert_int_equal(back.k[31], 7);
 	assert_int_equal(env_put(&e, "MASTER_KEY=nothex"), 0);
-	assert_int_equal(db_master_key_load(&back, &e, path, err, sizeof(err)), -1);
+	assert_int_equal(db_master_key_load(&back, &e, path, 0, err, sizeof(err)), -1);
 	env_clear(&e);
 	unlink(path);
 	unlink(raw);
+	rmdir(dir);
+	umask(mask);
+}
+
+/* Write a file at path with mode, holding text. */
+static void write_file(const char *path, mode_t mode, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	fclose(f);
+	assert_int_equal(chmod(path, mode), 0);
+}
+
+/*
+ * What a master key file must be: a regular file (a FIFO is refused at
+ * once, not waited on), private to its owner (unless allowed, then
+ * accepted), not all zeros; MASTER_KEY all zeros is refused too.
+ */
+static void test_master_key_file_checks(void **state)
+{
+	char dir[] = "/tmp/kc-seal-XXXXXX", path[128], err[256];
+	static const char key7[] =
+		"0000000000000000000000000000000000000000000000000000000000000007\n";
+	struct db_master_key back;
+	struct env e;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/master.key", dir);
+	write_file(path, 0644, key7);
+	assert_int_equal(db_master_key_load_file(&back, path, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "group or others may read or write it (mode 0644)"));
+	assert_int_equal(chmod(path, 0620), 0);
+	assert_int_equal(db_master_key_load_file(&back, path, 0, err, sizeof(err)), -1);
+	assert_int_equal(
+		db_master_key_load_file(&back, path, DB_MASTER_KEY_ALLOW_SHARED, err, sizeof(err)),
+		0);
+	assert_int_equal(back.k[31], 7);
+	write_file(path, 0600, "0000000000000000000000000000000000000000000000000000000000000000");
+	assert_int_equal(db_master_key_load_file(&back, path, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "all zeros"));
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(db_master_key_load_file(&back, path, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	unlink(path);
+	assert_int_equal(db_master_key_load_file(&back, dir, 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not a regular file"));
+	env_init(&e, 0);
+	assert_int_equal(env_put(&e, "MASTER_KEY="
+				     "00000000000000000000000000000000"
+				     "00000000000000000000000000000000"),
+			 0);
+	assert_int_equal(db_master_key_load(&back, &e, "", 0, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "all zeros"));
+	env_clear(&e);
 	rmdir(dir);
 }
 
@@ -236,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_master_key),
 		cmocka_unit_test(test_master_key_hex),
 		cmocka_unit_test(test_master_key_files_and_env),
+		cmocka_unit_test(test_master_key_file_checks),
 	};
 
 	return cmocka_run_group_tests_name("db_seal", tests, NULL, NULL);

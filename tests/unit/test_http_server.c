@@ -22,6 +22,7 @@
 #include "core/component.h"
 #include "core/config.h"
 #include "core/diag.h"
+#include "core/evlog.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/http_plan.h"
@@ -38,6 +39,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <event2/listener.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -138,6 +141,7 @@ static int setup(void **state)
 	fx->reg = component_registry_new(fx->clk);
 	fx->tick = event_new(fx->base, -1, EV_PERSIST, tick, NULL);
 	event_add(fx->tick, &tv);
+	cfg.name = "probe"; /* the daemon's probe listener, with a test route */
 	cfg.listen_addr = "127.0.0.1";
 	cfg.port = 0;
 	cfg.max_body_bytes = 4096;
@@ -350,6 +354,81 @@ static void test_bad_requests(void **state)
 	assert_non_null(strstr(buf, "HTTP/1.1 400")); /* libevent 2.1 cannot say 431 */
 }
 
+/*
+ * HEAD: the headers of the GET answer, Content-Length included, and no body,
+ * so a kept-alive client reads the next answer where it starts.
+ */
+static void test_head(void **state)
+{
+	struct fx *fx = *state;
+	static const char req[] =
+		"HEAD /healthz/live HTTP/1.1\r\nHost: x\r\n\r\n"
+		"HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+		"GET /healthz/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	char buf[4096];
+	const char *second, *third;
+
+	assert_true(raw_exchange(fx, req, sizeof(req) - 1, buf, sizeof(buf)));
+	assert_int_equal(strncmp(buf, "HTTP/1.1 200 ", 13), 0);
+	assert_non_null(strstr(buf, "Content-Length: 18\r\n")); /* {"status":"alive"} */
+	second = strstr(buf, "\r\n\r\n");
+	assert_non_null(second);
+	second += 4;
+	assert_int_equal(strncmp(second, "HTTP/1.1 404 ", 13), 0); /* no body in between */
+	third = strstr(second, "\r\n\r\n");
+	assert_non_null(third);
+	assert_non_null(strstr(second, "Content-Length: 10\r\n")); /* "not found\n" */
+	third += 4;
+	assert_int_equal(strncmp(third, "HTTP/1.1 200 ", 13), 0);
+	assert_non_null(strstr(third, "\r\n\r\n{\"status\":\"alive\"}"));
+}
+
+/* Body route: answers 200 with the body's length. */
+static void body_handler(void *arg, struct http_server *srv, struct http_exchange *x)
+{
+	char text[32];
+	int n = snprintf(text, sizeof(text), "%zu\n",
+			 evbuffer_get_length(
+				 evhttp_request_get_input_buffer(http_server_exchange_request(x))));
+
+	(void)arg;
+	http_server_reply(srv, x, 200, "text/plain", text, (size_t)n);
+}
+
+/*
+ * Bodies: a route takes what its max_body says; a path that takes none
+ * refuses one (413) even when another route's limit let it be read; a body
+ * above every route's limit is refused from its headers, before it is sent.
+ */
+static void test_bodies(void **state)
+{
+	struct fx *fx = *state;
+	char buf[4096];
+	static const char ok[] = "POST /test/body HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+				 "Connection: close\r\n\r\nhello";
+	static const char none[] = "GET /healthz/live HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+				   "Connection: close\r\n\r\nhello";
+	static const char big[] = "POST /test/body HTTP/1.1\r\nHost: x\r\n"
+				  "Content-Length: 100000000\r\n\r\n"; /* the body never comes */
+
+	assert_true(raw_exchange(fx, big, sizeof(big) - 1, buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "HTTP/1.1 413")); /* no route takes a body yet */
+	assert_int_equal(
+		http_server_add_route(fx->srv, &(struct http_route){.path = "/test/body",
+								    .methods = HTTP_METHOD_POST,
+								    .handler = body_handler,
+								    .max_body = 8}),
+		0);
+	assert_true(raw_exchange(fx, ok, sizeof(ok) - 1, buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "HTTP/1.1 200"));
+	assert_non_null(strstr(buf, "\r\n\r\n5\n"));
+	assert_true(raw_exchange(fx, none, sizeof(none) - 1, buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "HTTP/1.1 413"));
+	assert_non_null(strstr(buf, "this path takes no request body"));
+	assert_true(raw_exchange(fx, big, sizeof(big) - 1, buf, sizeof(buf)));
+	assert_non_null(strstr(buf, "HTTP/1.1 413")); /* above 8 bytes: from the headers */
+}
+
 /* A client that sends half a request is cut off by the read timeout. */
 static void test_slowloris(void **state)
 {
@@ -553,14 +632,14 @@ static void test_metrics(void **state)
 	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/live", &r), 200);
 	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/nope", &r), 404);
 	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/metrics", &r), 200);
-	assert_non_null(
-		strstr(r.body,
-		       "keycastd_http_requests_total{route=\"/healthz/live\",status=\"200\"} 1\n"));
 	assert_non_null(strstr(
-		r.body, "keycastd_http_requests_total{route=\"unmatched\",status=\"404\"} 1"));
-	assert_non_null(strstr(r.body, "keycastd_http_requests_in_flight 1\n"));
-	assert_non_null(strstr(r.body, "keycastd_http_request_duration_seconds_count{route="
-				       "\"/healthz/live\"} 1\n"));
+		r.body, "keycastd_http_requests_total{listener=\"probe\",route=\"/healthz/live\","
+			"status=\"200\"} 1\n"));
+	assert_non_null(strstr(r.body, "keycastd_http_requests_total{listener=\"probe\",route="
+				       "\"unmatched\",status=\"404\"} 1"));
+	assert_non_null(strstr(r.body, "keycastd_http_requests_in_flight{listener=\"probe\"} 1\n"));
+	assert_non_null(strstr(r.body, "keycastd_http_request_duration_seconds_count{listener="
+				       "\"probe\",route=\"/healthz/live\"} 1\n"));
 	assert_non_null(strstr(
 		r.body, "keycastd_component_state{component=\"http\",state=\"running\"} 1\n"));
 	assert_non_null(
@@ -852,7 +931,8 @@ static void test_plan_abort(void **state)
 	assert_int_equal(component_state(fx->http), COMPONENT_DRAINING);
 	run_turns(fx, 5);
 	assert_false(g.done); /* the hung request holds the drain */
-	assert_int_equal(clock_virtual_advance(g.vclk, 30000), 1); /* the budget timer */
+	/* the budget warning at 80 %, then the budget timer */
+	assert_int_equal(clock_virtual_advance(g.vclk, 30000), 2);
 	assert_true(run_until(fx, &g.done));
 	assert_int_equal(g.drain_o, PLAN_OUTCOME_TIMED_OUT_ABORTED); /* confirmed, not waited out */
 	assert_int_equal(plan_run_duration_ms(g.run, 1), 30000);
@@ -871,6 +951,216 @@ static void test_plan_abort(void **state)
 	free(text);
 	evhttp_connection_free(evcon);
 	rig_free(&g);
+}
+
+/* Live hook: the watchdog has taken over. */
+static bool dead(void *arg, const char **why)
+{
+	(void)arg;
+	*why = "the watchdog has taken over the shutdown";
+	return false;
+}
+
+/* A listener whose live hook says no answers /healthz/live 503 with the reason. */
+static void test_live_hook(void **state)
+{
+	struct fx *fx = *state;
+	struct http_server_config cfg = http_server_config_default();
+	struct http_server *srv = fx->srv;
+	struct resp r;
+	char err[256];
+
+	cfg.listen_addr = "127.0.0.1";
+	cfg.port = 0;
+	cfg.live = dead;
+	assert_int_equal(http_server_new(&fx->srv, fx->base, fx->clk, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/live", &r), 503);
+	assert_non_null(strstr(r.body, "\"status\":\"not alive\""));
+	assert_non_null(strstr(r.body, "\"reason\":\"the watchdog has taken over the shutdown\""));
+	http_server_free(fx->srv);
+	fx->srv = srv;
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/live", &r), 200); /* no hook */
+}
+
+/*
+ * The daemon's pair: a probe listener and an API listener (no probes) on
+ * one registry. The API serves no probe (404); when it is drained and
+ * aborted (the plan's http-drain timing out), the probe listener still
+ * answers liveness 200 and /metrics, which counts both listeners apart.
+ */
+static void test_two_listeners(void **state)
+{
+	struct fx *fx = *state;
+	struct http_server_config cfg = http_server_config_default();
+	struct http_server *api, *probes = fx->srv;
+	struct resp r, slow;
+	struct evhttp_connection *evcon;
+	char err[256];
+
+	cfg.name = "api";
+	cfg.probes = false;
+	cfg.listen_addr = "127.0.0.1";
+	cfg.port = 0;
+	cfg.metrics = http_server_metrics(probes);
+	assert_int_equal(http_server_new(&api, fx->base, fx->clk, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(http_server_add_route(api, &(struct http_route){.path = "/test/slow",
+									 .methods = HTTP_METHOD_GET,
+									 .handler = slow_handler,
+									 .cancel = slow_cancel,
+									 .arg = fx}),
+			 0);
+	fx->srv = api;
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/live", &r), 404);
+	evcon = start(fx, EVHTTP_REQ_GET, "/test/slow", &slow);
+	assert_true(run_until(fx, &fx->got));
+	http_server_component_ops.drain(api, NULL);
+	http_server_component_ops.abort(api, NULL);
+	assert_true(run_until(fx, &slow.done)); /* cut by the abort */
+	assert_false(http_server_listening(api));
+	fx->srv = probes;
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/live", &r), 200);
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/metrics", &r), 200);
+	assert_non_null(strstr(r.body, "keycastd_http_requests_total{listener=\"api\",route="
+				       "\"unmatched\",status=\"404\"} 1\n"));
+	assert_non_null(strstr(r.body, "keycastd_http_requests_in_flight{listener=\"api\"} 0\n"));
+	assert_non_null(strstr(r.body, "keycastd_http_requests_in_flight{listener=\"probe\"} 1\n"));
+	promtool_check(r.body);
+	evhttp_connection_free(evcon);
+	http_server_free(api);
+}
+
+/* A server on 127.0.0.1:0 with cap open connections, slow ones evictable after evict_ms. */
+static struct http_server *capped(struct fx *fx, size_t cap, int64_t evict_ms)
+{
+	struct http_server_config cfg = http_server_config_default();
+	struct http_server *srv;
+	char err[256];
+
+	cfg.listen_addr = "127.0.0.1";
+	cfg.port = 0;
+	cfg.max_connections = cap;
+	cfg.evict_after_ms = evict_ms;
+	assert_int_equal(http_server_new(&srv, fx->base, fx->clk, &cfg, err, sizeof(err)), 0);
+	return srv;
+}
+
+/* Whether fd has been closed by the server (EOF or reset), without waiting. */
+static bool raw_closed(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT);
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+/*
+ * The cap: 4 connections at most. Three clients trickle a request line and
+ * never finish it, one finished a request and idles (kept alive); a fifth
+ * client's request is served once the oldest slow header sender is evicted
+ * (the idle one, older still, is kept), and no more than 4 are ever open.
+ */
+static void test_cap_evicts_slowest(void **state)
+{
+	struct fx *fx = *state;
+	struct http_server *srv = capped(fx, 4, 200), *keep = fx->srv;
+	int idle, slow[3], max_open = 0;
+	struct resp r;
+	struct evhttp_connection *evcon;
+	char buf[1024];
+
+	fx->srv = srv;
+	idle = raw_connect(http_server_port(srv));
+	assert_int_equal(send(idle, "GET /healthz/live HTTP/1.1\r\nHost: x\r\n\r\n", 39, 0), 39);
+	for (int i = 0; i < TURNS_MAX && http_server_connections(srv) != 1; i++)
+		run_turns(fx, 1);
+	for (int i = 0; i < 3; i++) {
+		slow[i] = raw_connect(http_server_port(srv));
+		assert_int_equal(send(slow[i], "GET /x HTTP/1.1\r\n", 17, 0), 17);
+		run_turns(fx, 3);
+	}
+	evcon = start(fx, EVHTTP_REQ_GET, "/healthz/live", &r);
+	while (!r.done) {
+		run_turns(fx, 1);
+		max_open = (int)http_server_open_connections(srv) > max_open
+				   ? (int)http_server_open_connections(srv)
+				   : max_open;
+	}
+	assert_int_equal(r.code, 200);
+	assert_true(max_open <= 4);
+	assert_true(http_server_evicted(srv) >= 1);
+	assert_true(raw_closed(slow[0])); /* the oldest slow header sender went first */
+	assert_false(raw_closed(idle));	  /* the idle kept-alive one was kept */
+	assert_true(recv(idle, buf, sizeof(buf), MSG_DONTWAIT) > 0); /* its answer */
+	evhttp_connection_free(evcon);
+	for (int i = 0; i < 3; i++)
+		close(slow[i]);
+	close(idle);
+	http_server_free(srv);
+	fx->srv = keep;
+}
+
+/* libevent's hook for the test: count its lines. */
+static void count_libevent(void *arg, enum log_level level, const char *component, const char *msg,
+			   const struct log_field *fields, size_t n)
+{
+	(void)level, (void)fields, (void)n, (void)msg;
+	if (strcmp(component, "libevent") == 0)
+		(*(int *)arg)++;
+}
+
+/* A listener's accept: close what comes (the test's own raw listener). */
+static void drop_accept(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+			int len, void *arg)
+{
+	(void)lev, (void)sa, (void)len, (void)arg;
+	close(fd);
+}
+
+/*
+ * Out of descriptors: a bare libevent listener (no error callback) would
+ * warn on every turn; through evlog those lines are JSON and rate-limited.
+ * The server's own listener pauses instead (no line per turn), evicts, and
+ * serves again once descriptors are back.
+ */
+static void test_accept_emfile(void **state)
+{
+	struct fx *fx = *state;
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	struct rlimit old, low;
+	struct evconnlistener *bare;
+	int lines = 0, fds[2], extra;
+	struct resp r;
+	socklen_t sl = sizeof(sin);
+
+	evlog_install();
+	log_configure(LOG_LEVEL_WARN, LOG_FORMAT_TEXT);
+	log_set_hook(count_libevent, &lines);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bare = evconnlistener_new_bind(fx->base, drop_accept, NULL, LEV_OPT_CLOSE_ON_FREE, 16,
+				       (struct sockaddr *)&sin, sizeof(sin));
+	assert_non_null(bare);
+	getsockname(evconnlistener_get_fd(bare), (struct sockaddr *)&sin, &sl);
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	fds[0] = raw_connect(ntohs(sin.sin_port));
+	fds[1] = raw_connect(http_server_port(fx->srv));
+	extra = dup(0); /* the highest descriptor in use, give or take */
+	low = old;
+	low.rlim_cur = (rlim_t)extra; /* every accept now fails with EMFILE */
+	close(extra);
+	extra = dup(0); /* takes the last free one below the limit */
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	run_turns(fx, 50);
+	assert_true(lines >= 1);	       /* libevent's warning, as JSON */
+	assert_true(lines <= EVLOG_BURST + 1); /* not one per turn */
+	assert_true(evlog_suppressed() > 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	log_set_hook(NULL, NULL);
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
+	evconnlistener_free(bare);
+	close(fds[0]);
+	close(fds[1]);
+	close(extra);
+	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/live", &r), 200); /* resumed */
 }
 
 /* The daemon's settings map onto the server's, defaults included. */
@@ -898,8 +1188,14 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_config_apply),
 		cmocka_unit_test_setup_teardown(test_probes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_listeners, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap_evicts_slowest, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_emfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bodies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_closes_idle, setup, teardown),

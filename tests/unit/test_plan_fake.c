@@ -94,11 +94,18 @@ static void fake_close(void *self, struct component *c)
 		clock_timer_start(f->timer, f->close_ms);
 }
 
+/* Work in flight: what the test set. */
+static size_t fake_inflight(void *self)
+{
+	return ((struct fake *)self)->inflight;
+}
+
 static const struct component_ops fake_ops = {
 	.stop_accepting = fake_stop,
 	.drain = fake_drain,
 	.abort = fake_abort,
 	.close = fake_close,
+	.inflight = fake_inflight,
 };
 
 /* Register a fake under the catalogue desc named name. */

@@ -30,7 +30,8 @@ struct fake {
 	bool abort_hangs;
 	int stops, drains, aborts, closes;
 	int64_t stop_at, drain_done_at, abort_at;
-	bool alive; /* false once aborted or closed */
+	bool alive;	 /* false once aborted or closed */
+	size_t inflight; /* what its inflight operation reports */
 };
 
 /* Register a fake under the catalogue desc named name. */

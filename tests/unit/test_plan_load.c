@@ -162,7 +162,45 @@ static void test_default_model(void **state)
 	assert_string_equal(p.phases[1].abort[0], "http");
 	assert_int_equal(p.phases[0].steps[0].kind, PLAN_STEP_READINESS);
 	assert_int_equal(p.phases[0].steps[1].wait_ms, PLAN_WAIT_REST);
+	assert_int_equal(p.budget_warning, PLAN_BUDGET_WARNING_DEFAULT);
+	assert_int_equal(plan_phase_warn_ms(&p, 2), 8000); /* 80 % of signer-drain's 10 s */
+	assert_int_equal(plan_phase_warn_ms(&p, 3), 8000); /* of the 10 s margin */
 	plan_free(&p);
+}
+
+/* budget_warning: a whole percentage 1..99 with its sign, or off; the warning's moment. */
+static void test_budget_warning(void **state)
+{
+	static const char *const bad[] = {"0%",	  "100%", "80",	 "80 %", "%",	 "080%",
+					  "8.5%", "-5%",  "abc", "",	 "80%%", "1000%"};
+	static const char yaml[] = "version: 1\nceiling: 2m\nteardown_margin: 10s\n"
+				   "budget_warning: off\nphases:\n"
+				   "  - {name: a, budget: 1s, steps: [{wait: rest-of-budget}]}\n";
+	struct plan p;
+	struct diag d = {0};
+	int pct = -1;
+
+	(void)state;
+	assert_int_equal(plan_budget_warning_parse(&pct, "80%"), 0);
+	assert_int_equal(pct, 80);
+	assert_int_equal(plan_budget_warning_parse(&pct, "1%"), 0);
+	assert_int_equal(pct, 1);
+	assert_int_equal(plan_budget_warning_parse(&pct, "99%"), 0);
+	assert_int_equal(pct, 99);
+	assert_int_equal(plan_budget_warning_parse(&pct, "off"), 0);
+	assert_int_equal(pct, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(plan_budget_warning_parse(&pct, bad[i]), -1);
+	assert_int_equal(plan_budget_warning_parse(&pct, NULL), -1);
+	assert_int_equal(plan_load_string(&p, "t.yaml", yaml, strlen(yaml), &d), 0);
+	assert_int_equal(p.budget_warning, 0);
+	assert_int_equal(plan_phase_warn_ms(&p, 0), -1);
+	p.budget_warning = 33;
+	assert_int_equal(plan_phase_warn_ms(&p, 0), 330);
+	p.phases[0].budget.ms = 0;
+	assert_int_equal(plan_phase_warn_ms(&p, 0), -1); /* no budget, no warning */
+	plan_free(&p);
+	diag_clear(&d);
 }
 
 /* A key given twice: the first value stands, the second is reported, not parsed. */
@@ -268,6 +306,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_plans_clean),
 		cmocka_unit_test(test_default_embedded),
 		cmocka_unit_test(test_default_model),
+		cmocka_unit_test(test_budget_warning),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_nesting_capped),

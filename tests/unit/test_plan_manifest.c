@@ -2,7 +2,8 @@
  * test_plan_manifest.c - what a Kubernetes manifest tells `plan check`:
  * grace period (30 s when absent), readiness probe (10 s x 3 when absent),
  * preStop sleep, container env and the ConfigMap the plan is mounted from;
- * and the checks of the default plan against them.
+ * and the checks of the default plan against them; the ports each probe
+ * uses (the probe port, not the API's) and the forms of a preStop hook.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include "core/log.h"
 #include "plan/plan.h"
 #include "plan/plan_manifest.h"
+#include "plan/plan_pod.h"
 
 #include <string.h>
 
@@ -119,6 +121,8 @@ static void test_prestop(void **state)
 	assert_int_equal(m.prestop_ms, 5000);
 	assert_true(has(&d, DIAG_ERROR, 9, 38, "needs 80s (preStop sleep 5s"));
 	assert_true(has(&d, DIAG_ERROR, 9, 38, "minus the preStop sleep 5s leaves 70s"));
+	assert_int_equal(m.prestop, PLAN_PRESTOP_EXEC_SLEEP); /* ["/bin/sh", "-c", "sleep 5"] */
+	assert_true(has(&d, DIAG_WARNING, 16, 26, "an image without sleep or a shell"));
 	plan_manifest_free(&m);
 	diag_clear(&d);
 }
@@ -178,14 +182,107 @@ static void test_prestop_probe(void **state)
 	diag_clear(&d);
 }
 
+/*
+ * Probes on the API port are errors (by number or by its name), a probe on
+ * a port keycastd does not listen on is a warning; the ports come from the
+ * container's env (PORT) and args (--probe-port).
+ */
+static void test_probe_ports(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	check(&m, MDIR "probes-api.yaml", &d);
+	assert_int_equal(m.api_port, 8000);
+	assert_int_equal(m.probe_port, 9090);
+	assert_int_equal(m.probes[PLAN_PROBE_READINESS].port, 8000);
+	assert_string_equal(m.probes[PLAN_PROBE_READINESS].port_name, "http");
+	assert_true(has(&d, DIAG_ERROR, 23, 50,
+			"livenessProbe uses port 8000, keycastd's API port (port): the API port "
+			"serves no probes and closes at the plan's http-drain"));
+	assert_true(has(&d, DIAG_ERROR, 23, 50, "point it at the probe port 9090 (probe_port)"));
+	assert_true(has(&d, DIAG_ERROR, 25, 51,
+			"readinessProbe uses port 8000 (named 'http'), keycastd's API port"));
+	assert_true(has(&d, DIAG_WARNING, 29, 31,
+			"startupProbe uses port 8081, where keycastd does not listen (API 8000, "
+			"probes 9090)"));
+	assert_int_equal(diag_count(&d, DIAG_ERROR), 2);
+	assert_int_equal(diag_count(&d, DIAG_WARNING), 1);
+	plan_manifest_free(&m);
+	diag_clear(&d);
+}
+
+/* exec: [/bin/sleep, 7s] counts 7 s, with the warning that the image needs sleep. */
+static void test_prestop_exec(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	check(&m, MDIR "prestop-exec.yaml", &d);
+	assert_int_equal(m.prestop, PLAN_PRESTOP_EXEC_SLEEP);
+	assert_int_equal(m.prestop_ms, 7000);
+	assert_int_equal(m.probes[PLAN_PROBE_LIVENESS].port, 8081); /* the named probe port */
+	assert_true(
+		has(&d, DIAG_WARNING, 21, 26,
+		    "the preStop hook runs sleep inside the container (exec): an image without "
+		    "sleep or a shell (distroless, scratch) fails the hook, and Kubernetes then "
+		    "sends SIGTERM at once, without the 7s wait; use the native action "
+		    "'lifecycle: {preStop: {sleep: {seconds: N}}}'"));
+	assert_int_equal(d.n, 1);
+	plan_manifest_free(&m);
+	diag_clear(&d);
+}
+
+/* An httpGet preStop has no known length (counted 0 s); an undeclared port name warns. */
+static void test_prestop_http(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	check(&m, MDIR "prestop-http.yaml", &d);
+	assert_int_equal(m.prestop, PLAN_PRESTOP_HTTP);
+	assert_int_equal(m.prestop_ms, 0);
+	assert_true(has(&d, DIAG_WARNING, 18, 24,
+			"the preStop hook is an httpGet: it lasts as long as its server takes to "
+			"answer, which is unknown here and counted as 0s"));
+	assert_true(
+		has(&d, DIAG_WARNING, 20, 50,
+		    "livenessProbe uses port 'probes', which the container's ports do not name"));
+	assert_int_equal(d.n, 2);
+	plan_manifest_free(&m);
+	diag_clear(&d);
+}
+
+/* The native sleep action: counted, no warning; the names of the forms. */
+static void test_prestop_native(void **state)
+{
+	struct plan_manifest m;
+	struct diag d = {0};
+
+	(void)state;
+	check(&m, MDIR "prestop-probe.yaml", &d);
+	assert_int_equal(m.prestop, PLAN_PRESTOP_SLEEP);
+	for (size_t i = 0; i < d.n; i++) /* the grace period and pre-drain findings only */
+		assert_null(strstr(d.items[i].message, "preStop hook"));
+	assert_string_equal(plan_prestop_name(PLAN_PRESTOP_EXEC_SLEEP), "exec sleep");
+	assert_string_equal(plan_probe_key(PLAN_PROBE_STARTUP), "startupProbe");
+	plan_manifest_free(&m);
+	diag_clear(&d);
+}
+
 /* Run every test. */
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_grace60),	      cmocka_unit_test(test_ok_picks_container),
-		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_prestop),
-		cmocka_unit_test(test_prestop_probe), cmocka_unit_test(test_configmap),
-		cmocka_unit_test(test_no_workload),
+		cmocka_unit_test(test_grace60),	       cmocka_unit_test(test_ok_picks_container),
+		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_prestop),
+		cmocka_unit_test(test_prestop_probe),  cmocka_unit_test(test_configmap),
+		cmocka_unit_test(test_no_workload),    cmocka_unit_test(test_probe_ports),
+		cmocka_unit_test(test_prestop_exec),   cmocka_unit_test(test_prestop_http),
+		cmocka_unit_test(test_prestop_native),
 	};
 
 	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_JSON);

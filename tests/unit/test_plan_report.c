@@ -108,6 +108,7 @@ static const struct key report_top_keys[] = {
 	{"phases_ms", cJSON_Number},
 	{"total_ms", cJSON_Number},
 	{"abort_wait_ms", cJSON_Number},
+	{"budget_warning_pct", cJSON_Number},
 	{"worst_case_ms", cJSON_Number},
 	{"watchdog_ms", cJSON_Number},
 	{"phases", cJSON_Array},
@@ -124,11 +125,10 @@ static const struct key report_phase_keys[] = {
 
 /* The documented keys of a manifest. */
 static const struct key report_manifest_keys[] = {
-	{"file", cJSON_String},
-	{"workload", cJSON_String},
-	{"grace_ms", cJSON_Number},
-	{"prestop_ms", cJSON_Number},
-	{"readiness_detect_ms", cJSON_Number},
+	{"file", cJSON_String},	      {"workload", cJSON_String},
+	{"grace_ms", cJSON_Number},   {"prestop_ms", cJSON_Number},
+	{"prestop", cJSON_String},    {"api_port", cJSON_Number},
+	{"probe_port", cJSON_Number}, {"readiness_detect_ms", cJSON_Number},
 };
 
 /* The documented keys of a finding. */

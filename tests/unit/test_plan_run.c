@@ -76,6 +76,13 @@ static void rig_done(void *arg, bool warning)
 	g->done_at = clock_now_ms(g->clk);
 }
 
+/* Hook: the exit code the daemon gives a finished plan. */
+static int rig_exit_code(void *arg, bool warning)
+{
+	(void)arg;
+	return warning ? 3 : 0;
+}
+
 /* Load yaml (NULL: the default plan) with env pairs, register fakes, build the runner. */
 static void rig_init(struct rig *g, const char *yaml, const char *const *envs, bool fakes)
 {
@@ -87,6 +94,7 @@ static void rig_init(struct rig *g, const char *yaml, const char *const *envs, b
 					 .on_phase_end = rig_phase_end,
 					 .on_done = rig_done,
 					 .dropped = rig_dropped,
+					 .exit_code = rig_exit_code,
 					 .arg = g};
 
 	memset(g, 0, sizeof(*g));
@@ -156,6 +164,7 @@ static void test_default_all_complete(void **state)
 	assert_int_equal(g.done_at, 10000);
 	assert_string_equal(rec_find("shutdown complete")->msg, "shutdown complete");
 	assert_int_equal(rec_find("shutdown complete")->level, LOG_LEVEL_INFO);
+	assert_true(rig_field(rec_find("shutdown complete"), "exit_code=0"));
 	assert_int_equal(g.phase_ends, 4);
 	assert_false(g.signer.alive);
 	assert_false(g.db.alive);
@@ -233,6 +242,7 @@ static void test_http_drain_aborted(void **state)
 	assert_true(g.signer.stop_at >= g.http.abort_at);
 	assert_true(g.warning);
 	assert_non_null(rec_find("shutdown complete with warning: "));
+	assert_true(rig_field(rec_find("shutdown complete with warning: "), "exit_code=3"));
 	rig_free(&g);
 }
 
@@ -487,6 +497,91 @@ static bool rig_field(const struct rec_line *l, const char *kv)
 	size_t len = strlen(kv);
 
 	return at != NULL && at[-1] == ' ' && (at[len] == '\0' || at[len] == ' ');
+}
+
+/*
+ * Budget warning (default 80 %): the signer drain hangs with 7 requests in
+ * flight; at 8 s of its 10 s one warning names the step and the work, and
+ * never again; the pre-drain's rest-of-budget wait never warns.
+ */
+static void test_budget_warning(void **state)
+{
+	const struct rec_line *w;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, NULL, NULL, true);
+	g.signer.drain_ms = FAKE_HANG;
+	g.signer.inflight = 7;
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 10000 + 7999); /* pre-drain over; signer-drain at 7.999 s */
+	assert_int_equal(rec_count_msg("phase budget nearly used"), 0);
+	clock_virtual_advance(g.clk, 1);
+	assert_int_equal(rec_count_msg("phase budget nearly used"), 1);
+	w = rec_find("phase budget nearly used");
+	assert_int_equal(w->level, LOG_LEVEL_WARN);
+	assert_string_equal(w->phase, "signer-drain");
+	assert_true(rig_field(w, "used_pct=80"));
+	assert_true(rig_field(w, "left_ms=2000"));
+	assert_true(rig_field(w, "waiting_on=drain relay-signer"));
+	assert_true(rig_field(w, "inflight=7"));
+	assert_true(rig_field(w, "inflight_by_component=relay-signer=7"));
+	assert_true(rig_field(w, "on_timeout=abort"));
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_int_equal(rec_count_msg("phase budget nearly used"), 1);
+	rig_free(&g);
+}
+
+/* A phase waiting out a timed wait past the mark warns when the wait ends on a stuck drain. */
+static void test_budget_warning_after_wait(void **state)
+{
+	static const char yaml[] =
+		"version: 1\nceiling: 2m\nteardown_margin: 10s\n"
+		"budget_warning: 50%\nphases:\n"
+		"  - name: a\n    budget: 10s\n"
+		"    steps: [{readiness: fail}, {wait: 7s}, {stop-accepting: http},\n"
+		"            {drain: http}]\n"
+		"  - name: b\n    budget: 10s\n"
+		"    steps: [{wait: 9s}]\n"
+		"  - {name: c, budget: teardown-margin, steps: []}\n";
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, yaml, NULL, true);
+	g.http.drain_ms = 1500; /* from 7 s to 8.5 s */
+	plan_run_start(g.r);
+	clock_virtual_advance(g.clk, 6999);
+	assert_int_equal(rec_count_msg("phase budget nearly used"), 0); /* the wait is planned */
+	clock_virtual_advance(g.clk, 2); /* the same moment as the wait's end, or 1 ms later */
+	assert_int_equal(rec_count_msg("phase budget nearly used"), 1); /* 70 %, on the drain */
+	assert_true(rig_field(rec_find("phase budget nearly used"), "used_pct=70"));
+	assert_true(rig_field(rec_find("phase budget nearly used"), "waiting_on=drain http"));
+	clock_virtual_advance(g.clk, HOUR_MS);
+	assert_true(g.done);
+	assert_false(g.warning);
+	assert_int_equal(rec_count_msg("phase budget nearly used"), 1); /* b only waits */
+	rig_free(&g);
+}
+
+/* budget_warning: off: a hung drain times out without the warning. */
+static void test_budget_warning_off(void **state)
+{
+	static const char yaml[] =
+		"version: 1\nceiling: 2m\nteardown_margin: 10s\n"
+		"budget_warning: off\nphases:\n"
+		"  - {name: a, budget: 10s,\n"
+		"     steps: [{readiness: fail}, {stop-accepting: http}, {drain: http}]}\n"
+		"  - {name: c, budget: teardown-margin, steps: []}\n";
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, yaml, NULL, true);
+	g.http.drain_ms = FAKE_HANG;
+	rig_run(&g, HOUR_MS);
+	assert_int_equal(rig_outcome(&g, 0), PLAN_OUTCOME_TIMED_OUT);
+	assert_int_equal(rec_count_msg("phase budget nearly used"), 0);
+	rig_free(&g);
 }
 
 /* The start line names every effective budget with its origin (file, env, margin). */
@@ -1194,6 +1289,9 @@ int main(void)
 		cmocka_unit_test(test_final_line_claimed),
 		cmocka_unit_test(test_close_dropped),
 		cmocka_unit_test(test_budget_never_short),
+		cmocka_unit_test(test_budget_warning),
+		cmocka_unit_test(test_budget_warning_after_wait),
+		cmocka_unit_test(test_budget_warning_off),
 	};
 
 	return cmocka_run_group_tests_name("plan_run", tests, NULL, NULL);

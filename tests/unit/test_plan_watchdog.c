@@ -63,8 +63,10 @@ static void test_watchdog_fires(void **state)
 	rec_start();
 	w = plan_watchdog_start(0, fake_exit, &e, 3);
 	assert_non_null(w);
+	assert_false(plan_watchdog_fired(w));
 	plan_watchdog_arm(w);
-	sem_wait(&e.sem); /* no sleep: woken by the watchdog itself */
+	sem_wait(&e.sem);		     /* no sleep: woken by the watchdog itself */
+	assert_true(plan_watchdog_fired(w)); /* what /healthz/live answers 503 on */
 	assert_true(plan_watchdog_stop(w));
 	rec_stop();
 	assert_int_equal(e.calls, 1);
@@ -484,6 +486,8 @@ static void test_watchdog_healthy(void **state)
 	assert_non_null(w);
 	plan_watchdog_arm(w);
 	plan_watchdog_arm(w); /* a second signal changes nothing */
+	assert_false(plan_watchdog_fired(w));
+	assert_false(plan_watchdog_fired(NULL));
 	assert_false(plan_watchdog_stop(w));
 	rec_stop();
 	assert_int_equal(e.calls, 0);

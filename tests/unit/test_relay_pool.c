@@ -5,7 +5,9 @@
  * fire inside the call, drain and abort confirmations, and (against a
  * loopback fake relay that answers OK) owner callbacks that abort or free
  * the pool from inside a WebSocket or timer callback, and an on_state that
- * unsubscribes while a loop over the subscriptions sends (run under ASan).
+ * unsubscribes while a loop over the subscriptions sends (run under ASan);
+ * a relay that drops every connection at once keeps backing off, and a
+ * NOTICE flood is logged at a bounded rate with a count of the rest.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,6 +48,13 @@ enum reenter {
 	REENTER_ABORT_ON_DONE, /* relay_pool_abort in on_done */
 };
 
+/* What the fake relay does once the upgrade is answered. */
+enum srv_mode {
+	SRV_ACK,    /* answer every EVENT with OK true */
+	SRV_DROP,   /* drop the connection at once (a relay that breaks right after connecting) */
+	SRV_NOTICE, /* send 25 NOTICEs, then behave as SRV_ACK */
+};
+
 /* A pool on a virtual clock and a real (idle) event base. */
 struct fx {
 	struct event_base *base;
@@ -59,9 +68,15 @@ struct fx {
 	bool srv_open; /* the upgrade was answered */
 	uint16_t srv_port;
 	enum reenter reenter; /* what the publish callbacks do to the pool */
+	enum srv_mode srv_mode;
+	int notice_lines;	/* "relay notice" lines logged */
+	int summary_lines;	/* "relay log lines suppressed" lines logged */
+	uint64_t summary_count; /* the suppressed count of the last one */
 };
 
 static const struct relay_pool_handlers no_handlers = {0};
+
+static void srv_after_upgrade(struct fx *f, struct bufferevent *bev);
 
 /* While set, every WebSocket send fails (a connection that broke under the sender). */
 static bool fail_sends;
@@ -436,9 +451,11 @@ static void srv_read(struct bufferevent *bev, void *arg)
 	char msg[4096], ok[128];
 	const char *id;
 	int opcode, n;
-	if (!f->srv_open)
+	if (!f->srv_open) {
 		srv_upgrade(f, in, out);
-	while (f->srv_open && (opcode = srv_frame(in, msg, sizeof(msg))) >= 0) {
+		srv_after_upgrade(f, bev);
+	}
+	while (f->srv_open && f->srv != NULL && (opcode = srv_frame(in, msg, sizeof(msg))) >= 0) {
 		id = strstr(msg, "\"id\":\"");
 		if (opcode != 1 || strncmp(msg, "[\"EVENT\",", 9) != 0 || id == NULL)
 			continue;
@@ -449,6 +466,37 @@ static void srv_read(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* Fake relay: the 101 is written out; drop the connection (SRV_DROP). */
+static void srv_drop_written(struct bufferevent *bev, void *arg)
+{
+	struct fx *f = arg;
+	if (!f->srv_open)
+		return;
+	bufferevent_free(bev);
+	f->srv = NULL;
+	f->srv_open = false;
+}
+
+/* Fake relay: one unmasked NOTICE frame. */
+static void srv_notice(struct bufferevent *bev)
+{
+	static const char msg[] = "[\"NOTICE\",\"spam\"]";
+	unsigned char hdr[2] = {0x81, sizeof(msg) - 1};
+	evbuffer_add(bufferevent_get_output(bev), hdr, sizeof(hdr));
+	evbuffer_add(bufferevent_get_output(bev), msg, sizeof(msg) - 1);
+}
+
+/* Fake relay: what the mode does once the upgrade is answered. */
+static void srv_after_upgrade(struct fx *f, struct bufferevent *bev)
+{
+	if (!f->srv_open)
+		return;
+	if (f->srv_mode == SRV_DROP)
+		bufferevent_setcb(bev, srv_read, srv_drop_written, NULL, f);
+	for (int i = 0; f->srv_mode == SRV_NOTICE && i < 25; i++)
+		srv_notice(bev);
+}
+
 /* Fake relay: a client connected. */
 static void srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
 		       void *arg)
@@ -457,13 +505,16 @@ static void srv_accept(struct evconnlistener *l, evutil_socket_t fd, struct sock
 	(void)l;
 	(void)sa;
 	(void)len;
+	if (f->srv != NULL)
+		bufferevent_free(f->srv); /* a reconnect: the old one is gone */
+	f->srv_open = false;
 	f->srv = bufferevent_socket_new(f->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(f->srv, srv_read, NULL, NULL, f);
 	bufferevent_enable(f->srv, EV_READ | EV_WRITE);
 }
 
-/* Start the fake relay, add it to the pool and run the loop until it is connected. */
-static void srv_connect(struct fx *f)
+/* Start the fake relay and add it to the pool. */
+static void srv_start(struct fx *f)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
 	socklen_t sl = sizeof(sin);
@@ -475,6 +526,12 @@ static void srv_connect(struct fx *f)
 	getsockname(evconnlistener_get_fd(f->lis), (struct sockaddr *)&sin, &sl);
 	snprintf(url, sizeof(url), "ws://127.0.0.1:%u/", ntohs(sin.sin_port));
 	assert_int_equal(relay_pool_add(f->pool, url, err, sizeof(err)), 0);
+}
+
+/* Start the fake relay, add it to the pool and run the loop until it is connected. */
+static void srv_connect(struct fx *f)
+{
+	srv_start(f);
 	for (int i = 0; i < 200 && relay_pool_connected(f->pool) == 0; i++)
 		event_base_loop(f->base, EVLOOP_ONCE);
 	assert_int_equal(relay_pool_connected(f->pool), 1);
@@ -649,6 +706,109 @@ static void test_unsubscribe_on_state_in_send_loop(void **state)
 	assert_int_equal(relay_pool_subscribe(f->pool, "b", &flt, err, sizeof(err)), 0);
 }
 
+/* The state of relay 0. */
+static enum relay_state state0(struct fx *f)
+{
+	struct relay_stats st;
+	relay_pool_stats(f->pool, 0, &st);
+	return st.state;
+}
+
+/*
+ * A relay that drops every connection right after the upgrade: the
+ * backoff keeps growing (an open alone does not reset it); a connection
+ * that stays open stable_ms (10 s by default) does.
+ */
+static void test_backoff_needs_stable(void **state)
+{
+	struct fx *f = *state;
+	f->srv_mode = SRV_DROP;
+	srv_start(f);
+	wait_disconnects(f, 1); /* opened, dropped: next delay in [500, 1000] */
+	clock_virtual_advance(f->clk, 1000);
+	wait_disconnects(f, 2); /* in [1000, 2000] */
+	clock_virtual_advance(f->clk, 2000);
+	wait_disconnects(f, 3); /* in [2000, 4000]: had the open reset it, [500, 1000] */
+	struct relay_stats st;
+	relay_pool_stats(f->pool, 0, &st);
+	assert_int_equal(st.connects, 3);
+	clock_virtual_advance(f->clk, 1999);
+	assert_int_equal(state0(f), RELAY_DISCONNECTED);
+	f->srv_mode = SRV_ACK; /* the relay behaves again */
+	clock_virtual_advance(f->clk, 2001);
+	for (int i = 0; i < 200 && relay_pool_connected(f->pool) == 0; i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(relay_pool_connected(f->pool), 1);
+	clock_virtual_advance(f->clk, 10000); /* stable */
+	bufferevent_free(f->srv);
+	f->srv = NULL;
+	wait_disconnects(f, 4); /* lost after a stable connection: back to [500, 1000] */
+	clock_virtual_advance(f->clk, 1000);
+	assert_int_equal(state0(f), RELAY_CONNECTING);
+}
+
+/* Log hook: count the notice lines and the suppression summaries. */
+static void count_lines(void *arg, enum log_level level, const char *component, const char *msg,
+			const struct log_field *fields, size_t nfields)
+{
+	struct fx *f = arg;
+	(void)level;
+	(void)component;
+	if (strcmp(msg, "relay notice") == 0)
+		f->notice_lines++;
+	if (strcmp(msg, "relay log lines suppressed") != 0)
+		return;
+	f->summary_lines++;
+	for (size_t i = 0; i < nfields; i++)
+		if (fields[i].key != NULL && strcmp(fields[i].key, "suppressed") == 0)
+			f->summary_count = fields[i].v.u;
+}
+
+/* Run the loop until relay 0 has counted n notices. */
+static void wait_notices(struct fx *f, uint64_t n)
+{
+	struct relay_stats st;
+	for (int i = 0; i < 200; i++) {
+		relay_pool_stats(f->pool, 0, &st);
+		if (st.notices >= n)
+			return;
+		event_base_loop(f->base, EVLOOP_ONCE);
+	}
+	fail_msg("notices never arrived");
+}
+
+/*
+ * A NOTICE flood: every notice is counted, 10 a minute are logged, the
+ * rest suppressed; the next line logged in a later window is preceded by
+ * one saying how many were suppressed.
+ */
+static void test_notice_flood_rate_limited(void **state)
+{
+	struct fx *f = *state;
+	struct relay_stats st;
+	struct relay_pool_config cfg = {.base = f->base, .clock = f->clk, .ping_interval_ms = -1};
+	char err[128];
+	relay_pool_free(f->pool); /* no keepalive: the fake relay answers no ping */
+	assert_int_equal(relay_pool_new(&f->pool, &cfg, &no_handlers, f, err, sizeof(err)), 0);
+	log_configure(LOG_LEVEL_INFO, LOG_FORMAT_TEXT);
+	log_set_hook(count_lines, f);
+	f->srv_mode = SRV_NOTICE;
+	srv_connect(f);
+	wait_notices(f, 25);
+	relay_pool_stats(f->pool, 0, &st);
+	assert_int_equal(f->notice_lines, 10);
+	assert_int_equal(st.log_suppressed, 15);
+	assert_int_equal(f->summary_lines, 0);
+	clock_virtual_advance(f->clk, 60000);
+	srv_notice(f->srv);
+	wait_notices(f, 26);
+	log_set_hook(NULL, NULL);
+	log_configure(LOG_LEVEL_ERROR, LOG_FORMAT_TEXT);
+	assert_int_equal(f->summary_lines, 1);
+	assert_int_equal(f->summary_count, 15);
+	assert_int_equal(f->notice_lines, 11);
+}
+
 /* Bad relay URLs are refused. */
 static void test_bad_urls(void **state)
 {
@@ -698,6 +858,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backoff_needs_stable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_notice_flood_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reentry_abort_on_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reentry_free_on_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reentry_free_on_done, setup, teardown),

@@ -6,7 +6,9 @@
  * against a peer that answers and then goes silent, answers with half a
  * close frame, or never answers; a second close during the handshake;
  * URLs that could split the upgrade request, and the request we send; a
- * send whose flush fails reports the failure (-1) after on_closed.
+ * send whose flush fails reports the failure (-1) after on_closed; a peer
+ * that floods pings and never reads stays within the output bound and is
+ * dropped by the write timeout.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,7 +45,11 @@ enum srv_mode {
 	SRV_BIG,	/* proper 101, then a 100-byte text frame */
 	SRV_REPLY,	/* proper 101; answers our close with close 1000, then silence */
 	SRV_HALF,	/* proper 101, a text frame and 3 of the 4 bytes of a close frame */
+	SRV_FLOOD,	/* proper 101, then 2 MiB of pings, and never reads again */
 };
+
+/* Pings the flooding server sends: 2 bytes each, a 6-byte masked pong each. */
+#define FLOOD_BYTES (2u << 20)
 
 /* While set, every WebSocket send fails (a connection that broke under the sender). */
 static bool fail_sends;
@@ -140,6 +146,16 @@ static void srv_read(struct bufferevent *bev, void *arg)
 	} else if (f->mode == SRV_HALF) {
 		static const unsigned char half[] = {0x81, 2, 'h', 'i', 0x88, 2, 0x03};
 		evbuffer_add(out, half, sizeof(half));
+	} else if (f->mode == SRV_FLOOD) {
+		unsigned char *pings = malloc(FLOOD_BYTES);
+		assert_non_null(pings);
+		for (size_t i = 0; i < FLOOD_BYTES; i += 2) {
+			pings[i] = 0x89; /* FIN + ping, no payload */
+			pings[i + 1] = 0;
+		}
+		evbuffer_add(out, pings, FLOOD_BYTES);
+		free(pings);
+		bufferevent_disable(bev, EV_READ); /* never reads the pongs */
 	}
 }
 
@@ -188,8 +204,8 @@ static void cl_closed(void *arg, int code, const char *reason)
 static const struct ws_callbacks cl_cb = {
 	.on_open = cl_open, .on_text = cl_text, .on_closed = cl_closed};
 
-/* Set up the server and connect a client with small limits. */
-static void start(struct fx *f, enum srv_mode mode)
+/* Set up the server and connect a client with small limits (and wc's, when given). */
+static void start_cfg(struct fx *f, enum srv_mode mode, const struct ws_config *cfg)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
 	char err[128];
@@ -206,7 +222,22 @@ static void start(struct fx *f, enum srv_mode mode)
 			       .ping_interval_ms = 1000,
 			       .pong_timeout_ms = 500,
 			       .max_message = 16};
+	int small = 4096; /* accepted sockets inherit it: a peer that stops reading fills fast */
+	assert_int_equal(setsockopt(evconnlistener_get_fd(f->lis), SOL_SOCKET, SO_RCVBUF, &small,
+				    sizeof(small)),
+			 0);
+	if (cfg != NULL) {
+		wc = *cfg;
+		wc.base = f->base;
+		wc.clock = f->clk;
+	}
 	assert_int_equal(ws_client_new(&f->ws, &wc, f->url, &cl_cb, f, err, sizeof(err)), 0);
+}
+
+/* Set up the server and connect a client with small limits. */
+static void start(struct fx *f, enum srv_mode mode)
+{
+	start_cfg(f, mode, NULL);
 }
 
 /* The hang guard fired: stop RUN_UNTIL (its condition is then asserted false). */
@@ -321,6 +352,46 @@ static void test_keepalive(void **state)
 	clock_virtual_advance(f->clk, 1);
 	assert_int_equal(f->closed, 1);
 	assert_string_equal(f->reason, "keepalive: no answer to ping");
+}
+
+/*
+ * A peer that floods pings and never reads: the pongs queued for it stay
+ * within max_pending_out (plus what one read of pings answers), reading
+ * pauses, sends are refused, and once nothing has been written for
+ * write_timeout_ms the connection ends ("write timeout").
+ */
+static void test_flood_bounded(void **state)
+{
+	struct fx *f = *state;
+	const struct ws_config wc = {.ping_interval_ms = -1,
+				     .max_message = 1024,
+				     .max_pending_out = 64 * 1024,
+				     .write_timeout_ms = 3000};
+	size_t most = 0;
+	start_cfg(f, SRV_FLOOD, &wc);
+	RUN_UNTIL(f, f->opened);
+	assert_int_equal(f->opened, 1);
+	guard_arm(f); /* without the bound, the loop would block once the flood is read */
+	for (int i = 0; i < 2000 && !ws_client_paused(f->ws) && !f->closed && !f->stuck; i++) {
+		event_base_loop(f->base, EVLOOP_ONCE);
+		if (ws_client_pending_out(f->ws) > most)
+			most = ws_client_pending_out(f->ws);
+	}
+	assert_true(ws_client_paused(f->ws));
+	for (int i = 0; i < 50; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	if (ws_client_pending_out(f->ws) > most)
+		most = ws_client_pending_out(f->ws);
+	print_message("# most queued for the flooding peer: %zu bytes\n", most);
+	assert_true(most <= 64 * 1024 + 3 * 16384 + 4096); /* the cap + one read's pongs */
+	assert_int_equal(ws_client_send_text(f->ws, "x", 1), -1);
+	assert_int_equal(f->closed, 0);
+	clock_virtual_advance(f->clk, 2999);
+	assert_int_equal(f->closed, 0);
+	clock_virtual_advance(f->clk, 1);
+	assert_int_equal(f->closed, 1);
+	assert_int_equal(f->code, 1006);
+	assert_memory_equal(f->reason, "write timeout", 13);
 }
 
 /* A send whose flush fails ends the connection inside the call, and says so: -1, on_closed ran. */
@@ -518,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_url_rejects),
 		cmocka_unit_test_setup_teardown(test_upgrade_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flood_bounded, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("relay_ws", tests, NULL, NULL);
 }

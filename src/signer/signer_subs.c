@@ -206,11 +206,11 @@ void signer_subs_eose(struct signer_subs *ss, const char *sub)
 		ss->slots[i].confirmed = true;
 }
 
-/* Whether every slot holding pubkeys is subscribed and confirmed by a relay. */
+/* Whether a relay has confirmed every subscription sent (slots never sent do not count). */
 bool signer_subs_confirmed(const struct signer_subs *ss)
 {
 	for (size_t i = 0; i < ss->nslots; i++)
-		if (ss->slots[i].n > 0 && !(ss->slots[i].live && ss->slots[i].confirmed))
+		if (ss->slots[i].live && !ss->slots[i].confirmed)
 			return false;
 	return true;
 }

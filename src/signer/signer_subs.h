@@ -39,9 +39,12 @@ int signer_subs_update(struct signer_subs *ss, const char *const *pubkeys, size_
 void signer_subs_eose(struct signer_subs *ss, const char *sub);
 
 /*
- * Whether every slot holding pubkeys is subscribed and at least one relay
- * has confirmed it (EOSE) since it was last sent: requests for every key
- * now reach the signer. True when there is no key at all.
+ * Whether at least one relay has confirmed (EOSE) every subscription sent,
+ * since it was last sent: requests for every key subscribed now reach the
+ * signer. Slots the relays' limits kept from being sent at all do not
+ * count (signer_subs_update reported them, and keeps trying): a replica
+ * past the limit serves what it can rather than never becoming ready.
+ * True when there is no key at all.
  */
 bool signer_subs_confirmed(const struct signer_subs *ss);
 

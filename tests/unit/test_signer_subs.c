@@ -140,6 +140,16 @@ static void test_relay_limit(void **state)
 	assert_int_equal(signer_subs_update(f->subs, f->v, 8, 0, err, sizeof(err)),
 			 0); /* the 5th slot was never sent */
 	assert_int_equal(signer_subs_count(f->subs), 4);
+	/* readiness waits for the slots sent, not for one the limit keeps out */
+	assert_int_equal(signer_subs_update(f->subs, f->v, 10, 0, err, sizeof(err)), -1);
+	for (int i = 0; i < 4; i++) {
+		char name[16];
+
+		assert_false(signer_subs_confirmed(f->subs));
+		snprintf(name, sizeof(name), "nip46-%d", i);
+		signer_subs_eose(f->subs, name);
+	}
+	assert_true(signer_subs_confirmed(f->subs));
 }
 
 int main(void)

@@ -104,6 +104,11 @@ static const struct config_entry config_table[] = {
 	 "HTTP_MAX_CONNECTIONS", NULL, 0,
 	 "open connections of the API port at most (lowered at boot to fit the open-file limit); "
 	 "beyond it the slowest clients are closed, or accepting pauses"},
+	{"http_max_requests_per_connection", CONFIG_INT, CFG(http_max_conn_requests), "1000", 0,
+	 100000000, "HTTP_MAX_REQUESTS_PER_CONNECTION", NULL, 0,
+	 "requests one kept-alive HTTP connection carries at most; the answer to the last one "
+	 "says Connection: close and the connection is closed (the client reconnects, so load "
+	 "spreads over replicas behind a balancer); 0: no cap"},
 	{"api_max_inflight", CONFIG_INT, CFG(api_max_inflight), "256", 1, 100000,
 	 "API_MAX_INFLIGHT", NULL, 0,
 	 "signing API requests (POST /api/nostr) being handled at once at most; beyond it a "

@@ -47,6 +47,7 @@ struct config {
 	int64_t http_max_body_bytes;	   /* request body limit */
 	int64_t http_timeout_ms;	   /* per-connection read/write timeout */
 	int64_t http_max_connections;	   /* open API connections at most */
+	int64_t http_max_conn_requests;	   /* requests per connection, then close; 0 = no cap */
 	int64_t api_max_inflight;	   /* signing API requests being handled at most */
 	int64_t relay_publish_timeout_ms;  /* wait for relay OK per publish */
 	char *relay_ca_file;		   /* extra trusted CAs (PEM) for wss:// relays */

@@ -22,7 +22,8 @@ void cmd_serve_usage(FILE *out)
 		     "  0  clean shutdown: every phase of the plan completed\n"
 		     "  1  runtime failure: could not start (a port in use, the database), or the\n"
 		     "     event loop failed\n"
-		     "  2  bad configuration (settings)\n"
+		     "  2  bad configuration: settings, or a master key missing, refused or not\n"
+		     "     the one the database was sealed with\n"
 		     "  3  the plan ran to its final line with a warning: a phase timed out,\n"
 		     "     aborted a component, dropped work, was escalated or skipped\n"
 		     "  4  the watchdog ended a shutdown that outran its deadline\n"
@@ -80,8 +81,9 @@ int cmd_serve(int argc, char **argv)
 	rc = CMD_PLAN_REFUSED;
 	if (daemon_plan_load(&plan, &cfg) != 0)
 		goto done; /* findings logged */
-	dm = daemon_new(&cfg, &plan);
-	rc = dm != NULL ? daemon_run(dm) : CMD_FAIL;
+	dm = daemon_new(&cfg, &plan, &rc);
+	if (dm != NULL)
+		rc = daemon_run(dm);
 done:
 	daemon_free(dm);
 	plan_free(&plan);

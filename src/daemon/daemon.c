@@ -144,11 +144,12 @@ int daemon_plan_load(struct plan *p, const struct config *cfg)
 	return rc;
 }
 
-/* Wire a daemon from cfg and plan. NULL on failure, logged. */
-struct daemon *daemon_new(const struct config *cfg, const struct plan *plan)
+/* Wire a daemon from cfg and plan. NULL on failure, logged, with its exit code in *code. */
+struct daemon *daemon_new(const struct config *cfg, const struct plan *plan, int *code)
 {
 	struct daemon *d = calloc(1, sizeof(*d));
 
+	*code = CMD_FAIL;
 	if (d == NULL)
 		goto fail;
 	d->cfg = cfg;
@@ -171,9 +172,15 @@ struct daemon *daemon_new(const struct config *cfg, const struct plan *plan)
 	}
 	if (daemon_signals_start(d) != 0)
 		goto fail; /* logged */
-	if (daemon_probes_start(d) != 0 || daemon_db_start(d) != 0 || daemon_http_start(d) != 0 ||
-	    daemon_signer_start(d) != 0)
+	if (daemon_probes_start(d) != 0)
 		goto fail; /* logged */
+	*code = daemon_db_start(d);
+	if (*code != CMD_OK)
+		goto fail; /* logged */
+	*code = CMD_FAIL;
+	if (daemon_http_start(d) != 0 || daemon_signer_start(d) != 0)
+		goto fail; /* logged */
+	*code = CMD_OK;
 	http_server_set_started(d->probes, true);
 	http_server_set_started(d->http, true);
 	return d;
@@ -218,7 +225,11 @@ static int64_t daemon_close_budget_ms(const struct plan *p, const char *name)
 	return p->margin.ms;
 }
 
-/* Boot the database and register "db"; skipped when no database_url is set. */
+/*
+ * Boot the database and register "db"; skipped when no database_url is set.
+ * CMD_OK, CMD_USAGE for a master key missing, refused or not the
+ * database's (configuration), CMD_FAIL for the rest.
+ */
 static int daemon_db_start(struct daemon *d)
 {
 	int64_t close_ms = db_boot_close_timeout(daemon_close_budget_ms(d->plan, catalog_db.name));
@@ -228,20 +239,25 @@ static int daemon_db_start(struct daemon *d)
 
 	if (d->cfg->database_url[0] == '\0') {
 		log_info("daemon", "no database_url: the db component is not registered");
-		return 0;
+		return CMD_OK;
 	}
 	env_init(&env, 1);
 	rc = db_boot(&d->db, d->base, d->clk, d->cfg, &env, close_ms, err, sizeof(err));
 	env_clear(&env);
+	if (rc == DB_BOOT_CONFIG) {
+		log_error("config", "cannot start: the master key is refused",
+			  log_str("error", err));
+		return CMD_USAGE;
+	}
 	if (rc != 0) {
 		log_error("db", "cannot start the database", log_str("error", err));
-		return -1;
+		return CMD_FAIL;
 	}
 	if (component_register(d->reg, &catalog_db, &db_component_ops, d->db.pool) == NULL) {
 		log_error("daemon", "cannot register the db component");
-		return -1;
+		return CMD_FAIL;
 	}
-	return 0;
+	return CMD_OK;
 }
 
 /*

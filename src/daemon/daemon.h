@@ -21,8 +21,13 @@ struct plan;
  */
 int daemon_plan_load(struct plan *p, const struct config *cfg) __attribute__((warn_unused_result));
 
-/* Wire a daemon from cfg and plan (both borrowed for its lifetime). NULL on failure, logged. */
-struct daemon *daemon_new(const struct config *cfg, const struct plan *plan);
+/*
+ * Wire a daemon from cfg and plan (both borrowed for its lifetime). NULL
+ * on failure, logged, with serve's exit code in *code (cmd.h): CMD_USAGE
+ * for a configuration error (the master key missing, refused or not the
+ * database's), CMD_FAIL for a runtime one (a port in use, the database).
+ */
+struct daemon *daemon_new(const struct config *cfg, const struct plan *plan, int *code);
 
 /* Run the event loop until shutdown completes. Returns the exit code. */
 int daemon_run(struct daemon *d) __attribute__((warn_unused_result));

@@ -59,7 +59,7 @@ static void db_boot_sweep(void *arg)
 	clock_timer_start(h->janitor, DB_CLAIMS_SWEEP_MS);
 }
 
-/* Master key, migrations, pool and store. */
+/* Master key, migrations, pool and store: 0, DB_BOOT_CONFIG or DB_BOOT_FAIL. */
 int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,
 	    const struct config *cfg, const struct env *env, int64_t close_timeout_ms, char *err,
 	    size_t errlen)
@@ -67,20 +67,23 @@ int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,
 	struct db_master_key mk;
 	struct db_pool_config pc;
 	char host[256] = "keycastd";
-	int applied = 0, rc = -1;
+	enum db_keycheck_result kc;
+	int applied = 0, rc = DB_BOOT_FAIL;
 
 	*h = (struct db_handle){0};
 	if (db_master_key_load(&mk, env, cfg->master_key_path,
 			       cfg->master_key_allow_shared ? DB_MASTER_KEY_ALLOW_SHARED : 0, err,
 			       errlen) != 0)
-		return -1;
+		return DB_BOOT_CONFIG;
 	if (db_migrate_url(cfg->database_url, &applied, err, errlen) != 0)
 		goto out;
 	log_info("db", "database schema ready", log_int("version", db_migrate_latest()),
 		 log_int("applied", applied));
-	if (db_keycheck_url(cfg->database_url, &mk, DB_ADMIN_KEY_VERSION, err, errlen) !=
-	    DB_KEYCHECK_OK)
+	kc = db_keycheck_url(cfg->database_url, &mk, DB_ADMIN_KEY_VERSION, err, errlen);
+	if (kc != DB_KEYCHECK_OK) {
+		rc = kc == DB_KEYCHECK_MISMATCH ? DB_BOOT_CONFIG : DB_BOOT_FAIL;
 		goto out;
+	}
 	if (*cfg->instance_id == '\0' && gethostname(host, sizeof(host) - 1) != 0)
 		snprintf(host, sizeof(host), "keycastd");
 	db_boot_pool_config(&pc, cfg, close_timeout_ms);

@@ -4,8 +4,9 @@
  *     struct db_handle db;
  *     int64_t close_ms = db_boot_close_timeout(plan.margin.ms);
  *     if (db_boot(&db, base, clk, &cfg, &env, close_ms, err, sizeof(err)) != 0)
- *             fail: err says why (no master key, database unreachable,
- *             schema newer than the binary, a migration failed);
+ *             fail: err says why; DB_BOOT_CONFIG: no master key, a refused
+ *             or mismatched one; DB_BOOT_FAIL: database unreachable,
+ *             schema newer than the binary, a migration failed;
  *     component_register(reg, desc_db, &db_component_ops, db.pool);
  *     db_store_load_serving(db.store, on_serving_set, signer);  // async, then on change
  *     ...
@@ -38,6 +39,10 @@ struct db_health;
 #define DB_CLAIMS_RETENTION_S 3600
 #define DB_CLAIMS_SWEEP_MS    (5 * 60 * 1000)
 
+/* db_boot()'s failures: the database (or the host) failed, or the configuration is wrong. */
+#define DB_BOOT_FAIL   (-1)
+#define DB_BOOT_CONFIG (-2) /* no master key, one refused, or not the database's */
+
 /* The most of the teardown margin kept for cancelling and dropping a stuck query. */
 #define DB_CLOSE_RESERVE_MAX_MS 1000
 
@@ -52,7 +57,10 @@ struct db_handle {
 /*
  * Master key, migrations, pool and store from cfg. close_timeout_ms bounds
  * the component's close (the plan's teardown margin, less a little).
- * Returns 0, or -1 with a message in err (h is then empty). h must stay
+ * Returns 0, or with a message in err (h is then empty) DB_BOOT_CONFIG
+ * when the master key is missing, unreadable, refused (shared, all zeros,
+ * not a regular file) or not the one the database was sealed with, and
+ * DB_BOOT_FAIL for anything else (unreachable, a migration, memory). h must stay
  * at the same address until db_handle_free() (the janitor points at it).
  */
 int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,

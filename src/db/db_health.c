@@ -94,13 +94,15 @@ static void db_health_on_answer(void *arg, const struct db_result *r)
 		db_health_set(h, true, r->error);
 }
 
-/* Whether the database answers. */
+/* Whether the database answers; an answer overdue fails (and is logged) at once. */
 bool db_health_ok(void *arg, const char **why)
 {
 	struct db_health *h = arg;
 	bool late = h->out && clock_now_ms(h->clk) - h->asked_ms >= h->timeout_ms;
 
-	if (!h->failing && !late)
+	if (late) /* the probe sees it before the next tick: log it now, once */
+		db_health_set(h, true, "health query unanswered");
+	if (!h->failing)
 		return true;
 	*why = "database not answering";
 	return false;

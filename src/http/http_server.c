@@ -131,6 +131,7 @@ void http_server_config_apply(struct http_server_config *cfg, const struct confi
 	cfg->max_body_bytes = (size_t)c->http_max_body_bytes;
 	cfg->timeout_ms = c->http_timeout_ms;
 	cfg->max_connections = (size_t)c->http_max_connections;
+	cfg->max_requests_per_conn = (uint64_t)c->http_max_conn_requests;
 }
 
 /* Create, configure and bind the server. */
@@ -158,6 +159,7 @@ int http_server_new(struct http_server **out, struct event_base *base, struct cl
 		goto fail;
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_headers_bytes);
 	srv->max_body = cfg->max_body_bytes;
+	srv->max_requests_per_conn = cfg->max_requests_per_conn;
 	evhttp_set_max_body_size(srv->http, 0); /* until a route takes a body */
 	evhttp_set_timeout_tv(srv->http, &tv);
 	evhttp_set_gencb(srv->http, http_server_dispatch, srv);
@@ -519,6 +521,8 @@ static struct http_exchange *http_exchange_new(struct http_server *srv, struct e
 		conn->carried = true;
 		srv->ncarried++;
 	}
+	if (conn != NULL && ++conn->requests == srv->max_requests_per_conn)
+		x->last = true;
 	x->srv = srv;
 	x->req = req;
 	x->route = route;
@@ -559,7 +563,7 @@ void http_server_reply(struct http_server *srv, struct http_exchange *x, int sta
 
 	http_server_count(srv, x->route, x->start_ms, status);
 	evhttp_add_header(h, "Content-Type", content_type);
-	if (srv->draining || srv->shutting_down)
+	if (srv->draining || srv->shutting_down || x->last)
 		evhttp_add_header(h, "Connection", "close");
 	x->replied = true;
 	if (evhttp_request_get_connection(x->req) == NULL) {

@@ -94,6 +94,7 @@ struct http_server_config {
 	size_t max_body_bytes;		       /* no route takes more (413); see max_body */
 	size_t max_headers_bytes;	       /* larger headers get 400 (libevent 2.1) */
 	int64_t timeout_ms;		       /* read/write timeout per connection */
+	uint64_t max_requests_per_conn;	       /* then Connection: close; 0: no cap */
 	const char *version;		       /* keycastd_build_info{version} */
 	struct metrics *metrics;	       /* registry to register into (borrowed), or NULL */
 	struct component_registry *components; /* asked by /healthz/ready (borrowed), or NULL */
@@ -105,7 +106,10 @@ struct http_server_config {
  */
 struct http_server_config http_server_config_default(void);
 
-/* Copy listen_addr, port, http_max_body_bytes, http_timeout_ms, http_max_connections. */
+/*
+ * Copy listen_addr, port, http_max_body_bytes, http_timeout_ms,
+ * http_max_connections, http_max_requests_per_connection.
+ */
 void http_server_config_apply(struct http_server_config *cfg, const struct config *c);
 
 /*

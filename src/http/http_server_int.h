@@ -46,6 +46,7 @@ struct http_exchange {
 	const struct http_route *route; /* NULL for an unmatched path */
 	int64_t start_ms;
 	bool replied;
+	bool last; /* its connection's last request: the reply says Connection: close */
 	struct http_exchange *prev, *next;
 };
 
@@ -55,6 +56,7 @@ struct http_conn {
 	struct evhttp_connection *evcon;
 	int64_t since_ms;	       /* accepted (or first seen) */
 	bool carried;		       /* it has carried a request */
+	uint64_t requests;	       /* requests dispatched on it so far */
 	struct http_conn *prev, *next; /* newest first */
 	struct http_conn *hnext;       /* next in its hash bucket */
 };
@@ -71,7 +73,8 @@ struct http_server {
 	int port;
 	struct http_route routes[HTTP_SERVER_MAX_ROUTES];
 	size_t nroutes;
-	size_t max_body; /* the configured bound on any route's body */
+	size_t max_body;		/* the configured bound on any route's body */
+	uint64_t max_requests_per_conn; /* then Connection: close; 0: no cap */
 	struct http_exchange *exchanges;
 	struct http_conn *conns;
 	struct http_conn **htab; /* conns by evcon: hcap buckets (a power of two) */

@@ -532,13 +532,15 @@ static void test_boot(void **state)
 			 0);
 	assert_int_equal(config_set(&cfg, "db_pool_size", "2", "test", 0, 0, &d), 0);
 	env_init(&e, 0);
-	assert_int_equal(db_boot(&h, f->base, f->clk, &cfg, &e, 1000, err, sizeof(err)), -1);
+	assert_int_equal(db_boot(&h, f->base, f->clk, &cfg, &e, 1000, err, sizeof(err)),
+			 DB_BOOT_CONFIG);
 	assert_non_null(strstr(err, "no master key"));
 	assert_null(h.pool);
 	assert_int_equal(env_put(&e, "MASTER_KEY=00000000000000000000000000000000"
 				     "000000000000000000000000000000ff"),
 			 0);
-	assert_int_equal(db_boot(&h, f->base, f->clk, &cfg, &e, 1000, err, sizeof(err)), -1);
+	assert_int_equal(db_boot(&h, f->base, f->clk, &cfg, &e, 1000, err, sizeof(err)),
+			 DB_BOOT_CONFIG);
 	assert_non_null(strstr(err, "does not match the one this database was sealed with"));
 	assert_null(h.pool);
 	put_master(f, &e);
@@ -549,7 +551,8 @@ static void test_boot(void **state)
 	db_serving_free(set);
 	db_handle_free(&h);
 	sql(f, "INSERT INTO schema_version (version, name) VALUES (9999, '9999_future')");
-	assert_int_equal(db_boot(&h, f->base, f->clk, &cfg, &e, 1000, err, sizeof(err)), -1);
+	assert_int_equal(db_boot(&h, f->base, f->clk, &cfg, &e, 1000, err, sizeof(err)),
+			 DB_BOOT_FAIL);
 	assert_non_null(strstr(err, "refusing to use a newer schema"));
 	assert_null(h.pool);
 	sql(f, "DELETE FROM schema_version WHERE version = 9999");

@@ -311,14 +311,5 @@ PGresult *db_admin_authz_list(PGconn *conn, char *err, size_t errlen)
 /* Revoke an authorization. */
 int db_admin_authz_revoke(PGconn *conn, int64_t id, char *err, size_t errlen)
 {
-	char text[24];
-	const char *params[] = {text};
-	PGresult *res;
-	int n;
-
-	snprintf(text, sizeof(text), "%lld", (long long)id);
-	res = db_sync_exec(conn, DB_SQL_AUTHZ_REVOKE, 1, params, err, errlen);
-	n = res != NULL ? PQntuples(res) > 0 : -1;
-	PQclear(res);
-	return n;
+	return db_sync_exec_id(conn, DB_SQL_AUTHZ_REVOKE, id, err, errlen);
 }

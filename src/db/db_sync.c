@@ -163,3 +163,18 @@ int db_sync_command(PGconn *conn, const char *sql, char *err, size_t errlen)
 	PQclear(res);
 	return res != NULL ? 0 : -1;
 }
+
+/* Run sql with the id as its one parameter: 1 if it returned a row, 0 if none, -1. */
+int db_sync_exec_id(PGconn *conn, const char *sql, int64_t id, char *err, size_t errlen)
+{
+	char text[24];
+	const char *params[] = {text};
+	PGresult *res;
+	int n;
+
+	snprintf(text, sizeof(text), "%lld", (long long)id);
+	res = db_sync_exec(conn, sql, 1, params, err, errlen);
+	n = res != NULL ? PQntuples(res) > 0 : -1;
+	PQclear(res);
+	return n;
+}

@@ -58,4 +58,11 @@ PGresult *db_sync_exec(PGconn *conn, const char *sql, int nparams, const char *c
 int db_sync_command(PGconn *conn, const char *sql, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/*
+ * Run sql with one parameter, the id: 1 if it returned a row (e.g. an
+ * UPDATE ... RETURNING that found it), 0 if none, -1 with a message in err.
+ */
+int db_sync_exec_id(PGconn *conn, const char *sql, int64_t id, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+
 #endif /* KC_DB_SYNC_H */

@@ -118,16 +118,7 @@ PGresult *db_token_list(PGconn *conn, int64_t authz_id, char *err, size_t errlen
 /* Revoke a token. */
 int db_token_revoke(PGconn *conn, int64_t id, char *err, size_t errlen)
 {
-	char text[24];
-	const char *params[] = {text};
-	PGresult *res;
-	int n;
-
-	snprintf(text, sizeof(text), "%lld", (long long)id);
-	res = db_sync_exec(conn, DB_SQL_TOKEN_REVOKE, 1, params, err, errlen);
-	n = res != NULL ? PQntuples(res) > 0 : -1;
-	PQclear(res);
-	return n;
+	return db_sync_exec_id(conn, DB_SQL_TOKEN_REVOKE, id, err, errlen);
 }
 
 /* One DB_SQL_TOKEN_SERVING row into *t; 0, or -1 when malformed. */

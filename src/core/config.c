@@ -128,8 +128,13 @@ static const struct config_entry config_table[] = {
 	 "pauses and sends to it are refused until it catches up"},
 	{"signer_max_inflight", CONFIG_INT, CFG(signer_max_inflight), "1024", 1, 1000000,
 	 "SIGNER_MAX_INFLIGHT", NULL, 0,
-	 "claimed, unanswered requests at most; beyond it this replica stops claiming and "
-	 "leaves new requests to the others"},
+	 "claimed, unanswered requests at most; beyond it new requests wait in the backlog "
+	 "(signer_backlog)"},
+	{"signer_backlog", CONFIG_INT, CFG(signer_backlog), "1024", 0, 1000000, "SIGNER_BACKLOG",
+	 NULL, 0,
+	 "request events kept, oldest first, while signer_max_inflight requests are in flight, "
+	 "and claimed as requests finish; when full the oldest is dropped; 0 = none (they are "
+	 "left to other replicas)"},
 	{"signer_reload_ms", CONFIG_INT, CFG(signer_reload_ms), "1000", 100, 60000,
 	 "SIGNER_RELOAD_MS", NULL, 0,
 	 "how often the signer checks the database for new, changed or revoked authorizations"},

@@ -54,6 +54,7 @@ struct config {
 	int64_t relay_write_timeout_ms;	   /* queued bytes unwritten this long drop a relay */
 	int64_t relay_max_pending_bytes;   /* bytes queued per relay at most */
 	int64_t signer_max_inflight;	   /* claimed, unfinished requests at most */
+	int64_t signer_backlog;		   /* request events kept while full; 0 = none */
 	int64_t signer_reload_ms;	   /* serving set generation poll */
 	int64_t signer_unbound_burst;	   /* error replies to unbound clients per bunker key */
 	int64_t signer_unbound_per_minute; /* their refill rate */

@@ -365,6 +365,7 @@ static int daemon_signer_start(struct daemon *d)
 		.nrelays = c->bunker_relays.n,
 		.ca_file = c->relay_ca_file[0] != '\0' ? c->relay_ca_file : NULL,
 		.max_inflight = (size_t)c->signer_max_inflight,
+		.backlog = (size_t)c->signer_backlog,
 		.reload_ms = c->signer_reload_ms,
 		.publish_timeout_ms = c->relay_publish_timeout_ms,
 		.write_timeout_ms = c->relay_write_timeout_ms,

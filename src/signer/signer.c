@@ -109,7 +109,8 @@ int signer_new(struct signer **out, const struct signer_config *cfg, char *err, 
 	s->generation = -1;
 	s->audit = signer_audit_new(cfg->store, cfg->clock);
 	s->reload = clock_timer_new(cfg->clock, signer_on_reload, s);
-	if (s->audit == NULL || s->reload == NULL ||
+	s->replay = clock_timer_new(cfg->clock, signer_backlog_on_timer, s);
+	if (s->audit == NULL || s->reload == NULL || s->replay == NULL ||
 	    nip44_cache_new(&s->cache, SIGNER_CACHE_CAPACITY) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -217,6 +218,8 @@ void signer_free(struct signer *s)
 	signer_subs_free(s->subs);
 	signer_audit_free(s->audit);
 	clock_timer_free(s->reload);
+	clock_timer_free(s->replay);
+	signer_backlog_free(s);
 	signer_serving_free(s->serving);
 	nip44_cache_free(&s->cache);
 	for (size_t i = 0; i < s->nrelay_urls; i++)
@@ -257,8 +260,8 @@ static void signer_on_eose(void *arg, const char *sub, const char *relay_url)
 static void signer_on_event(void *arg, const char *sub, const struct nostr_event *ev,
 			    const char *json, size_t len, const char *relay_url)
 {
-	(void)sub, (void)json, (void)len, (void)relay_url;
-	signer_pipeline_event(arg, ev);
+	(void)sub, (void)relay_url;
+	signer_pipeline_event(arg, ev, json, len);
 }
 
 /* One kind-22242 AUTH event for relay_url's challenge, signed by kp, into *out. 0 or -1. */
@@ -483,6 +486,7 @@ static void signer_collect(void *arg, struct metrics *m)
 
 	(void)m;
 	signer_metrics_gauge(s->metrics.inflight, (double)s->inflight);
+	signer_metrics_gauge(s->metrics.backlog, (double)s->nbacklog);
 	signer_metrics_gauge(s->metrics.authz, s->serving ? (double)s->serving->nauthz : 0);
 	signer_metrics_gauge(s->metrics.keys, s->serving ? (double)s->serving->nkeys : 0);
 	signer_audit_stats(s->audit, &written, &failed, &dropped);
@@ -517,6 +521,7 @@ static void signer_stop_accepting(void *self)
 
 	s->accepting = false;
 	clock_timer_stop(s->reload);
+	signer_backlog_discard(s);
 	relay_pool_stop_subscribing(s->pool);
 	log_info("signer", "stopped claiming requests", log_uint("inflight", s->inflight));
 }
@@ -527,6 +532,7 @@ static void signer_drain(void *self, struct component *c)
 	struct signer *s = self;
 
 	s->accepting = false;
+	signer_backlog_discard(s);
 	s->draining = c;
 	log_info("signer", "drain started", log_uint("inflight", s->inflight));
 	signer_check_drained(s);
@@ -551,6 +557,7 @@ static void signer_abort(void *self, struct component *c)
 	s->draining = NULL;
 	s->component = c;
 	clock_timer_stop(s->reload);
+	signer_backlog_discard(s);
 	dropped = signer_pipeline_abort(s);
 	s->dropped += dropped;
 	log_warn("signer", "aborted: requests dropped unanswered", log_uint("dropped", dropped));

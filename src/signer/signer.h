@@ -51,6 +51,8 @@ struct signer_config {
 	size_t nrelays;
 	const char *ca_file;	      /* optional extra CAs for wss:// */
 	size_t max_inflight;	      /* claimed, unfinished requests at most; default 1024 */
+	size_t backlog;		      /* request events kept (FIFO) while max_inflight is reached;
+					 0 (not a default): none, they are left to other replicas */
 	int64_t reload_ms;	      /* serving generation poll; default 1000 */
 	int64_t publish_timeout_ms;   /* per relay; default 5000 */
 	int64_t write_timeout_ms;     /* a relay not reading is dropped after; 0: the pool's */

@@ -24,6 +24,7 @@ struct signer_ack;
 struct signer_api_call;
 struct signer_audit;
 struct signer_authz;
+struct signer_queued;
 struct signer_serving;
 struct signer_subs;
 
@@ -109,7 +110,10 @@ struct signer {
 	struct signer_req *reqs;	   /* every live request */
 	struct signer_api_call *api_calls; /* every HTTP API call whose answer is due */
 	size_t inflight;
-	uint64_t dropped; /* by aborts */
+	struct signer_queued *backlog_head, *backlog_tail; /* events waiting for room */
+	size_t nbacklog;
+	struct clock_timer *replay; /* replays the backlog once a request settled */
+	uint64_t dropped;	    /* by aborts */
 	bool accepting;
 	struct component *draining; /* a drain waits for inflight == 0 */
 	struct {
@@ -118,14 +122,30 @@ struct signer {
 	} logged[SIGNER_LOGGED_SLOTS];
 };
 
-/* signer_pipeline.c: a verified request event for the signer. */
-void signer_pipeline_event(struct signer *s, const struct nostr_event *ev);
+/* signer_pipeline.c: a verified request event for the signer (json: its text, kept if full). */
+void signer_pipeline_event(struct signer *s, const struct nostr_event *ev, const char *json,
+			   size_t len);
 
 /* signer_pipeline.c: drop every live request (abort); returns how many were in flight. */
 size_t signer_pipeline_abort(struct signer *s);
 
 /* signer_pipeline.c: free every request, orphaning those a store callback is due for. */
 void signer_pipeline_free_all(struct signer *s);
+
+/* signer_backlog.c: keep an event while full; false if not kept (no backlog, no memory). */
+bool signer_backlog_push(struct signer *s, const char *json, size_t len);
+
+/* signer_backlog.c: a request settled: replay waiting events (from a timer) if there is room. */
+void signer_backlog_room(struct signer *s);
+
+/* signer_backlog.c: the replay timer: waiting events through the pipeline while there is room. */
+void signer_backlog_on_timer(void *arg);
+
+/* signer_backlog.c: drop every waiting event, counted (stopping); returns how many. */
+size_t signer_backlog_discard(struct signer *s);
+
+/* signer_backlog.c: free every waiting event, uncounted, metrics untouched. */
+void signer_backlog_free(struct signer *s);
 
 /* signer.c: a request finished (settled); complete a waiting drain if none is left. */
 void signer_check_drained(struct signer *s);

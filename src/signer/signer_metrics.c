@@ -30,6 +30,12 @@ int signer_metrics_register(struct signer_metrics *sm, struct metrics *m)
 				(const char *[]){"result", NULL});
 	sm->inflight = metrics_gauge(m, "keycastd_signer_inflight",
 				     "Claimed requests not finished yet.", NULL);
+	sm->backlog = metrics_gauge(m, "keycastd_signer_backlog",
+				    "Request events waiting for room (signer_backlog).", NULL);
+	sm->backlogged = metrics_counter(m, "keycastd_signer_backlog_events_total",
+					 "Request events queued while full, replayed, dropped "
+					 "(backlog full), or discarded (stopping).",
+					 (const char *[]){"result", NULL});
 	sm->latency = metrics_histogram(m, "keycastd_signer_reply_seconds",
 					"Time from a request seen to its reply acknowledged.", NULL,
 					signer_latency_bounds,
@@ -43,7 +49,8 @@ int signer_metrics_register(struct signer_metrics *sm, struct metrics *m)
 				    "Audit entries written, failed, or dropped (queue full).",
 				    (const char *[]){"result", NULL});
 	return sm->requests && sm->replies && sm->ignored && sm->claims && sm->inflight &&
-			       sm->latency && sm->authz && sm->keys && sm->subs && sm->audit
+			       sm->latency && sm->authz && sm->keys && sm->subs && sm->audit &&
+			       sm->backlog && sm->backlogged
 		       ? 0
 		       : -1;
 }

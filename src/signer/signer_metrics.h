@@ -8,6 +8,8 @@
  *   keycastd_signer_ignored_total{reason}           requests not answered
  *   keycastd_signer_claims_total{result}            won | lost | error
  *   keycastd_signer_inflight                         claimed, unfinished
+ *   keycastd_signer_backlog                          request events waiting for room
+ *   keycastd_signer_backlog_events_total{result}     queued | replayed | dropped | discarded
  *   keycastd_signer_reply_seconds                    request seen -> reply acknowledged
  *   keycastd_signer_authorizations / _keys           the serving set
  *   keycastd_signer_subscriptions                    request subscriptions
@@ -26,7 +28,7 @@ struct metrics_family;
 /* The families, NULL when not registered. */
 struct signer_metrics {
 	struct metrics_family *requests, *replies, *ignored, *claims, *inflight, *latency;
-	struct metrics_family *authz, *keys, *subs, *audit;
+	struct metrics_family *authz, *keys, *subs, *audit, *backlog, *backlogged;
 };
 
 /* Register the families in m (NULL: none). 0, or -1 (names taken, ENOMEM). */
@@ -36,7 +38,7 @@ int signer_metrics_register(struct signer_metrics *sm, struct metrics *m)
 /* Count one answered request. */
 void signer_metrics_request(struct signer_metrics *sm, const char *method, const char *outcome);
 
-/* Count a label of a one-label counter family (replies, ignored, claims). */
+/* Count a label of a one-label counter family (replies, ignored, claims, backlogged). */
 void signer_metrics_count(struct metrics_family *f, const char *label);
 
 /* Observe one reply's latency in seconds. */

@@ -92,16 +92,26 @@ static const char *const signer_req_ignore_msg[SIGNER_IGN_COUNT_] = {
 	[SIGNER_IGN_UNDECRYPTABLE] = "request not decrypted: not answered",
 	[SIGNER_IGN_NO_ID] = "request without a usable id: not answered",
 	[SIGNER_IGN_STRANGER_LIMIT] = "error replies to an unbound client over their limit",
-	[SIGNER_IGN_OVERLOADED] = "signer_max_inflight reached: request left to other replicas",
+	[SIGNER_IGN_OVERLOADED] = "signer_max_inflight reached and the backlog (signer_backlog) "
+				  "off or out of memory: request left to other replicas",
 };
 
-/* A verified request event: screen it, then claim it. */
-void signer_pipeline_event(struct signer *s, const struct nostr_event *ev)
+/* A verified request event: screen it (kept in the backlog while full), then claim it. */
+void signer_pipeline_event(struct signer *s, const struct nostr_event *ev, const char *json,
+			   size_t len)
 {
 	struct signer_authz *a = signer_req_target(s, ev);
 	enum signer_ignore why = signer_req_screen(s, ev, a);
 	struct signer_req *r;
 
+	if (why == SIGNER_IGN_OVERLOADED && signer_backlog_push(s, json, len)) {
+		if (signer_log_due(s, &ev->pubkey))
+			log_warn("signer",
+				 "signer_max_inflight reached: request kept in the backlog",
+				 log_uint("inflight", s->inflight),
+				 log_uint("backlog", s->nbacklog));
+		return;
+	}
 	if (why != SIGNER_IGN_COUNT_) {
 		signer_ignore(s, why);
 		if (why == SIGNER_IGN_OVERLOADED && signer_log_due(s, &ev->pubkey))
@@ -585,6 +595,7 @@ static void signer_req_settle(struct signer_req *r, const char *reply_result)
 		signer_metrics_count(s->metrics.replies, reply_result);
 	if (r->outcome != NULL)
 		signer_req_audit(r);
+	signer_backlog_room(s);
 	signer_check_drained(s);
 }
 

@@ -12,59 +12,12 @@
 #include "core/component.h"
 #include "core/log.h"
 #include "plan/plan.h"
+#include "plan/plan_run_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* What the runner is waiting for. */
-enum plan_wait {
-	PLAN_WAIT_NONE,	     /* running steps */
-	PLAN_WAIT_TIMER,     /* a 'wait: DURATION' step */
-	PLAN_WAIT_BUDGET,    /* a 'wait: rest-of-budget' step */
-	PLAN_WAIT_COMPONENT, /* a drain or close completion */
-	PLAN_WAIT_ABORT,     /* abort confirmations */
-};
-
-/* Pending escalation. */
-enum plan_esc {
-	PLAN_ESC_NONE, /* none */
-	PLAN_ESC_LAST, /* go to the last phase */
-	PLAN_ESC_EXIT, /* skip everything left */
-};
-
-/* The most components one escalation aborts (and one abort wait awaits). */
-#define PLAN_ESC_MAX_TARGETS 32
-
-struct plan_run {
-	const struct plan *p;
-	struct component_registry *reg;
-	struct clock *clk;
-	struct plan_hooks hooks;
-	struct clock_timer *budget, *wait, *abort_timer;
-	struct clock_timer *warn; /* the phase's budget warning */
-	size_t phase, step;
-	int64_t start_ms, phase_start_ms;
-	int64_t wait_until_ms; /* when a 'wait: DURATION' step ends */
-	enum plan_wait waiting;
-	struct component *pending;
-	enum component_op pending_op;
-	struct component *awaited[PLAN_ESC_MAX_TARGETS]; /* aborts this wait awaits */
-	size_t nawaited;
-	struct component *esc_todo[PLAN_ESC_MAX_TARGETS]; /* escalation aborts not started yet */
-	size_t nesc_todo;
-	enum plan_esc esc;
-	bool esc_signal;	/* the escalation came from a signal */
-	bool esc_aborted;	/* its aborts of the skipped phases' components have started */
-	bool abort_unconfirmed; /* an abort of this phase did not confirm in time */
-	bool started, done, warning;
-	size_t phase_inflight;	/* work in flight on the phase's components when it began */
-	size_t phase_left;	/* ... when its budget ran out (SIZE_MAX: it did not) */
-	uint64_t phase_dropped; /* work its components had dropped when it began */
-	enum plan_outcome *outcomes;
-	int64_t *durations;
-};
 
 /* A step handler: true when the step is finished, false when it waits. */
 typedef bool (*plan_step_fn)(struct plan_run *r, const struct plan_step *s);
@@ -78,8 +31,6 @@ static void plan_phase_begin(struct plan_run *r, size_t i, int64_t at_ms);
 static void plan_phase_end(struct plan_run *r, enum plan_outcome o);
 static void plan_advance(struct plan_run *r);
 static void plan_finish(struct plan_run *r);
-static void plan_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 static void plan_on_budget(void *arg);
 static void plan_on_warn(void *arg);
 static void plan_warn_log(struct plan_run *r);
@@ -89,8 +40,6 @@ static void plan_on_wait(void *arg);
 static bool plan_early(struct plan_run *r, struct clock_timer *t, int64_t until_ms);
 static void plan_on_abort_timer(void *arg);
 static void plan_on_done(void *arg, struct component *c, enum component_op op);
-static void plan_on_aborted(void *arg, struct component *c, enum component_op op);
-static bool plan_escalation_abort(struct plan_run *r);
 static void plan_abort_settled(struct plan_run *r, bool confirmed);
 static size_t plan_phase_inflight(struct plan_run *r);
 static uint64_t plan_phase_dropped(struct plan_run *r);
@@ -160,14 +109,14 @@ void plan_run_free(struct plan_run *r)
 }
 
 /* Mark buf[0..len) as cut with a trailing "..." when off ran past its end. */
-static void plan_mark_truncated(char *buf, size_t len, size_t off)
+void plan_mark_truncated(char *buf, size_t len, size_t off)
 {
 	if (off >= len && len >= 4)
 		memcpy(buf + len - 4, "...", 4);
 }
 
 /* Append to buf at *off; an error or a cut sets *off to len (marked by the caller). */
-static void plan_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
+void plan_appendf(char *buf, size_t len, size_t *off, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -397,7 +346,7 @@ static void plan_on_wait(void *arg)
 }
 
 /* Await c's abort confirmation in this wait (once, however often it is aborted). */
-static void plan_await_add(struct plan_run *r, struct component *c)
+void plan_await_add(struct plan_run *r, struct component *c)
 {
 	for (size_t i = 0; i < r->nawaited; i++)
 		if (r->awaited[i] == c)
@@ -447,144 +396,9 @@ static void plan_cut_phase(struct plan_run *r, enum plan_outcome o)
 	clock_timer_stop(r->wait);
 	r->pending = NULL;
 	r->waiting = PLAN_WAIT_NONE;
-	awaiting = r->esc_signal ? plan_escalation_abort(r) : plan_abort_components(r);
+	awaiting = r->esc_signal ? plan_esc_abort(r) : plan_abort_components(r);
 	if (!awaiting)
 		plan_phase_end(r, o);
-}
-
-/* Add c to set[0..*n) unless it is there or the set is full. */
-static void plan_esc_add(struct component **set, size_t *n, struct component *c)
-{
-	for (size_t i = 0; i < *n; i++)
-		if (set[i] == c)
-			return;
-	if (c != NULL && *n < PLAN_ESC_MAX_TARGETS)
-		set[(*n)++] = c;
-}
-
-/* Add the components phase i stops, drains, closes or aborts. */
-static void plan_esc_collect(struct plan_run *r, size_t i, struct component **set, size_t *n)
-{
-	const struct plan_phase *ph = &r->p->phases[i];
-
-	for (size_t j = 0; j < ph->nsteps; j++) {
-		enum plan_step_kind k = ph->steps[j].kind;
-
-		if (k == PLAN_STEP_STOP_ACCEPTING || k == PLAN_STEP_DRAIN || k == PLAN_STEP_CLOSE)
-			plan_esc_add(set, n, component_find(r->reg, ph->steps[j].arg));
-	}
-	for (size_t j = 0; j < ph->nabort; j++)
-		plan_esc_add(set, n, component_find(r->reg, ph->abort[j]));
-}
-
-/* Order set[0..n) dependents first: nothing later in the set depends on an earlier one. */
-static void plan_esc_order(struct plan_run *r, struct component **set, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = i; j < n; j++) {
-			bool needed = false;
-
-			for (size_t k = i; k < n && !needed; k++)
-				needed = k != j &&
-					 component_depends_on(r->reg, component_name(set[k]),
-							      component_name(set[j]));
-			if (!needed) {
-				struct component *t = set[i];
-
-				set[i] = set[j];
-				set[j] = t;
-				break;
-			}
-		}
-	}
-}
-
-/* Whether something the escalation has yet to see confirmed depends on c. */
-static bool plan_esc_blocked(struct plan_run *r, const struct component *c)
-{
-	for (size_t i = 0; i < r->nesc_todo + r->nawaited; i++) {
-		const struct component *d =
-			i < r->nesc_todo ? r->esc_todo[i] : r->awaited[i - r->nesc_todo];
-
-		if (d != c && component_depends_on(r->reg, component_name(d), component_name(c)))
-			return true;
-	}
-	return false;
-}
-
-/* Start the escalation's next wave: the aborts of what nothing unconfirmed depends on. */
-static void plan_esc_wave(struct plan_run *r)
-{
-	size_t i = 0;
-
-	while (i < r->nesc_todo) {
-		struct component *c = r->esc_todo[i];
-
-		if (plan_esc_blocked(r, c)) {
-			i++;
-			continue;
-		}
-		memmove(&r->esc_todo[i], &r->esc_todo[i + 1],
-			(r->nesc_todo - i - 1) * sizeof(r->esc_todo[0]));
-		r->nesc_todo--;
-		if (component_abort(c, plan_on_aborted, r) ==
-		    0) /* refused: logged by the registry */
-			plan_await_add(r, c);
-		i = 0; /* a refused abort may unblock one seen before */
-	}
-}
-
-/* Queue set[0..n) (dependents first) for abort and log the targets; how many are queued. */
-static size_t plan_esc_queue(struct plan_run *r, struct component **set, size_t n)
-{
-	char names[512];
-	size_t off = 0;
-
-	names[0] = '\0';
-	r->nesc_todo = 0;
-	for (size_t i = 0; i < n; i++) {
-		enum component_state st = component_state(set[i]);
-
-		if (st == COMPONENT_ABORTING || st == COMPONENT_ABORTED || st == COMPONENT_CLOSED)
-			continue; /* nothing of it runs any more, or it is aborting already */
-		plan_appendf(names, sizeof(names), &off, "%s%s", r->nesc_todo ? " " : "",
-			     component_name(set[i]));
-		r->esc_todo[r->nesc_todo++] = set[i];
-	}
-	plan_mark_truncated(names, sizeof(names), off);
-	if (r->nesc_todo > 0)
-		log_warn("plan", "escalation: aborting what the skipped phases would stop",
-			 log_str("phase", r->p->phases[r->phase].name), log_str("targets", names),
-			 log_ms("abort_wait_ms", r->p->abort_wait_ms));
-	return r->nesc_todo;
-}
-
-/*
- * A signal escalated: abort every component the current phase and the
- * phases it skips would stop, drain, close or abort, in dependency waves
- * (a component's abort starts once everything that depends on it has
- * confirmed), all within one abort_wait, before the next phase. True if
- * confirmations are awaited.
- */
-static bool plan_escalation_abort(struct plan_run *r)
-{
-	struct component *set[PLAN_ESC_MAX_TARGETS];
-	size_t end = r->esc == PLAN_ESC_EXIT ? r->p->nphases : r->p->nphases - 1, n = 0;
-
-	r->esc_aborted = true;
-	for (size_t i = r->phase; i < end; i++)
-		plan_esc_collect(r, i, set, &n);
-	plan_esc_order(r, set, n);
-	r->nawaited = 0;
-	if (plan_esc_queue(r, set, n) > 0)
-		plan_esc_wave(r);
-	if (r->nawaited == 0) {
-		r->nesc_todo = 0;
-		return false;
-	}
-	r->waiting = PLAN_WAIT_ABORT;
-	clock_timer_start(r->abort_timer, r->p->abort_wait_ms);
-	return true;
 }
 
 /* The phase budget ran out. */
@@ -674,13 +488,13 @@ static void plan_abort_settled(struct plan_run *r, bool confirmed)
 {
 	r->abort_unconfirmed = r->abort_unconfirmed || !confirmed;
 	r->waiting = PLAN_WAIT_NONE;
-	if (r->esc_signal && !r->esc_aborted && plan_escalation_abort(r))
+	if (r->esc_signal && !r->esc_aborted && plan_esc_abort(r))
 		return;
 	plan_phase_end(r, plan_abort_outcome(r, true));
 }
 
 /* An abort was confirmed; one this wait does not await (a late one) is only logged. */
-static void plan_on_aborted(void *arg, struct component *c, enum component_op op)
+void plan_on_aborted(void *arg, struct component *c, enum component_op op)
 {
 	struct plan_run *r = arg;
 

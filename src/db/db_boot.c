@@ -12,8 +12,11 @@
 #include "db/db_migrate.h"
 #include "db/db_pool.h"
 #include "db/db_seal.h"
+#include "db/db_redact.h"
 #include "db/db_store.h"
 
+#include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@ static void db_boot_pool_config(struct db_pool_config *pc, const struct config *
 				int64_t close_timeout_ms);
 static void db_boot_sweep(void *arg);
 static void db_boot_swept(void *arg, int result, const char *error);
+static bool db_boot_url_parses(const char *url, char *err, size_t errlen);
 
 /* Pool settings from the daemon's configuration. */
 static void db_boot_pool_config(struct db_pool_config *pc, const struct config *cfg,
@@ -59,6 +63,23 @@ static void db_boot_sweep(void *arg)
 	clock_timer_start(h->janitor, DB_CLAIMS_SWEEP_MS);
 }
 
+/* Whether url is a connection string libpq can read; if not, why (redacted) in err. */
+static bool db_boot_url_parses(const char *url, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(url, &msg);
+	char why[512];
+
+	if (opts != NULL) {
+		PQconninfoFree(opts);
+		return true;
+	}
+	db_redact(why, sizeof(why), msg != NULL ? msg : "out of memory", url);
+	snprintf(err, errlen, "DATABASE_URL is not a valid connection string: %s", why);
+	PQfreemem(msg);
+	return false;
+}
+
 /* Master key, migrations, pool and store: 0, DB_BOOT_CONFIG or DB_BOOT_FAIL. */
 int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,
 	    const struct config *cfg, const struct env *env, int64_t close_timeout_ms, char *err,
@@ -75,6 +96,10 @@ int db_boot(struct db_handle *h, struct event_base *base, struct clock *clk,
 			       cfg->master_key_allow_shared ? DB_MASTER_KEY_ALLOW_SHARED : 0, err,
 			       errlen) != 0)
 		return DB_BOOT_CONFIG;
+	if (!db_boot_url_parses(cfg->database_url, err, errlen)) {
+		rc = DB_BOOT_CONFIG;
+		goto out;
+	}
 	if (db_migrate_url(cfg->database_url, &applied, err, errlen) != 0)
 		goto out;
 	log_info("db", "database schema ready", log_int("version", db_migrate_latest()),

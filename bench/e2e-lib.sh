@@ -185,6 +185,13 @@ pg_ticks() {
 		awk -v self="$(cpu_ticks "$_pm")" '{ print $1 + self }'
 }
 
+# rss_split NAME PID: where PID's resident memory is, into LOGS/rss-NAME.txt
+# (bench/rss-breakdown.sh); prints its first line (file-backed, anonymous).
+rss_split() {
+	"$KC_SRCDIR/bench/rss-breakdown.sh" "$2" >"$LOGS/rss-$1.txt" 2>&1
+	head -n 1 "$LOGS/rss-$1.txt"
+}
+
 # rss_kb PID: resident memory; hwm_kb PID: its peak.
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
@@ -426,6 +433,7 @@ big_keycastd() {
 	KC_BIG_AUTHZ=$(metric big keycastd_signer_authorizations)
 	KC_BIG_SUBS=$(metric big keycastd_signer_subscriptions)
 	KC_RSS_BIG_LOADED=$(rss_kb "$_pid")
+	say "keycastd loaded: $(rss_split keycastd-loaded "$_pid")"
 	# The serving set fills its subscriptions (256 bunker keys each) in
 	# bunker-key order; the keys past the last one never reach this replica.
 	_reach=$((${KC_BIG_SUBS:-0} * 256))
@@ -442,6 +450,7 @@ big_keycastd() {
 	KC_BIG_SERVED=$SERVED KC_BIG_LOST=$SERVE_LOST KC_BIG_FAILED=$SERVE_FAILED
 	sleep 2
 	KC_RSS_BIG_SERVED=$(rss_kb "$_pid") KC_HWM_BIG=$(hwm_kb "$_pid")
+	say "keycastd served: $(rss_split keycastd-served "$_pid")"
 	say "keycastd: $KC_BIG_SERVED authorizations served once (lost $KC_BIG_LOST, clients never ready $KC_BIG_FAILED); RSS ${KC_RSS_BIG_SERVED} kB, peak ${KC_HWM_BIG} kB"
 	stop_replicas
 }
@@ -468,6 +477,7 @@ peer_runs() {
 	bind "$OUT/peer-clients" || return 1
 	sleep 2
 	PEER_RSS_IDLE=$(rss_kb "$peer_pid")
+	say "ndk idle: $(rss_split ndk-idle "$peer_pid")"
 	PEER_IDLE_CPU=$(idle_cpu "$peer_pid" 5)
 	say "ndk: $CLIENTS client apps bound; RSS idle ${PEER_RSS_IDLE} kB; idle CPU ${PEER_IDLE_CPU} ms/s (load $(load1))"
 	sweep ndk "$peer_pid" "$OUT/peer-clients" "$PEER_RATES" "$PEER_DURATION"
@@ -478,12 +488,14 @@ peer_runs() {
 	start_peer "$AUTHZ" "$OUT/peer-clients.big" --bound || return 1
 	sleep 3
 	PEER_RSS_BIG_LOADED=$(rss_kb "$peer_pid")
+	say "ndk loaded: $(rss_split ndk-loaded "$peer_pid")"
 	head -n "$PEER_SERVED" "$OUT/peer-clients.big" >"$OUT/peer-clients.served"
 	say "ndk: $AUTHZ client apps permitted; RSS ${PEER_RSS_BIG_LOADED} kB; serving $PEER_SERVED of them"
 	serve_chunks ndk "$peer_pid" "$OUT/peer-clients.served" 32 30
 	PEER_BIG_SERVED=$SERVED
 	sleep 2
 	PEER_RSS_BIG_SERVED=$(rss_kb "$peer_pid") PEER_HWM_BIG=$(hwm_kb "$peer_pid")
+	say "ndk served: $(rss_split ndk-served "$peer_pid")"
 	say "ndk: $PEER_BIG_SERVED client apps served once (lost $SERVE_LOST, never ready $SERVE_FAILED); RSS ${PEER_RSS_BIG_SERVED} kB, peak ${PEER_HWM_BIG} kB"
 	stop_peer
 }

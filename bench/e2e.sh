@@ -19,7 +19,9 @@
 #   OUT/e2e-summary.txt   the machine, the figures, the table
 #   OUT/zeroloss.tsv      the longer zero-loss runs
 #   OUT/signer_bench.txt  the pipeline against its crypto floor
-#   OUT/logs/             every process's output
+#   OUT/logs/             every process's output, and where each bunker's
+#                         resident memory is at each RSS figure (rss-*.txt,
+#                         bench/rss-breakdown.sh)
 #   PLOT                  latency (p50, p99) against offered rate, both bunkers
 #
 # The relay is tests/peers/relay.mjs, by default through
@@ -35,7 +37,7 @@ usage: e2e.sh [--threads N] [--rates LIST] [--peer-rates LIST] [--duration S]
               [--peer-duration S] [--clients N] [--authz N] [--peer-served N]
               [--zeroloss-rate N] [--zeroloss-secs S] [--refine N]
               [--relay-verify wasm|noble] [--no-peer] [--no-zeroloss] [--no-big]
-              [--quick] [--out DIR] [--plot FILE]
+              [--memory] [--quick] [--out DIR] [--plot FILE]
   --threads N        signer_threads of keycastd (default: the daemon's own)
   --rates LIST       offered rates for keycastd, "100 200 ..." (ascending)
   --peer-rates LIST  offered rates for the peer bunker
@@ -52,6 +54,9 @@ usage: e2e.sh [--threads N] [--rates LIST] [--peer-rates LIST] [--duration S]
                      (default, bench/peers/relay-wasm.mjs) or with noble's
                      JS (the plain tests/peers/relay.mjs: ~6 x its CPU per event)
   --no-peer, --no-zeroloss, --no-big   leave that part out
+  --memory           the RSS figures only (idle, many authorizations loaded,
+                     served), both bunkers: no pipeline benchmark, no sweep,
+                     no zero-loss runs
   --quick            a small run of every part (checks the script, not the
                      daemon; the plot stays in DIR unless --plot is given)
   --out DIR          where the results go (default ./e2e)
@@ -88,6 +93,7 @@ OUT=./e2e
 PLOT=$KC_SRCDIR/doc/performance-latency.png
 PLOT_SET=0
 QUICK=0
+MEMORY=0
 P99_GOAL=100
 SETUP_RETRY=5 # loadgen --setup-retry: the peer answers a burst of 64 in about 2 s
 
@@ -110,6 +116,7 @@ while [ $# -gt 0 ]; do
 	--no-peer) DO_PEER=0 ;;
 	--no-zeroloss) DO_ZL=0 ;;
 	--no-big) DO_BIG=0 ;;
+	--memory) RATES= PEER_RATES= DO_ZL=0 MEMORY=1 ;;
 	--quick)
 		RATES="50 100" PEER_RATES="5 10" DURATION=3 PEER_DURATION=3 CLIENTS=16 AUTHZ=300
 		PEER_SERVED=64 ZL_RATE=100 ZL_SECS=8 REFINE=0 QUICK=1
@@ -161,7 +168,7 @@ printf '%s\n' "$TSV_HEADER" >"$TSV"
 
 # --- the pipeline against its crypto floor (one core, no I/O) ------------------------
 say "== signer pipeline against its crypto floor (bench/signer_bench), load $(load1)"
-if [ -x "$SIGNER_BENCH" ]; then
+if [ "$MEMORY" -eq 0 ] && [ -x "$SIGNER_BENCH" ]; then
 	"$SIGNER_BENCH" >"$OUT/signer_bench.txt" 2>&1
 	tee -a "$SUMMARY" <"$OUT/signer_bench.txt"
 	FLOOR_US=$(awk '/^crypto floor/ { print $(NF - 1); exit }' "$OUT/signer_bench.txt")
@@ -199,6 +206,7 @@ spawn a || exit 1
 bind "$OUT/clients" a || exit 1
 sleep 2
 KC_RSS_IDLE=$(rss_kb "$(replica_pid a)")
+say "keycastd idle: $(rss_split keycastd-idle "$(replica_pid a)")"
 KC_IDLE_CPU=$(idle_cpu "$(replica_pid a)" 5)
 say "keycastd: $CLIENTS authorizations bound; RSS idle ${KC_RSS_IDLE} kB; idle CPU ${KC_IDLE_CPU} ms/s (load $(load1))"
 sweep keycastd "$(replica_pid a)" "$OUT/clients" "$RATES" "$DURATION"

@@ -74,8 +74,13 @@ static const struct config_entry config_table[] = {
 	 "seconds for the admin commands (libpq connect_timeout)"},
 	{"db_statement_timeout_ms", CONFIG_INT, CFG(db_statement_timeout_ms), "30000", 0, 86400000,
 	 "DB_STATEMENT_TIMEOUT_MS", NULL, 0,
-	 "admin commands (key, authz, db): the server cancels a statement running longer, and "
-	 "the command stops waiting 5 s later (a frozen server cancels nothing); 0 = no limit"},
+	 "admin commands (key, authz, db) and serve's boot (migrations, master key check): the "
+	 "server cancels a statement running longer, and the command stops waiting 5 s later (a "
+	 "frozen server cancels nothing); 0 = no limit"},
+	{"db_migrate_lock_timeout_ms", CONFIG_INT, CFG(db_migrate_lock_ms), "60000", 1000, 86400000,
+	 "DB_MIGRATE_LOCK_TIMEOUT_MS", NULL, 0,
+	 "serve's boot and `db migrate` wait this long at most for the migration lock while "
+	 "another replica holds it, then fail naming the holder"},
 	{"db_health_interval_ms", CONFIG_INT, CFG(db_health_interval_ms), "1000", 100, 600000,
 	 "DB_HEALTH_INTERVAL_MS", NULL, 0,
 	 "how often serve asks the database `SELECT 1` for /healthz/ready"},
@@ -98,6 +103,11 @@ static const struct config_entry config_table[] = {
 	 "own relays"},
 	{"http_max_body_bytes", CONFIG_INT, CFG(http_max_body_bytes), "65536", 1024, 16777216,
 	 "HTTP_MAX_BODY_BYTES", NULL, 0, "largest HTTP request body accepted"},
+	{"http_max_body_total_bytes", CONFIG_INT, CFG(http_max_body_total_bytes), "4194304", 1024,
+	 1073741824, "HTTP_MAX_BODY_TOTAL_BYTES", NULL, 0,
+	 "request bytes the API port buffers over all its connections at most (bodies being "
+	 "received or answered, headers arriving); a body that does not fit in what the others "
+	 "leave is refused 413 at once; at least http_max_body_bytes"},
 	{"http_timeout_ms", CONFIG_INT, CFG(http_timeout_ms), "10000", 100, 3600000,
 	 "HTTP_TIMEOUT_MS", NULL, 0, "HTTP read/write timeout per connection"},
 	{"http_max_connections", CONFIG_INT, CFG(http_max_connections), "1024", 16, 1000000,
@@ -145,8 +155,8 @@ static const struct config_entry config_table[] = {
 	 "SIGNER_UNBOUND_PER_MINUTE", NULL, 0,
 	 "refill rate of signer_unbound_burst; requests over it are counted, not answered"},
 	{"signer_threads", CONFIG_INT, CFG(signer_threads), "0", 0, 256, "SIGNER_THREADS", NULL, 0,
-	 "threads that run the request crypto (decrypt, sign, encrypt); 1 = the event loop's own "
-	 "thread, no workers; 0 = one per CPU this process may run on"},
+	 "threads that run the request crypto (verify, decrypt, sign, encrypt); 1 = the event "
+	 "loop's own thread, no workers; 0 = one per CPU this process may run on"},
 };
 
 #define CONFIG_N (sizeof(config_table) / sizeof(config_table[0]))

@@ -38,6 +38,7 @@ struct config {
 	int64_t db_query_timeout_ms;	   /* per-query timeout */
 	int64_t db_connect_timeout_ms;	   /* a connection attempt gives up after this */
 	int64_t db_statement_timeout_ms;   /* admin commands: per statement; 0 = none */
+	int64_t db_migrate_lock_ms;	   /* another's migration lock: wait at most */
 	int64_t db_health_interval_ms;	   /* serve: readiness health query period */
 	int64_t db_health_timeout_ms;	   /* serve: unanswered this long = not ready */
 	char *master_key;		   /* MASTER_KEY, hex (secret, env only; shown redacted) */
@@ -45,6 +46,7 @@ struct config {
 	int64_t master_key_allow_shared;   /* 1: accept a key file others may read (warned) */
 	struct config_list bunker_relays;  /* relays the signer listens on */
 	int64_t http_max_body_bytes;	   /* request body limit */
+	int64_t http_max_body_total_bytes; /* request bytes buffered per listener at most */
 	int64_t http_timeout_ms;	   /* per-connection read/write timeout */
 	int64_t http_max_connections;	   /* open API connections at most */
 	int64_t http_max_conn_requests;	   /* requests per connection, then close; 0 = no cap */

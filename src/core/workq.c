@@ -85,6 +85,7 @@ fail:
 static int workq_start(struct workq *q, unsigned threads, char *err, size_t errlen)
 {
 	sigset_t all, old;
+	pthread_attr_t attr;
 	int rc = 0;
 
 	if (pipe2(q->fd, O_NONBLOCK | O_CLOEXEC) != 0) {
@@ -102,11 +103,14 @@ static int workq_start(struct workq *q, unsigned threads, char *err, size_t errl
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	pthread_attr_init(&attr);
+	(void)pthread_attr_setstacksize(&attr, WORKQ_STACK_SIZE); /* else the default */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old); /* signals go to the loop thread only */
 	for (; q->nthreads < threads && rc == 0; q->nthreads += rc == 0)
-		rc = pthread_create(&q->threads[q->nthreads], NULL, workq_main, q);
+		rc = pthread_create(&q->threads[q->nthreads], &attr, workq_main, q);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
 	if (rc != 0)
 		snprintf(err, errlen, "cannot start worker thread %u of %u: %s", q->nthreads + 1,
 			 threads, strerror(rc));

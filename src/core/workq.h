@@ -55,6 +55,13 @@ struct workq_job {
 #define WORKQ_MAX_THREADS 256
 
 /*
+ * A worker's stack: jobs are crypto and JSON of bounded depth, which use
+ * tens of kilobytes; the default (8 MB of address space a thread) is far
+ * more than they need.
+ */
+#define WORKQ_STACK_SIZE (512 * 1024)
+
+/*
  * A pool of threads workers (0: inline) handing results back on base.
  * 0, or -1 with a message in err.
  */

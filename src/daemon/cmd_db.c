@@ -41,7 +41,7 @@ static int cmd_db_migrate(struct cmd_admin_ctx *c)
 	char err[512];
 	int applied = 0;
 
-	if (db_migrate_run(c->conn, &applied, err, sizeof(err)) != 0) {
+	if (db_migrate_run(c->conn, c->cfg.db_migrate_lock_ms, &applied, err, sizeof(err)) != 0) {
 		fprintf(stderr, "keycastd db migrate: %s\n", err);
 		return CMD_FAIL;
 	}

@@ -3,6 +3,7 @@
  */
 #include "core/config.h"
 #include "core/diag.h"
+#include "core/heap.h"
 #include "core/log.h"
 #include "daemon/cmd.h"
 #include "daemon/daemon.h"
@@ -76,6 +77,7 @@ int cmd_serve(int argc, char **argv)
 		config_free(&cfg);
 		return CMD_USAGE;
 	}
+	heap_tune(); /* before any thread starts */
 	cmd_serve_setup_log(&cfg);
 	cmd_serve_log_warnings(&d);
 	diag_clear(&d);

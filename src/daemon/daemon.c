@@ -1,12 +1,21 @@
 /*
  * daemon.c - event loop, components and signals of `keycastd serve`.
  *
- * The probe listener (probes, /metrics) listens first, so the startup probe
- * answers 503 "starting" while the database boots; it is no component and
- * answers until the final line. The components are registered under the
- * catalogue's names, so the plan drives them: "db" (when database_url is
- * set: migrations, pool, store), then "http" (the API listener), then
- * "relay-signer" (with a database: the NIP-46 signer and its relay pool).
+ * The probe listener (probes, /metrics) listens first; it is no component
+ * and answers until the final line. The database boot's blocking half
+ * (master key, migrations, key check: db_boot.h) then runs on a thread of
+ * its own while the loop turns, so the startup probe answers 503
+ * "starting" and a SIGTERM runs the plan during a boot stuck on a
+ * database that does not answer. When that half ends, the rest of the
+ * boot runs on the loop (daemon_db_booted): the components are registered
+ * under the catalogue's names, so the plan drives them: "db" (when
+ * database_url is set: pool, store), then "http" (the API listener), then
+ * "relay-signer" (with a database: the NIP-46 signer and its relay pool);
+ * then the probes say started and "keycastd started" is logged. A boot
+ * that fails ends the loop with serve's exit code (cmd.h); one that ends
+ * after the shutdown began starts nothing. A plan that reaches its final
+ * line while the boot's thread is still blocked ends the process with
+ * _exit (daemon_end_abandoned says why).
  * Signals are libevent events: the handler runs on the loop like any
  * other callback and only changes state. The first SIGTERM/SIGINT starts
  * the shutdown plan (plan/plan_run.h); a repeated one escalates as the
@@ -46,6 +55,7 @@
 
 #include <event2/event.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +82,7 @@ struct daemon {
 	struct http_server *probes;  /* the probe listener: probes, /metrics (no component) */
 	struct http_server *http;    /* the API listener, the "http" component's self */
 	struct http_plan *http_plan; /* the plan's phases in /metrics */
+	struct db_boot *boot;	     /* the database boot (NULL: no database_url) */
 	struct db_handle db;	     /* the "db" component's self is db.pool (NULL: none) */
 	struct signer *signer;	     /* the "relay-signer" component's self (NULL: no db) */
 	struct http_api *api;	     /* POST /api/nostr on the API listener (NULL: no db) */
@@ -81,6 +92,8 @@ struct daemon {
 	struct notify *notify; /* systemd's NOTIFY_SOCKET (NULL: not set) */
 	unsigned signals;      /* shutdown signals received */
 	bool ready;	       /* what readiness should report (the plan flips it) */
+	bool started;	       /* boot finished: every component started */
+	bool failed;	       /* boot failed on the loop: it ends with exit_code */
 	int exit_code;
 };
 
@@ -93,6 +106,10 @@ static bool daemon_claim_final(void *arg);
 static uint64_t daemon_dropped(void *arg, const char *component);
 static void daemon_on_beat(evutil_socket_t fd, short what, void *arg);
 static int daemon_db_start(struct daemon *d);
+static void daemon_db_booted(void *arg);
+static int daemon_db_finish(struct daemon *d);
+static int daemon_start_rest(struct daemon *d);
+static void daemon_end_abandoned(struct daemon *d);
 static int daemon_probes_start(struct daemon *d);
 static bool daemon_live(void *arg, const char **why);
 static size_t daemon_http_cap(const struct config *c);
@@ -174,15 +191,13 @@ struct daemon *daemon_new(const struct config *cfg, const struct plan *plan, int
 		goto fail; /* logged */
 	if (daemon_probes_start(d) != 0)
 		goto fail; /* logged */
-	*code = daemon_db_start(d);
+	if (d->cfg->database_url[0] == '\0') {
+		log_info("daemon", "no database_url: the db component is not registered");
+		*code = daemon_start_rest(d);
+	} else /* the rest of the boot follows in daemon_db_booted */
+		*code = daemon_db_start(d) == 0 ? CMD_OK : CMD_FAIL;
 	if (*code != CMD_OK)
 		goto fail; /* logged */
-	*code = CMD_FAIL;
-	if (daemon_http_start(d) != 0 || daemon_signer_start(d) != 0)
-		goto fail; /* logged */
-	*code = CMD_OK;
-	http_server_set_started(d->probes, true);
-	http_server_set_started(d->http, true);
 	return d;
 fail:
 	daemon_free(d);
@@ -226,26 +241,66 @@ static int64_t daemon_close_budget_ms(const struct plan *p, const char *name)
 }
 
 /*
- * Boot the database and register "db"; skipped when no database_url is set.
- * CMD_OK, CMD_USAGE for a master key missing, refused or not the
- * database's (configuration), CMD_FAIL for the rest.
+ * Start the database boot's blocking half on its thread (db_boot.h); the
+ * loop goes on, and daemon_db_booted runs when it ends. 0, or -1 (logged).
  */
 static int daemon_db_start(struct daemon *d)
 {
-	int64_t close_ms = db_boot_close_timeout(daemon_close_budget_ms(d->plan, catalog_db.name));
 	char err[256];
 	struct env env;
 	int rc;
 
-	if (d->cfg->database_url[0] == '\0') {
-		log_info("daemon", "no database_url: the db component is not registered");
-		return CMD_OK;
-	}
+	log_info("db", "database boot started: master key, migrations, master key check",
+		 log_ms("connect_timeout_ms", d->cfg->db_connect_timeout_ms),
+		 log_ms("statement_timeout_ms", d->cfg->db_statement_timeout_ms),
+		 log_ms("migrate_lock_timeout_ms", d->cfg->db_migrate_lock_ms));
 	env_init(&env, 1);
-	rc = db_boot(&d->db, d->base, d->clk, d->cfg, &env, close_ms, err, sizeof(err));
+	rc = db_boot_start(&d->boot, d->base, d->cfg, &env, daemon_db_booted, d, err, sizeof(err));
 	env_clear(&env);
+	if (rc != 0)
+		log_error("db", "cannot start the database", log_str("error", err));
+	return rc;
+}
+
+/*
+ * The database boot's blocking half has ended (on the loop): unless the
+ * shutdown began meanwhile, register "db" and start the rest; a failure
+ * ends the loop with serve's exit code.
+ */
+static void daemon_db_booted(void *arg)
+{
+	struct daemon *d = arg;
+	int code;
+
+	if (d->run != NULL) {
+		log_info("daemon", "database boot ended after shutdown began: nothing more starts");
+		return; /* db_boot wipes the master key it loaded */
+	}
+	code = daemon_db_finish(d);
+	if (code == CMD_OK)
+		code = daemon_start_rest(d);
+	if (code == CMD_OK)
+		return;
+	d->failed = true;
+	d->exit_code = code;
+	event_base_loopexit(d->base, NULL);
+}
+
+/*
+ * Pool and store from the boot's result; register "db". CMD_OK, CMD_USAGE
+ * for a configuration the boot refused (a master key missing, refused or
+ * not the database's; a DATABASE_URL that does not parse), CMD_FAIL for
+ * the rest. Logged.
+ */
+static int daemon_db_finish(struct daemon *d)
+{
+	int64_t close_ms = db_boot_close_timeout(daemon_close_budget_ms(d->plan, catalog_db.name));
+	char err[512];
+	int rc = db_boot_finish(d->boot, &d->db, d->base, d->clk, d->cfg, close_ms, err,
+				sizeof(err));
+
 	if (rc == DB_BOOT_CONFIG) {
-		log_error("config", "cannot start: the master key is refused",
+		log_error("config", "cannot start: the configuration is refused",
 			  log_str("error", err));
 		return CMD_USAGE;
 	}
@@ -257,6 +312,24 @@ static int daemon_db_start(struct daemon *d)
 		log_error("daemon", "cannot register the db component");
 		return CMD_FAIL;
 	}
+	return CMD_OK;
+}
+
+/*
+ * The boot after the database: the API listener, the signer, then the
+ * probes say started, "keycastd started" is logged and systemd told.
+ * CMD_OK, or CMD_FAIL (logged).
+ */
+static int daemon_start_rest(struct daemon *d)
+{
+	if (daemon_http_start(d) != 0 || daemon_signer_start(d) != 0)
+		return CMD_FAIL; /* logged */
+	http_server_set_started(d->probes, true);
+	http_server_set_started(d->http, true);
+	d->started = true;
+	log_info("daemon", "keycastd started", log_str("version", PACKAGE_VERSION),
+		 log_int("pid", (int64_t)getpid()), log_str("plan", d->plan->file));
+	notify_ready(d->notify);
 	return CMD_OK;
 }
 
@@ -464,10 +537,16 @@ static void daemon_on_signal(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 
 	(void)what;
+	if (d->failed)
+		return; /* the boot failed: the loop is ending with its exit code */
 	d->signals++;
 	log_info("daemon", "shutdown signal received",
 		 log_str("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
 		 log_uint("count", d->signals));
+	if (d->run == NULL && !d->started)
+		log_warn("daemon",
+			 "shutdown signal during boot: what has not started will not start",
+			 log_bool("database_booting", d->boot != NULL && db_boot_running(d->boot)));
 	if (d->run == NULL) {
 		notify_stopping(d->notify, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 		daemon_start_plan(d);
@@ -490,10 +569,11 @@ static void daemon_set_ready(void *arg, bool ready)
 
 	if (ready && !d->ready)
 		log_warn("daemon", "readiness cannot pass again once shutdown has begun");
-	if (!ready && d->ready && d->http != NULL) {
+	if (!ready && d->ready) {
 		log_info("http", "readiness now fails: shutting down");
 		http_server_set_shutting_down(d->probes);
-		http_server_set_shutting_down(d->http);
+		if (d->http != NULL) /* NULL: the shutdown began during boot */
+			http_server_set_shutting_down(d->http);
 	}
 	d->ready = d->ready && ready;
 }
@@ -515,20 +595,42 @@ static void daemon_plan_done(void *arg, bool warning)
 	event_base_loopexit(d->base, NULL);
 }
 
-/* Run the event loop until shutdown completes. Returns the exit code. */
+/* Run the event loop until shutdown completes (or the boot fails). Returns the exit code. */
 int daemon_run(struct daemon *d)
 {
-	log_info("daemon", "keycastd started", log_str("version", PACKAGE_VERSION),
-		 log_int("pid", (int64_t)getpid()), log_str("plan", d->plan->file));
-	notify_ready(d->notify);
 	if (event_base_dispatch(d->base) < 0) {
 		log_error("daemon", "event loop failed");
-		return 1;
+		d->exit_code = CMD_FAIL;
+	} else {
+		if (plan_watchdog_stop(d->watchdog))
+			d->exit_code = DAEMON_WATCHDOG_EXIT;
+		d->watchdog = NULL;
 	}
-	if (plan_watchdog_stop(d->watchdog))
-		d->exit_code = DAEMON_WATCHDOG_EXIT;
-	d->watchdog = NULL;
+	if (d->boot != NULL && db_boot_running(d->boot))
+		daemon_end_abandoned(d); /* does not return */
 	return d->exit_code;
+}
+
+/*
+ * The loop has ended (the plan wrote its final line) while the database
+ * boot's thread is still blocked in libpq, on a server that accepts and
+ * never answers. That thread cannot be stopped safely: libpq offers no
+ * way to interrupt a blocking connection attempt (PQcancel needs an
+ * established one), pthread_cancel inside libpq or OpenSSL would leave
+ * their state (and locks) half-changed, and exit() would run the atexit
+ * handlers (OpenSSL's cleanup among them) under it. So end the process
+ * here with _exit, the exit code unchanged: nothing was started, nothing
+ * is lost; the master key in the thread's memory goes with the process;
+ * PostgreSQL rolls back a migration cut short and releases its lock with
+ * the session. The log is unbuffered: every line is out already.
+ */
+static void daemon_end_abandoned(struct daemon *d)
+{
+	(void)plan_watchdog_stop(d->watchdog);
+	d->watchdog = NULL;
+	fflush(stdout);
+	fflush(stderr);
+	_exit(d->exit_code);
 }
 
 /* Free the daemon and everything it owns. NULL is ignored. */
@@ -551,6 +653,7 @@ void daemon_free(struct daemon *d)
 	http_server_free(d->http); /* first: it cancels the API calls still held */
 	http_api_free(d->api);
 	db_handle_free(&d->db); /* before the signer: pending store callbacks reach it alive */
+	db_boot_free(d->boot);	/* a thread still running frees it when it ends */
 	signer_free(d->signer);
 	http_server_free(d->probes); /* last: it owns the metrics registry */
 	component_registry_free(d->reg);

@@ -5,7 +5,7 @@
  * daemon_plan_load() loads and validates the shutdown plan at boot (the
  * same code path as `keycastd plan check`); daemon_new() wires everything
  * from a validated configuration and plan; daemon_run() runs the loop
- * until the plan has run to its final line.
+ * (the database boot included) until the plan has run to its final line.
  */
 #ifndef KC_DAEMON_H
 #define KC_DAEMON_H
@@ -22,14 +22,22 @@ struct plan;
 int daemon_plan_load(struct plan *p, const struct config *cfg) __attribute__((warn_unused_result));
 
 /*
- * Wire a daemon from cfg and plan (both borrowed for its lifetime). NULL
- * on failure, logged, with serve's exit code in *code (cmd.h): CMD_USAGE
- * for a configuration error (the master key missing, refused or not the
- * database's), CMD_FAIL for a runtime one (a port in use, the database).
+ * Wire a daemon from cfg and plan (both borrowed for its lifetime) and
+ * start booting it: the probe listener, then, with a database, its boot on
+ * a thread of its own; the rest of the boot follows on the loop. NULL on
+ * failure, logged, with serve's exit code in *code (cmd.h): CMD_FAIL (a
+ * port in use, no memory, no thread).
  */
 struct daemon *daemon_new(const struct config *cfg, const struct plan *plan, int *code);
 
-/* Run the event loop until shutdown completes. Returns the exit code. */
+/*
+ * Run the event loop until shutdown completes, or the boot fails. Returns
+ * the exit code: the plan's (cmd.h), or for a failed boot CMD_USAGE (the
+ * master key missing, refused or not the database's; a DATABASE_URL that
+ * does not parse) or CMD_FAIL (the database, a port in use). A shutdown
+ * that ends while the database boot is still blocked does not return:
+ * the process ends with _exit and the plan's code.
+ */
 int daemon_run(struct daemon *d) __attribute__((warn_unused_result));
 
 /* Free the daemon and everything it owns. NULL is ignored. */

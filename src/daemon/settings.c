@@ -16,6 +16,7 @@ static void settings_warn_visible(const char *name, const char *arg, struct diag
 static size_t settings_apply_flags(struct config *cfg, int argc, char **argv, int first,
 				   const char *const *extra, struct diag *d);
 static size_t settings_check_ports(const struct config *cfg, struct diag *d);
+static size_t settings_check_bodies(const struct config *cfg, struct diag *d);
 
 /* Check a value of a CONFIG_CHECKED setting: NULL if fine, else why not. */
 static const char *settings_check(const struct config_entry *e, const char *value)
@@ -120,6 +121,18 @@ static size_t settings_check_ports(const struct config *cfg, struct diag *d)
 	return 1;
 }
 
+/* The body budget must take at least one body of the largest size; the errors. */
+static size_t settings_check_bodies(const struct config *cfg, struct diag *d)
+{
+	if (cfg->http_max_body_total_bytes >= cfg->http_max_body_bytes)
+		return 0;
+	diag_add(d, DIAG_ERROR, "http_max_body_total_bytes", 0, 0,
+		 "is %lld, below http_max_body_bytes (%lld): a body of the largest size could "
+		 "never be taken; raise it to at least that",
+		 (long long)cfg->http_max_body_total_bytes, (long long)cfg->http_max_body_bytes);
+	return 1;
+}
+
 /* Build cfg from defaults, file, env and flags; -1 if any error. */
 int settings_load(struct config *cfg, int argc, char **argv, int first, const char *const *extra,
 		  struct diag *d)
@@ -141,6 +154,7 @@ int settings_load(struct config *cfg, int argc, char **argv, int first, const ch
 	env_clear(&env);
 	errors += settings_apply_flags(cfg, argc, argv, first, extra, d);
 	errors += settings_check_ports(cfg, d);
+	errors += settings_check_bodies(cfg, d);
 	return errors == 0 && diag_count(d, DIAG_ERROR) == 0 ? 0 : -1;
 }
 

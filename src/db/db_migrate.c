@@ -8,11 +8,17 @@
 #include "db/db_sql.h"
 #include "db/db_sync.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-static int db_migrate_lock(PGconn *conn, char *err, size_t errlen);
+static int db_migrate_try_lock(PGconn *conn, bool *got, char *err, size_t errlen);
+static int db_migrate_lock(PGconn *conn, int64_t timeout_ms, char *err, size_t errlen);
+static int db_migrate_lock_timed_out(PGconn *conn, int64_t timeout_ms, char *err, size_t errlen);
+static int64_t db_migrate_now_ms(void);
+static void db_migrate_sleep_ms(int64_t ms);
 static void db_migrate_unlock(PGconn *conn);
 static int db_migrate_apply(PGconn *conn, const struct db_migration *m, char *err, size_t errlen);
 static int db_migrate_script(PGconn *conn, const char *sql, char *err, size_t errlen);
@@ -47,20 +53,75 @@ int db_migrate_status(PGconn *conn, struct db_schema_status *out, char *err, siz
 	return 0;
 }
 
-/* Take the migration lock, saying so when another process holds it. */
-static int db_migrate_lock(PGconn *conn, char *err, size_t errlen)
+/* CLOCK_MONOTONIC in milliseconds. */
+static int64_t db_migrate_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleep ms milliseconds (a signal cutting it short only makes the next try earlier). */
+static void db_migrate_sleep_ms(int64_t ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+
+	(void)nanosleep(&ts, NULL);
+}
+
+/* One try at the migration lock: 0 with *got, or -1 with a message. */
+static int db_migrate_try_lock(PGconn *conn, bool *got, char *err, size_t errlen)
 {
 	PGresult *res = db_sync_exec(conn, DB_SQL_MIGRATE_TRY_LOCK, 0, NULL, err, errlen);
-	int got;
 
 	if (res == NULL)
 		return -1;
-	got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	*got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (got)
-		return 0;
-	log_info("db", "waiting for the migration lock (another replica is migrating)");
-	return db_sync_command(conn, DB_SQL_MIGRATE_LOCK, err, errlen);
+	return 0;
+}
+
+/* The wait ran out: -1 with a message naming the holder's backend pid, when there is one. */
+static int db_migrate_lock_timed_out(PGconn *conn, int64_t timeout_ms, char *err, size_t errlen)
+{
+	char why[256], holder[64] = "another session";
+	PGresult *res = db_sync_exec(conn, DB_SQL_MIGRATE_LOCK_HOLDER, 0, NULL, why, sizeof(why));
+
+	if (res != NULL && PQntuples(res) > 0)
+		snprintf(holder, sizeof(holder), "PostgreSQL backend pid %s",
+			 PQgetvalue(res, 0, 0));
+	PQclear(res);
+	snprintf(err, errlen,
+		 "the migration lock is held by %s (another replica migrating, or a stuck "
+		 "`keycastd db migrate`) and was not released within %" PRId64
+		 " ms (db_migrate_lock_timeout_ms)",
+		 holder, timeout_ms);
+	return -1;
+}
+
+/* Take the migration lock within timeout_ms, saying so when another session holds it. */
+static int db_migrate_lock(PGconn *conn, int64_t timeout_ms, char *err, size_t errlen)
+{
+	int64_t deadline = db_migrate_now_ms() + timeout_ms, left;
+	bool got = false, said = false;
+
+	for (;;) {
+		if (db_migrate_try_lock(conn, &got, err, errlen) != 0)
+			return -1;
+		if (got)
+			return 0;
+		if (!said)
+			log_info("db",
+				 "waiting for the migration lock (another replica is migrating)",
+				 log_ms("lock_timeout_ms", timeout_ms));
+		said = true;
+		left = deadline - db_migrate_now_ms();
+		if (left <= 0)
+			return db_migrate_lock_timed_out(conn, timeout_ms, err, errlen);
+		db_migrate_sleep_ms(left < DB_MIGRATE_LOCK_RETRY_MS ? left
+								    : DB_MIGRATE_LOCK_RETRY_MS);
+	}
 }
 
 /* Release the migration lock (a lost connection releases it too). */
@@ -123,14 +184,14 @@ static int db_migrate_refuse_newer(const struct db_schema_status *st, char *err,
 	return -1;
 }
 
-/* Apply every pending migration under the advisory lock. */
-int db_migrate_run(PGconn *conn, int *applied, char *err, size_t errlen)
+/* Apply every pending migration under the advisory lock, waited for at most lock_timeout_ms. */
+int db_migrate_run(PGconn *conn, int64_t lock_timeout_ms, int *applied, char *err, size_t errlen)
 {
 	struct db_schema_status st;
 	int rc = -1;
 
 	*applied = 0;
-	if (db_migrate_lock(conn, err, errlen) != 0)
+	if (db_migrate_lock(conn, lock_timeout_ms, err, errlen) != 0)
 		return -1;
 	if (db_sync_command(conn, DB_SQL_SCHEMA_CREATE, err, errlen) != 0 ||
 	    db_migrate_status(conn, &st, err, errlen) != 0)
@@ -149,19 +210,5 @@ int db_migrate_run(PGconn *conn, int *applied, char *err, size_t errlen)
 	rc = 0;
 out:
 	db_migrate_unlock(conn);
-	return rc;
-}
-
-/* Connect and migrate: what `serve` runs before its loop starts. */
-int db_migrate_url(const char *conninfo, int *applied, char *err, size_t errlen)
-{
-	PGconn *conn = db_sync_connect(conninfo, err, errlen);
-	int rc;
-
-	*applied = 0;
-	if (conn == NULL)
-		return -1;
-	rc = db_migrate_run(conn, applied, err, errlen);
-	PQfinish(conn);
 	return rc;
 }

@@ -6,7 +6,7 @@
  * by src/db/embed-sql.sh). The table schema_version records each applied
  * version. db_migrate_run() takes a PostgreSQL session advisory lock
  * first, so replicas starting together apply each migration once: one
- * applies, the others wait, then find nothing to do. A database whose
+ * applies, the others wait (a bounded time), then find nothing to do. A database whose
  * schema is newer than the binary knows is refused with a clear message,
  * never used.
  */
@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* One embedded migration. */
 struct db_migration {
@@ -47,19 +48,18 @@ int db_migrate_latest(void);
 int db_migrate_status(PGconn *conn, struct db_schema_status *out, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
-/*
- * Apply every pending migration under the advisory lock (blocking), each
- * in its own transaction. *applied counts those this call applied.
- * Returns 0, or -1 with a message in err (a newer schema included).
- */
-int db_migrate_run(PGconn *conn, int *applied, char *err, size_t errlen)
-	__attribute__((warn_unused_result));
+/* How often a session waiting for the migration lock tries to take it again. */
+#define DB_MIGRATE_LOCK_RETRY_MS 250
 
 /*
- * Connect to conninfo and apply pending migrations: what `serve` runs at
- * start, before its loop. Returns 0, or -1 with a message in err.
+ * Apply every pending migration under the advisory lock (blocking), each
+ * in its own transaction. *applied counts those this call applied. While
+ * another session holds the lock (another replica migrating) it tries
+ * again every DB_MIGRATE_LOCK_RETRY_MS, for lock_timeout_ms at most, then
+ * fails naming the holder's backend pid. Returns 0, or -1 with a message
+ * in err (a newer schema and a lock wait that ran out included).
  */
-int db_migrate_url(const char *conninfo, int *applied, char *err, size_t errlen)
+int db_migrate_run(PGconn *conn, int64_t lock_timeout_ms, int *applied, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
 #endif /* KC_DB_MIGRATE_H */

@@ -12,8 +12,11 @@
 
 /* Migrations: the advisory lock key is ("keyc", 1). */
 #define DB_SQL_MIGRATE_TRY_LOCK "SELECT pg_try_advisory_lock(1801812323, 1)"
-#define DB_SQL_MIGRATE_LOCK	"SELECT pg_advisory_lock(1801812323, 1)"
-#define DB_SQL_MIGRATE_UNLOCK	"SELECT pg_advisory_unlock(1801812323, 1)"
+/* Who holds the migration lock: the backend pid of each holder (none: released meanwhile). */
+#define DB_SQL_MIGRATE_LOCK_HOLDER                                                                 \
+	"SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"                         \
+	" AND classid = 1801812323 AND objid = 1 AND objsubid = 2"
+#define DB_SQL_MIGRATE_UNLOCK "SELECT pg_advisory_unlock(1801812323, 1)"
 #define DB_SQL_SCHEMA_CREATE                                                                       \
 	"CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY,"                  \
 	" name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"

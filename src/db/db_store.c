@@ -63,6 +63,20 @@ enum db_serving_col {
 	DB_STORE_COL_CONNECT_REPLY,
 };
 
+/* How many distinct relay lists a serving load remembers to share (most recent first). */
+#define DB_STORE_RELAY_LISTS 8
+
+/* A serving load in progress: the rows, the set, the relay lists rows may share. */
+struct db_serving_load {
+	struct db_store *store;
+	PGresult *res;
+	struct db_serving *set;
+	int list_row[DB_STORE_RELAY_LISTS];			   /* a row holding its text */
+	const struct db_serving_authz *list[DB_STORE_RELAY_LISTS]; /* the list's owner */
+	size_t nlists;
+	size_t next; /* the one to replace */
+};
+
 /* Why db_serving_add_row skipped a row. */
 enum db_store_row_skip {
 	DB_STORE_ROW_UNSEAL = 1, /* a sealed secret does not open under the master key */
@@ -83,10 +97,12 @@ static int db_serving_unseal(const struct db_master_key *mk, const char *kind, c
 static int db_serving_connect_reply(const struct db_master_key *mk, struct db_serving_authz *a,
 				    const char *hex, const char *version);
 static int db_serving_add_key(struct db_store *s, struct db_serving *set, PGresult *res, int row);
-static int db_serving_fill_authz(struct db_store *s, struct db_serving_authz *a, PGresult *res,
-				 int row);
-static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresult *res, int row);
+static int db_serving_fill_authz(struct db_serving_load *ld, struct db_serving_authz *a, int row);
+static int db_serving_add_row(struct db_serving_load *ld, int row);
 static int db_serving_relays(struct db_serving_authz *a, const char *json);
+static int db_serving_row_relays(struct db_serving_load *ld, struct db_serving_authz *a, int row);
+static void db_serving_share_relays(struct db_serving_load *ld, const struct db_serving_authz *a,
+				    int row);
 static void db_serving_authz_clear(struct db_serving_authz *a);
 static void db_store_copy_hex(char *dst, const char *src);
 static int db_store_run_id(struct db_store *s, const char *sql, int64_t authz_id, const char *param,
@@ -315,12 +331,45 @@ out:
 	return rc;
 }
 
+/*
+ * The row's relays: an earlier row's list when the text is the same, else
+ * parsed. 0, 1 if not an array of strings, -1 on ENOMEM.
+ */
+static int db_serving_row_relays(struct db_serving_load *ld, struct db_serving_authz *a, int row)
+{
+	const char *json = PQgetvalue(ld->res, row, DB_STORE_COL_RELAYS);
+
+	for (size_t i = 0; i < ld->nlists; i++) {
+		if (strcmp(PQgetvalue(ld->res, ld->list_row[i], DB_STORE_COL_RELAYS), json) != 0)
+			continue;
+		a->relays = ld->list[i]->relays;
+		a->nrelays = ld->list[i]->nrelays;
+		a->relays_shared = true;
+		return 0;
+	}
+	return db_serving_relays(a, json);
+}
+
+/* Remember a (row row, kept in the set) as the owner of its relay list, unless it borrows one. */
+static void db_serving_share_relays(struct db_serving_load *ld, const struct db_serving_authz *a,
+				    int row)
+{
+	if (a->relays_shared)
+		return;
+	ld->list_row[ld->next] = row;
+	ld->list[ld->next] = a;
+	ld->next = (ld->next + 1) % DB_STORE_RELAY_LISTS;
+	if (ld->nlists < DB_STORE_RELAY_LISTS)
+		ld->nlists++;
+}
+
 /* Free and wipe what one authorization row holds; a is all zeroes afterwards. */
 static void db_serving_authz_clear(struct db_serving_authz *a)
 {
-	for (size_t j = 0; j < a->nrelays; j++)
+	for (size_t j = 0; !a->relays_shared && j < a->nrelays; j++)
 		free(a->relays[j]);
-	free(a->relays);
+	if (!a->relays_shared)
+		free(a->relays);
 	free(a->policy_json);
 	secret_wipe(&a->connect_reply);
 	OPENSSL_cleanse(a, sizeof(*a));
@@ -376,10 +425,12 @@ static int db_serving_add_key(struct db_store *s, struct db_serving *set, PGresu
 }
 
 /* Fill one authorization from a row: 0, a DB_STORE_ROW_* skip, -1 on ENOMEM. */
-static int db_serving_fill_authz(struct db_store *s, struct db_serving_authz *a, PGresult *res,
-				 int row)
+static int db_serving_fill_authz(struct db_serving_load *ld, struct db_serving_authz *a, int row)
 {
+	struct db_store *s = ld->store;
+	PGresult *res = ld->res;
 	const char *hash = PQgetvalue(res, row, DB_STORE_COL_SECRET_HASH);
+	const char *policy = PQgetvalue(res, row, DB_STORE_COL_POLICY);
 	const char *version = PQgetvalue(res, row, DB_STORE_COL_BUNKER_VERSION);
 	int rc;
 
@@ -402,7 +453,7 @@ static int db_serving_fill_authz(struct db_store *s, struct db_serving_authz *a,
 				      version);
 	if (rc != 0)
 		return rc;
-	rc = db_serving_relays(a, PQgetvalue(res, row, DB_STORE_COL_RELAYS));
+	rc = db_serving_row_relays(ld, a, row);
 	if (rc == 1) {
 		log_error("db", "skipping an authorization whose relays are not a list of URLs",
 			  log_int("authorization", a->id));
@@ -410,22 +461,27 @@ static int db_serving_fill_authz(struct db_store *s, struct db_serving_authz *a,
 	}
 	if (rc != 0)
 		return rc;
-	a->policy_json = strdup(PQgetvalue(res, row, DB_STORE_COL_POLICY));
+	if (strcmp(policy, "{}") == 0)
+		return 0; /* no copy of the empty policy */
+	a->policy_json = strdup(policy);
 	return a->policy_json != NULL ? 0 : -1;
 }
 
 /* Add one row (an authorization, and its key if new): 0, a DB_STORE_ROW_* skip, -1 on ENOMEM. */
-static int db_serving_add_row(struct db_store *s, struct db_serving *set, PGresult *res, int row)
+static int db_serving_add_row(struct db_serving_load *ld, int row)
 {
+	struct db_serving *set = ld->set;
 	struct db_serving_authz *a = &set->authz[set->nauthz];
-	int rc = db_serving_add_key(s, set, res, row);
+	int rc = db_serving_add_key(ld->store, set, ld->res, row);
 
 	if (rc != 0)
 		return rc;
 	a->key = set->nkeys - 1;
-	rc = db_serving_fill_authz(s, a, res, row);
-	if (rc == 0)
+	rc = db_serving_fill_authz(ld, a, row);
+	if (rc == 0) {
+		db_serving_share_relays(ld, a, row);
 		set->nauthz++;
+	}
 	return rc;
 }
 
@@ -434,6 +490,7 @@ static struct db_serving *db_serving_parse(struct db_store *s, PGresult *res)
 {
 	struct db_serving *set = calloc(1, sizeof(*set));
 	size_t rows = (size_t)PQntuples(res);
+	struct db_serving_load ld = {.store = s, .res = res, .set = set};
 
 	if (set == NULL)
 		return NULL;
@@ -442,7 +499,7 @@ static struct db_serving *db_serving_parse(struct db_store *s, PGresult *res)
 	if (set->keys == NULL || set->authz == NULL)
 		goto fail;
 	for (size_t i = 0; i < rows; i++) {
-		int rc = db_serving_add_row(s, set, res, (int)i);
+		int rc = db_serving_add_row(&ld, (int)i);
 
 		if (rc < 0) {
 			set->nauthz++; /* free the partial row too */

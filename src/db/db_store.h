@@ -71,9 +71,14 @@ struct db_serving_authz {
 	unsigned char secret_hash[DB_HASH_LEN];	   /* SHA-256 of the connect secret */
 	bool secret_used;			   /* the single-use secret is spent */
 	char client_pubkey[DB_PUBKEY_HEX_LEN + 1]; /* bound client, "" if none */
-	char **relays;				   /* owned URLs */
+	/*
+	 * The URLs: rows with the same list (most rows: the default relays)
+	 * share one copy, owned by the first of them (relays_shared false).
+	 */
+	char **relays;
 	size_t nrelays;
-	char *policy_json;  /* owned JSON object */
+	bool relays_shared; /* relays belongs to another row of the set */
+	char *policy_json;  /* owned JSON object; NULL for {} (every row without a policy) */
 	int64_t expires_at; /* Unix seconds, 0 = never */
 	bool revoked;	    /* revoked (within the last 24 hours) */
 	/*

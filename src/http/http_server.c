@@ -10,7 +10,9 @@
  * asked for from inside one, the teardown runs on the next loop turn.
  *
  * Every connection that has carried a request is on the server's
- * connection list until it closes. Once the server stops accepting, the
+ * connection list until it closes (the table is http_conn.c's; accepting
+ * and eviction are http_admit.c's, request bodies and their budget
+ * http_body.c's). Once the server stops accepting, the
  * idle ones (no exchange) are closed, and a request that still arrives on
  * an open connection (pipelined, or sent before the close reached the
  * client) is answered 503 "shutting down" with Connection: close.
@@ -41,8 +43,6 @@
 static int http_server_listen(struct http_server *srv, const struct http_server_config *cfg,
 			      char *err, size_t errlen);
 static int http_server_metrics_init(struct http_server *srv, struct metrics *m);
-static void http_server_body_limit(struct http_server *srv);
-static bool http_server_body_refused(struct http_server *srv, struct http_exchange *x);
 static struct metrics_family *http_server_family(struct metrics *m, enum metrics_type type,
 						 const char *name, const char *help,
 						 const char *const *labels);
@@ -53,11 +53,6 @@ static void http_server_reply_405(struct http_server *srv, struct http_exchange 
 static void http_server_refuse(struct http_server *srv, struct evhttp_request *req,
 			       const struct http_route *route);
 static void http_server_send(struct evhttp_request *req, int status, const char *body, size_t len);
-static bool http_conn_busy(const struct http_conn *conn);
-static void http_conn_forget(struct http_conn *conn);
-static struct http_conn *http_conn_find(struct http_server *srv, struct evhttp_connection *evcon);
-static size_t http_conn_bucket(const struct evhttp_connection *evcon, size_t cap);
-static void http_conn_hash_grow(struct http_server *srv);
 static void http_server_close_idle(struct http_server *srv);
 static void http_server_close_idle_now(void *arg);
 static struct http_exchange *http_exchange_new(struct http_server *srv, struct evhttp_request *req,
@@ -65,7 +60,6 @@ static struct http_exchange *http_exchange_new(struct http_server *srv, struct e
 static void http_exchange_finish(struct http_exchange *x);
 static void http_exchange_drop(struct http_exchange *x);
 static void http_server_sent(struct evhttp_request *req, void *arg);
-static void http_server_conn_closed(struct evhttp_connection *evcon, void *arg);
 static void http_server_count(struct http_server *srv, const struct http_route *route,
 			      int64_t start_ms, int status);
 static void http_server_stop_listening(struct http_server *srv);
@@ -117,6 +111,7 @@ struct http_server_config http_server_config_default(void)
 		.max_connections = 1024,
 		.evict_after_ms = 1000,
 		.max_body_bytes = 65536,
+		.max_body_total_bytes = 4194304,
 		.max_headers_bytes = 16384,
 		.timeout_ms = 10000,
 		.version = PACKAGE_VERSION,
@@ -129,6 +124,7 @@ void http_server_config_apply(struct http_server_config *cfg, const struct confi
 	cfg->listen_addr = c->listen_addr;
 	cfg->port = (int)c->port;
 	cfg->max_body_bytes = (size_t)c->http_max_body_bytes;
+	cfg->max_body_total_bytes = (size_t)c->http_max_body_total_bytes;
 	cfg->timeout_ms = c->http_timeout_ms;
 	cfg->max_connections = (size_t)c->http_max_connections;
 	cfg->max_requests_per_conn = (uint64_t)c->http_max_conn_requests;
@@ -164,6 +160,7 @@ int http_server_new(struct http_server **out, struct event_base *base, struct cl
 	evhttp_set_timeout_tv(srv->http, &tv);
 	evhttp_set_gencb(srv->http, http_server_dispatch, srv);
 	if (http_server_metrics_init(srv, cfg->metrics) < 0 || http_admit_init(srv, cfg) < 0 ||
+	    http_body_init(srv, cfg) < 0 ||
 	    (cfg->probes && http_probes_register(srv, cfg->version) < 0)) {
 		snprintf(err, errlen, "cannot register HTTP metrics or routes");
 		goto fail;
@@ -281,25 +278,8 @@ int http_server_add_route(struct http_server *srv, const struct http_route *rout
 	    http_server_route(srv, route->path) != NULL)
 		return -1;
 	srv->routes[srv->nroutes++] = *route;
-	http_server_body_limit(srv);
+	http_body_routes(srv);
 	return 0;
-}
-
-/*
- * evhttp refuses (413) a body larger than any route takes, as soon as its
- * headers announce it and before buffering it: a listener whose routes take
- * none buffers no body at all, and one holds at most max_connections times
- * this limit.
- */
-static void http_server_body_limit(struct http_server *srv)
-{
-	size_t m = 0;
-
-	for (size_t i = 0; i < srv->nroutes; i++)
-		m = srv->routes[i].max_body > m ? srv->routes[i].max_body : m;
-	if (srv->http != NULL)
-		evhttp_set_max_body_size(srv->http,
-					 (ev_ssize_t)(m < srv->max_body ? m : srv->max_body));
 }
 
 /* Set whether boot has finished. */
@@ -378,6 +358,18 @@ uint64_t http_server_evicted(const struct http_server *srv)
 	return srv->admit.evicted;
 }
 
+/* Request bytes buffered now. */
+size_t http_server_body_buffered(const struct http_server *srv)
+{
+	return srv->body.buffered;
+}
+
+/* Requests refused for want of body budget. */
+uint64_t http_server_body_refused(const struct http_server *srv)
+{
+	return srv->body.refused;
+}
+
 /* Whether the listener is open. */
 bool http_server_listening(const struct http_server *srv)
 {
@@ -415,24 +407,9 @@ static void http_server_dispatch(struct evhttp_request *req, void *arg)
 		http_server_reply(srv, x, HTTP_NOTFOUND, "text/plain", "not found\n", 10);
 	else if ((route->methods & http_server_method(evhttp_request_get_command(req))) == 0)
 		http_server_reply_405(srv, x);
-	else if (!http_server_body_refused(srv, x))
+	else if (!http_body_refused(srv, x))
 		route->handler(route->arg, srv, x);
 	srv->dispatching--;
-}
-
-/* A body larger than the route takes (another route's limit let it in): 413; true if so. */
-static bool http_server_body_refused(struct http_server *srv, struct http_exchange *x)
-{
-	size_t len = evbuffer_get_length(evhttp_request_get_input_buffer(x->req));
-
-	if (len <= x->route->max_body)
-		return false;
-	if (x->route->max_body == 0)
-		http_server_reply(srv, x, 413, "text/plain", "this path takes no request body\n",
-				  32);
-	else
-		http_server_reply(srv, x, 413, "text/plain", "request body too large\n", 23);
-	return true;
 }
 
 /* A request after stop-accepting: 503 "shutting down", then the connection closes. */
@@ -527,6 +504,7 @@ static struct http_exchange *http_exchange_new(struct http_server *srv, struct e
 	x->req = req;
 	x->route = route;
 	x->start_ms = clock_now_ms(srv->clk);
+	http_body_dispatched(srv, conn, x);
 	x->next = srv->exchanges;
 	if (x->next != NULL)
 		x->next->prev = x;
@@ -548,6 +526,7 @@ static void http_exchange_finish(struct http_exchange *x)
 		srv->exchanges = x->next;
 	if (x->next != NULL)
 		x->next->prev = x->prev;
+	http_body_finished(srv, x);
 	free(x);
 	srv->inflight--;
 	(void)metrics_gauge_set(srv->m_inflight, (const char *const[]){srv->name},
@@ -600,119 +579,16 @@ static void http_server_sent(struct evhttp_request *req, void *arg)
 	srv->dispatching--;
 }
 
-/* The entry of evcon, added (with its close callback) on first use; NULL: no memory. */
-struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connection *evcon)
+/* A connection is going away: drop its exchanges (cancel held ones). */
+void http_server_conn_gone(struct http_server *srv, struct evhttp_connection *evcon)
 {
-	struct http_conn *conn = http_conn_find(srv, evcon);
-	size_t b;
-
-	if (conn != NULL)
-		return conn;
-	if (srv->nconns >= srv->hcap)
-		http_conn_hash_grow(srv);
-	conn = srv->hcap > 0 ? calloc(1, sizeof(*conn)) : NULL;
-	if (conn == NULL)
-		return NULL;
-	conn->srv = srv;
-	conn->evcon = evcon;
-	conn->since_ms = clock_now_ms(srv->clk);
-	conn->next = srv->conns;
-	if (conn->next != NULL)
-		conn->next->prev = conn;
-	srv->conns = conn;
-	b = http_conn_bucket(evcon, srv->hcap);
-	conn->hnext = srv->htab[b];
-	srv->htab[b] = conn;
-	srv->nconns++;
-	evhttp_connection_set_closecb(evcon, http_server_conn_closed, conn);
-	return conn;
-}
-
-/* The tracked entry of evcon, or NULL (one hash bucket is looked at). */
-static struct http_conn *http_conn_find(struct http_server *srv, struct evhttp_connection *evcon)
-{
-	struct http_conn *conn =
-		srv->hcap > 0 ? srv->htab[http_conn_bucket(evcon, srv->hcap)] : NULL;
-
-	while (conn != NULL && conn->evcon != evcon)
-		conn = conn->hnext;
-	return conn;
-}
-
-/* The bucket of a connection pointer in a table of cap buckets (a power of two). */
-static size_t http_conn_bucket(const struct evhttp_connection *evcon, size_t cap)
-{
-	uint64_t h = (uint64_t)(uintptr_t)evcon >> 4;
-
-	return (size_t)((h * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
-}
-
-/* Double the hash table (16 buckets at first) and rehash; on ENOMEM the old one stays. */
-static void http_conn_hash_grow(struct http_server *srv)
-{
-	size_t cap = srv->hcap > 0 ? srv->hcap * 2 : 16;
-	struct http_conn **t = calloc(cap, sizeof(*t));
-
-	if (t == NULL)
-		return;
-	for (struct http_conn *conn = srv->conns; conn != NULL; conn = conn->next) {
-		size_t b = http_conn_bucket(conn->evcon, cap);
-
-		conn->hnext = t[b];
-		t[b] = conn;
-	}
-	free(srv->htab);
-	srv->htab = t;
-	srv->hcap = cap;
-}
-
-/* Whether a request of conn is dispatched and not yet answered or written. */
-static bool http_conn_busy(const struct http_conn *conn)
-{
-	for (const struct http_exchange *x = conn->srv->exchanges; x != NULL; x = x->next)
-		if (evhttp_request_get_connection(x->req) == conn->evcon)
-			return true;
-	return false;
-}
-
-/* A connection is going away: drop its exchanges (cancel held ones), forget it. */
-static void http_server_conn_closed(struct evhttp_connection *evcon, void *arg)
-{
-	struct http_conn *conn = arg;
-	struct http_server *srv = conn->srv;
 	struct http_exchange *x, *next;
 
-	srv->dispatching++;
 	for (x = srv->exchanges; x != NULL; x = next) {
 		next = x->next;
 		if (evhttp_request_get_connection(x->req) == evcon)
 			http_exchange_drop(x); /* its request is freed after this callback */
 	}
-	evhttp_connection_set_closecb(evcon, NULL, NULL); /* conn is gone; never call twice */
-	http_conn_forget(conn);
-	http_admit_closed(srv);
-	srv->dispatching--;
-}
-
-/* Unlink and free a connection entry. */
-static void http_conn_forget(struct http_conn *conn)
-{
-	struct http_server *srv = conn->srv;
-	struct http_conn **pp = &srv->htab[http_conn_bucket(conn->evcon, srv->hcap)];
-
-	while (*pp != conn)
-		pp = &(*pp)->hnext;
-	*pp = conn->hnext;
-	srv->nconns--;
-	srv->ncarried -= conn->carried;
-
-	if (conn->prev != NULL)
-		conn->prev->next = conn->next;
-	else
-		srv->conns = conn->next;
-	if (conn->next != NULL)
-		conn->next->prev = conn->prev;
-	free(conn);
 }
 
 /* Close the idle kept-alive connections now, or on the next turn inside a callback. */

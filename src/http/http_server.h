@@ -14,8 +14,12 @@
  * http_server_reply() (a request is "in flight" from dispatch until its
  * reply is written). A route takes a request body of at most its
  * max_body (0: none); the listener refuses a larger one (413) from its
- * headers. Each listener caps its open connections, evicting the slowest
- * and pausing accept(2) rather than spinning (http_admit.c).
+ * headers. The request bytes a listener buffers over all its connections
+ * stay within max_body_total_bytes: a body that does not fit in what the
+ * others leave is refused (413) from its headers, or at the read that
+ * would pass the budget (http_body.c). Each listener caps its open
+ * connections, evicting the slowest and pausing accept(2) rather than
+ * spinning (http_admit.c).
  *
  * Component side (http_server_component_ops, self = the server):
  *   stop_accepting  closes the listener (new connections are refused) and
@@ -92,6 +96,7 @@ struct http_server_config {
 	size_t max_connections;		       /* open connections at most (http_admit.c) */
 	int64_t evict_after_ms;		       /* a slow connection this old may be evicted */
 	size_t max_body_bytes;		       /* no route takes more (413); see max_body */
+	size_t max_body_total_bytes;	       /* request bytes buffered at most (http_body.c) */
 	size_t max_headers_bytes;	       /* larger headers get 400 (libevent 2.1) */
 	int64_t timeout_ms;		       /* read/write timeout per connection */
 	uint64_t max_requests_per_conn;	       /* then Connection: close; 0: no cap */
@@ -102,13 +107,14 @@ struct http_server_config {
 
 /*
  * The defaults: "api" with the probes, 0.0.0.0:8080, 1024 connections
- * (slow ones evicted after 1 s), 64 KiB body, 16 KiB headers, 10 s timeout.
+ * (slow ones evicted after 1 s), 64 KiB body, 4 MiB of bodies in all,
+ * 16 KiB headers, 10 s timeout.
  */
 struct http_server_config http_server_config_default(void);
 
 /*
- * Copy listen_addr, port, http_max_body_bytes, http_timeout_ms,
- * http_max_connections, http_max_requests_per_connection.
+ * Copy listen_addr, port, http_max_body_bytes, http_max_body_total_bytes,
+ * http_timeout_ms, http_max_connections, http_max_requests_per_connection.
  */
 void http_server_config_apply(struct http_server_config *cfg, const struct config *c);
 
@@ -167,6 +173,12 @@ size_t http_server_connections(const struct http_server *srv);
 
 /* Every open connection, those still sending their first request included. */
 size_t http_server_open_connections(const struct http_server *srv);
+
+/* Request bytes buffered now (requests being received, bodies being answered). */
+size_t http_server_body_buffered(const struct http_server *srv);
+
+/* Requests refused (413) so far because the body budget had no room for their body. */
+uint64_t http_server_body_refused(const struct http_server *srv);
 
 /* Connections evicted so far to make room under the cap or after an accept error. */
 uint64_t http_server_evicted(const struct http_server *srv);

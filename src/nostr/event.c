@@ -231,7 +231,14 @@ int nostr_event_sign_aux(struct nostr_event *ev, const struct nostr_keypair *kp,
 /* Verify id and signature. */
 int nostr_event_verify(const struct nostr_event *ev, char *err, size_t errlen)
 {
-	secp256k1_xonly_pubkey pk;
+	if (nostr_event_check_id(ev, err, errlen) != 0)
+		return -1;
+	return nostr_sig_verify(ev->id, &ev->pubkey, ev->sig, err, errlen);
+}
+
+/* All fields present and the id the hash of the content. */
+int nostr_event_check_id(const struct nostr_event *ev, char *err, size_t errlen)
+{
 	uint8_t id[32];
 
 	if (!ev->has_id || !ev->has_pubkey || !ev->has_sig || !ev->has_created_at) {
@@ -246,8 +253,17 @@ int nostr_event_verify(const struct nostr_event *ev, char *err, size_t errlen)
 		event_err(err, errlen, "event verify: id does not match the content");
 		return -1;
 	}
-	if (!secp256k1_xonly_pubkey_parse(nostr_secp(), &pk, ev->pubkey.b) ||
-	    !secp256k1_schnorrsig_verify(nostr_secp(), ev->sig, ev->id, 32, &pk)) {
+	return 0;
+}
+
+/* The BIP-340 signature sig of id by pubkey. */
+int nostr_sig_verify(const uint8_t id[32], const struct nostr_pubkey *pubkey, const uint8_t sig[64],
+		     char *err, size_t errlen)
+{
+	secp256k1_xonly_pubkey pk;
+
+	if (!secp256k1_xonly_pubkey_parse(nostr_secp(), &pk, pubkey->b) ||
+	    !secp256k1_schnorrsig_verify(nostr_secp(), sig, id, 32, &pk)) {
 		event_err(err, errlen, "event verify: bad signature");
 		return -1;
 	}

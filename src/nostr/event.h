@@ -173,4 +173,15 @@ int nostr_event_sign_aux(struct nostr_event *ev, const struct nostr_keypair *kp,
 int nostr_event_verify(const struct nostr_event *ev, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/*
+ * The two halves of nostr_event_verify, for a caller that checks the cheap
+ * one at once and the signature later (on another thread): all fields
+ * present and the id recomputed and equal; then the BIP-340 signature sig
+ * of id by pubkey. Each 0, or -1 with the message nostr_event_verify gives.
+ */
+int nostr_event_check_id(const struct nostr_event *ev, char *err, size_t errlen)
+	__attribute__((warn_unused_result));
+int nostr_sig_verify(const uint8_t id[32], const struct nostr_pubkey *pubkey, const uint8_t sig[64],
+		     char *err, size_t errlen) __attribute__((warn_unused_result));
+
 #endif /* KC_NOSTR_EVENT_H */

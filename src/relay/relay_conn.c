@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -30,6 +31,10 @@ static void relay_conn_schedule(struct relay_conn *c);
 static void relay_conn_set_state(struct relay_conn *c, enum relay_state s);
 static void relay_conn_announce(struct relay_conn *c);
 static void relay_conn_msg_event(struct relay_conn *c, const struct relay_msg *m);
+static int relay_conn_check_event(const struct relay_pool *p, const struct nostr_event *ev,
+				  char *err, size_t errlen);
+static void relay_conn_dedup_key(const struct relay_pool *p, const struct nostr_event *ev,
+				 char key[65]);
 static void relay_conn_msg_eose(struct relay_conn *c, const struct relay_msg *m);
 static void relay_conn_msg_ok(struct relay_conn *c, const struct relay_msg *m);
 static void relay_conn_msg_closed(struct relay_conn *c, const struct relay_msg *m);
@@ -292,23 +297,23 @@ static void relay_conn_sub_name(const char *sub_id, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)strcspn(sub_id, "."), sub_id);
 }
 
-/* EVENT: verify, deduplicate, hand on. */
+/*
+ * EVENT: check (id and signature, or with defer_verify the id alone),
+ * deduplicate, hand on.
+ */
 static void relay_conn_msg_event(struct relay_conn *c, const struct relay_msg *m)
 {
 	struct nostr_event ev;
-	char err[128], id[65], name[RELAY_SUB_ID_MAX + 1];
+	char err[128], key[65], name[RELAY_SUB_ID_MAX + 1];
 	if (nostr_event_parse(&ev, m->event, m->event_len, NOSTR_EVENT_SIGNED, NULL, err,
 			      sizeof(err)) != 0 ||
-	    nostr_event_verify(&ev, err, sizeof(err)) != 0) {
-		c->stats.events_invalid++;
-		if (relay_conn_log_ok(c, RELAY_LOG_INVALID))
-			log_warn("relay", "invalid event dropped", log_str("relay", c->url),
-				 log_str("error", err));
+	    relay_conn_check_event(c->pool, &ev, err, sizeof(err)) != 0) {
+		relay_conn_invalid(c, err);
 		goto done;
 	}
 	c->stats.events_in++;
-	hex_encode(id, ev.id, sizeof(ev.id));
-	if (!relay_dedup_add(c->pool->dedup, id))
+	relay_conn_dedup_key(c->pool, &ev, key);
+	if (!relay_dedup_add(c->pool->dedup, key))
 		goto done;
 	relay_conn_sub_name(m->sub_id, name, sizeof(name));
 	if (!relay_conn_sub_known(c->pool, name))
@@ -317,6 +322,47 @@ static void relay_conn_msg_event(struct relay_conn *c, const struct relay_msg *m
 		c->pool->h.on_event(c->pool->arg, name, &ev, m->event, m->event_len, c->url);
 done:
 	nostr_event_clear(&ev);
+}
+
+/* The checks made on receipt: id and signature, or the id alone (defer_verify). */
+static int relay_conn_check_event(const struct relay_pool *p, const struct nostr_event *ev,
+				  char *err, size_t errlen)
+{
+	if (p->cfg.defer_verify)
+		return nostr_event_check_id(ev, err, errlen);
+	return nostr_event_verify(ev, err, errlen);
+}
+
+/*
+ * The key an event is deduplicated by: its id once the signature is
+ * verified; with defer_verify, SHA-256 of id and signature together, so
+ * that a copy of a genuine id under a bad signature (which anyone can
+ * make) takes another key than the genuine event and cannot make it a
+ * duplicate. Copies with the same signature are the same bytes the id
+ * and the signature cover: they stand or fall together.
+ */
+static void relay_conn_dedup_key(const struct relay_pool *p, const struct nostr_event *ev,
+				 char key[65])
+{
+	uint8_t buf[96], md[SHA256_DIGEST_LENGTH];
+
+	if (!p->cfg.defer_verify) {
+		hex_encode(key, ev->id, sizeof(ev->id));
+		return;
+	}
+	memcpy(buf, ev->id, 32);
+	memcpy(buf + 32, ev->sig, 64);
+	SHA256(buf, sizeof(buf), md);
+	hex_encode(key, md, sizeof(md));
+}
+
+/* An event failed its checks: count it, log it (rate-limited). */
+void relay_conn_invalid(struct relay_conn *c, const char *error)
+{
+	c->stats.events_invalid++;
+	if (relay_conn_log_ok(c, RELAY_LOG_INVALID))
+		log_warn("relay", "invalid event dropped", log_str("relay", c->url),
+			 log_str("error", error));
 }
 
 /* Whether name is a live subscription of the pool. */

@@ -1,7 +1,10 @@
 /*
- * relay_dedup.c - bounded id set: a ring of slots, chained by hash.
+ * relay_dedup.c - bounded id set: a ring of slots, chained by hash. An id
+ * is kept as its 32 bytes, not its 64 hex digits: 40 bytes a slot.
  */
 #include "relay/relay_dedup.h"
+
+#include "nostr/hex.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,7 +14,7 @@
 
 /* One remembered id. */
 struct relay_dedup_slot {
-	char id[64];
+	uint8_t id[32];
 	uint32_t next; /* next slot in the same bucket */
 	bool used;
 };
@@ -25,7 +28,8 @@ struct relay_dedup {
 	size_t count;
 };
 
-static size_t relay_dedup_bucket(const struct relay_dedup *d, const char *id);
+static size_t relay_dedup_bucket(const struct relay_dedup *d, const uint8_t id[32]);
+static bool relay_dedup_find(const struct relay_dedup *d, const uint8_t id[32]);
 static void relay_dedup_unlink(struct relay_dedup *d, uint32_t slot);
 
 /* A set remembering up to capacity ids. */
@@ -60,22 +64,31 @@ void relay_dedup_free(struct relay_dedup *d)
 }
 
 /* FNV-1a over the id, masked to a bucket. */
-static size_t relay_dedup_bucket(const struct relay_dedup *d, const char *id)
+static size_t relay_dedup_bucket(const struct relay_dedup *d, const uint8_t id[32])
 {
 	uint64_t h = 1469598103934665603ULL;
-	for (int i = 0; i < 64; i++)
-		h = (h ^ (unsigned char)id[i]) * 1099511628211ULL;
+	for (int i = 0; i < 32; i++)
+		h = (h ^ id[i]) * 1099511628211ULL;
 	return (size_t)(h & (d->nbuckets - 1));
 }
 
-/* Whether id is remembered. */
-bool relay_dedup_has(const struct relay_dedup *d, const char *id)
+/* Whether the 32-byte id is remembered. */
+static bool relay_dedup_find(const struct relay_dedup *d, const uint8_t id[32])
 {
 	uint32_t s = d->buckets[relay_dedup_bucket(d, id)];
 	for (; s != RELAY_DEDUP_NONE; s = d->slots[s].next)
-		if (memcmp(d->slots[s].id, id, 64) == 0)
+		if (memcmp(d->slots[s].id, id, 32) == 0)
 			return true;
 	return false;
+}
+
+/* Whether id (64 lowercase hex digits) is remembered. */
+bool relay_dedup_has(const struct relay_dedup *d, const char *id)
+{
+	uint8_t b[32];
+
+	return hex_decode(b, sizeof(b), id, strnlen(id, 65), HEX_LOWER) == 0 &&
+	       relay_dedup_find(d, b);
 }
 
 /* Take a slot out of its bucket chain. */
@@ -94,14 +107,16 @@ static void relay_dedup_unlink(struct relay_dedup *d, uint32_t slot)
 bool relay_dedup_add(struct relay_dedup *d, const char *id)
 {
 	uint32_t s = (uint32_t)d->head;
+	uint8_t bin[32];
 	size_t b;
 
-	if (strnlen(id, 64) < 64 || relay_dedup_has(d, id))
+	if (hex_decode(bin, sizeof(bin), id, strnlen(id, 65), HEX_LOWER) != 0 ||
+	    relay_dedup_find(d, bin))
 		return false;
 	if (d->slots[s].used)
 		relay_dedup_unlink(d, s);
-	memcpy(d->slots[s].id, id, 64);
-	b = relay_dedup_bucket(d, id);
+	memcpy(d->slots[s].id, bin, 32);
+	b = relay_dedup_bucket(d, bin);
 	d->slots[s].next = d->buckets[b];
 	d->slots[s].used = true;
 	d->buckets[b] = s;

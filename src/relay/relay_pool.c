@@ -488,6 +488,17 @@ out:
 	relay_pool_leave(p);
 }
 
+/* The owner found an event's signature bad: count and log it for its relay. */
+void relay_pool_reject_event(struct relay_pool *p, const char *relay_url, const char *error)
+{
+	for (size_t i = 0; i < p->nconns; i++) {
+		if (strcmp(p->conns[i]->url, relay_url) == 0) {
+			relay_conn_invalid(p->conns[i], error);
+			return;
+		}
+	}
+}
+
 /* Publishes not yet done. */
 size_t relay_pool_inflight(const struct relay_pool *p)
 {

@@ -23,7 +23,9 @@
  *
  * Every incoming event is parsed and verified (id and signature) by the
  * nostr core before on_event sees it, and handed on once per id however
- * many relays send it.
+ * many relays send it. A pool made with defer_verify checks the id on
+ * receipt and leaves the signature (the costly half) to its owner, off
+ * the loop: see the setting.
  *
  * Publishing sends an event to every connected relay and reports each
  * relay's answer: accepted (OK true), rejected (OK false + reason) or timed
@@ -73,6 +75,17 @@ struct relay_pool_config {
 	size_t max_kinds_per_filter;   /* default 20: more is refused, not split */
 	size_t dedup_capacity;	       /* ids remembered, default 16 384 */
 	int64_t since_overlap_s;       /* resubscribe since = lost - overlap, default 10 */
+	/*
+	 * false (default): every event is verified on receipt, on the loop.
+	 * true: events are handed on with their id checked (the hash of what
+	 * they say) but not their signature. The owner checks it
+	 * (nostr_sig_verify, on any thread) before it trusts or records
+	 * anything of the event, and reports a bad one with
+	 * relay_pool_reject_event. Deduplication then keys on the id and the
+	 * signature together: a copy of a genuine event under a bad signature
+	 * (anyone can make one) never makes the genuine one a duplicate.
+	 */
+	bool defer_verify;
 };
 
 /* Where one relay connection is. */
@@ -90,8 +103,8 @@ struct relay_stats {
 	enum relay_state state;
 	uint64_t connects;	 /* successful opens */
 	uint64_t disconnects;	 /* connections lost or failed */
-	uint64_t events_in;	 /* verified events received (before dedup) */
-	uint64_t events_invalid; /* events failing parse, id or signature */
+	uint64_t events_in;	 /* events passing the checks on receipt (before dedup) */
+	uint64_t events_invalid; /* events failing parse, id or signature (defer_verify: owner's) */
 	uint64_t malformed;	 /* relay messages that did not parse */
 	uint64_t notices;
 	uint64_t published_ok;
@@ -110,7 +123,10 @@ struct relay_auth_event {
 
 /* What the pool tells its owner. arg is the pointer given to relay_pool_new. */
 struct relay_pool_handlers {
-	/* A verified, not-yet-seen event for subscription `sub` (json is its raw text). */
+	/*
+	 * A not-yet-seen event for subscription `sub` (json is its raw text):
+	 * verified, or with defer_verify its id checked and its signature not.
+	 */
 	void (*on_event)(void *arg, const char *sub, const struct nostr_event *ev, const char *json,
 			 size_t len, const char *relay_url);
 	/* A relay finished sending stored events for `sub` (optional). */
@@ -200,6 +216,14 @@ void relay_pool_unsubscribe(struct relay_pool *p, const char *name);
 int relay_pool_publish(struct relay_pool *p, const char *json, size_t len, const char *id,
 		       const struct relay_pub_handlers *h, void *arg)
 	__attribute__((warn_unused_result));
+
+/*
+ * defer_verify: the owner found the signature of an event that relay_url
+ * handed on bad (error: why). It is counted in that relay's
+ * events_invalid and logged, rate-limited per relay, as an event failing
+ * the checks on receipt is. An unknown relay_url is ignored.
+ */
+void relay_pool_reject_event(struct relay_pool *p, const char *relay_url, const char *error);
 
 /* Publishes not yet done. */
 size_t relay_pool_inflight(const struct relay_pool *p);

@@ -153,6 +153,9 @@ void relay_conn_free(struct relay_conn *c);
  */
 bool relay_conn_log_ok(struct relay_conn *c, enum relay_log_kind k);
 
+/* An event from c failed its checks (on receipt, or its owner's): counted, logged rate-limited. */
+void relay_conn_invalid(struct relay_conn *c, const char *error);
+
 /* relay_pool.c: a relay answered OK for id. */
 void relay_pool_on_ok(struct relay_pool *p, struct relay_conn *c, const char *id, bool accepted,
 		      const char *reason);

@@ -68,6 +68,10 @@ struct ws_client {
 static void ws_apply_defaults(struct ws_config *c);
 static int ws_open_socket(struct ws_client *ws, char *err, size_t errlen);
 static struct bufferevent *ws_tls_bev(struct ws_client *ws);
+static int ws_tls_ctx_ready(SSL_CTX *ctx);
+
+/* SSL_CTX ex_data index: non-NULL once the system's CA store is loaded into the context. */
+static int ws_tls_store_idx = -1;
 static void ws_on_read(struct bufferevent *bev, void *arg);
 static void ws_on_write(struct bufferevent *bev, void *arg);
 static void ws_on_event(struct bufferevent *bev, short what, void *arg);
@@ -202,7 +206,13 @@ int ws_url_parse(struct ws_url *out, const char *url, char *err, size_t errlen)
 	return 0;
 }
 
-/* A TLS client context on the system store plus an optional CA file. */
+/*
+ * A TLS client context on the system store plus an optional CA file. The
+ * CA file is read now (a bad one fails the start); the system store, a
+ * bundle of some 150 certificates (about 1 MB resident once parsed), is
+ * read at the first wss:// connection, so a replica whose relays are all
+ * ws:// never holds it.
+ */
 SSL_CTX *ws_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -210,7 +220,9 @@ SSL_CTX *ws_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 		goto fail;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
+	if (ws_tls_store_idx < 0)
+		ws_tls_store_idx = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+	if (ws_tls_store_idx < 0)
 		goto fail;
 	if (ca_file != NULL && *ca_file && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1)
 		goto fail;
@@ -281,11 +293,11 @@ fail:
  */
 static struct bufferevent *ws_tls_bev(struct ws_client *ws)
 {
-	SSL *ssl = SSL_new(ws->cfg.ssl_ctx);
+	SSL *ssl;
 	X509_VERIFY_PARAM *vp;
 	struct bufferevent *bev;
 
-	if (ssl == NULL)
+	if (ws_tls_ctx_ready(ws->cfg.ssl_ctx) != 0 || (ssl = SSL_new(ws->cfg.ssl_ctx)) == NULL)
 		return NULL;
 	vp = SSL_get0_param(ssl);
 	if (X509_VERIFY_PARAM_set1_ip_asc(vp, ws->url.host) != 1 &&
@@ -300,6 +312,21 @@ static struct bufferevent *ws_tls_bev(struct ws_client *ws)
 	if (bev == NULL)
 		SSL_free(ssl);
 	return bev;
+}
+
+/* Load the system's CA store into ctx unless done already (ws_tls_ctx_new); 0 or -1. */
+static int ws_tls_ctx_ready(SSL_CTX *ctx)
+{
+	if (SSL_CTX_get_ex_data(ctx, ws_tls_store_idx) != NULL)
+		return 0;
+	if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		const char *why = ERR_reason_error_string(ERR_get_error());
+
+		log_error("relay", "cannot load the system's CA store",
+			  log_str("error", why != NULL ? why : "unknown"));
+		return -1;
+	}
+	return SSL_CTX_set_ex_data(ctx, ws_tls_store_idx, ctx) == 1 ? 0 : -1;
 }
 
 /* Create the (TLS) bufferevent and start the TCP connect. */

@@ -77,8 +77,9 @@ int ws_url_parse(struct ws_url *out, const char *url, char *err, size_t errlen)
 
 /*
  * A TLS client context verifying peers against the system store and, when
- * ca_file is not NULL, the CAs in that PEM file too. NULL with a message on
- * failure. The caller owns it (SSL_CTX_free).
+ * ca_file is not NULL, the CAs in that PEM file too (read now; the system
+ * store is read at the context's first wss:// connection). NULL with a
+ * message on failure. The caller owns it (SSL_CTX_free).
  */
 SSL_CTX *ws_tls_ctx_new(const char *ca_file, char *err, size_t errlen)
 	__attribute__((warn_unused_result));

@@ -155,6 +155,7 @@ static int signer_pool_start(struct signer *s, char *err, size_t errlen)
 		.publish_timeout_ms = s->cfg.publish_timeout_ms,
 		.write_timeout_ms = s->cfg.write_timeout_ms,
 		.max_pending_out = s->cfg.max_pending_out,
+		.defer_verify = true, /* the open job verifies, on a worker */
 	};
 	const struct relay_pool_handlers h = {
 		.on_event = signer_on_event, .on_eose = signer_on_eose, .auth = signer_on_auth};
@@ -256,12 +257,12 @@ static void signer_on_eose(void *arg, const char *sub, const char *relay_url)
 	signer_subs_eose(s->subs, sub);
 }
 
-/* Pool callback: a verified, deduplicated event of a request subscription. */
+/* Pool callback: a deduplicated event of a request subscription, its signature unchecked. */
 static void signer_on_event(void *arg, const char *sub, const struct nostr_event *ev,
 			    const char *json, size_t len, const char *relay_url)
 {
-	(void)sub, (void)relay_url;
-	signer_pipeline_event(arg, ev, json, len);
+	(void)sub;
+	signer_pipeline_event(arg, ev, json, len, relay_url);
 }
 
 /* One kind-22242 AUTH event for relay_url's challenge, signed by kp, into *out. 0 or -1. */

@@ -147,6 +147,8 @@ static struct signer_audit_batch *signer_audit_take(struct signer_audit *a)
 		b->rows[i] = a->queue[(a->head + i) % SIGNER_AUDIT_QUEUE_MAX];
 	a->head = (a->head + n) % SIGNER_AUDIT_QUEUE_MAX;
 	a->count -= n;
+	if (a->count == 0)
+		a->head = 0; /* start over: only the ring's first pages are ever touched */
 	return b;
 }
 

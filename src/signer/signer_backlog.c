@@ -2,7 +2,8 @@
  * signer_backlog.c - request events waiting for room (signer_backlog).
  *
  * A request event that arrives while signer_max_inflight requests are in
- * flight is kept here, as the raw JSON the relay pool verified, in arrival
+ * flight is kept here, as the raw JSON the relay pool handed on (its id
+ * checked, its signature not yet) with the URL of its relay, in arrival
  * order. When a request settles below the bound, events are taken from the
  * front and run through the pipeline again, as if they had just arrived:
  * screened again (stale, or not accepting: ignored as before) and claimed
@@ -18,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One waiting request event: its verified JSON. */
+/* One waiting request event: its JSON, then its relay's URL (both NUL-terminated). */
 struct signer_queued {
 	struct signer_queued *next;
 	size_t len;
@@ -29,12 +30,14 @@ static struct signer_queued *signer_backlog_pop(struct signer *s);
 static void signer_backlog_replay_one(struct signer *s, struct signer_queued *q);
 static void signer_backlog_gauge(struct signer *s);
 
-/* Keep the event json[0..len) for later; false when there is no backlog or no memory. */
-bool signer_backlog_push(struct signer *s, const char *json, size_t len)
+/* Keep the event json[0..len) from relay_url for later; false when no backlog or no memory. */
+bool signer_backlog_push(struct signer *s, const char *json, size_t len, const char *relay_url)
 {
+	size_t ulen = strlen(relay_url);
 	struct signer_queued *q;
 
-	if (s->cfg.backlog == 0 || json == NULL || (q = malloc(sizeof(*q) + len + 1)) == NULL)
+	if (s->cfg.backlog == 0 || json == NULL ||
+	    (q = malloc(sizeof(*q) + len + 1 + ulen + 1)) == NULL)
 		return false;
 	/*
 	 * Full: drop the oldest, not the new one. The oldest has waited
@@ -51,6 +54,7 @@ bool signer_backlog_push(struct signer *s, const char *json, size_t len)
 	q->len = len;
 	memcpy(q->json, json, len);
 	q->json[len] = '\0';
+	memcpy(q->json + len + 1, relay_url, ulen + 1);
 	if (s->backlog_tail != NULL)
 		s->backlog_tail->next = q;
 	else
@@ -121,7 +125,7 @@ static struct signer_queued *signer_backlog_pop(struct signer *s)
 	return q;
 }
 
-/* Parse q's event again (it was verified on arrival) and hand it to the pipeline; free q. */
+/* Parse q's event again (its id was checked on arrival) and hand it to the pipeline; free q. */
 static void signer_backlog_replay_one(struct signer *s, struct signer_queued *q)
 {
 	struct nostr_event ev;
@@ -135,7 +139,7 @@ static void signer_backlog_replay_one(struct signer *s, struct signer_queued *q)
 		return;
 	}
 	signer_metrics_count(s->metrics.backlogged, "replayed");
-	signer_pipeline_event(s, &ev, q->json, q->len);
+	signer_pipeline_event(s, &ev, q->json, q->len, q->json + q->len + 1);
 	nostr_event_clear(&ev);
 	free(q);
 }

@@ -57,6 +57,8 @@ struct signer_req {
 	struct signer *s; /* NULL once orphaned: the signer was freed */
 	struct signer_req *prev, *next;
 	char event_id[65];
+	uint8_t id[32], sig[64]; /* the event's, for the open job to verify */
+	char *relay;		 /* the URL of the relay that brought it (invalid: told) */
 	struct nostr_pubkey client;
 	char client_hex[65];
 	struct nostr_keypair bunker; /* a copy (secret): wiped on free */
@@ -122,9 +124,12 @@ struct signer {
 	} logged[SIGNER_LOGGED_SLOTS];
 };
 
-/* signer_pipeline.c: a verified request event for the signer (json: its text, kept if full). */
+/*
+ * signer_pipeline.c: a request event for the signer from relay_url, its id
+ * checked and its signature not yet (json: its text, kept if full).
+ */
 void signer_pipeline_event(struct signer *s, const struct nostr_event *ev, const char *json,
-			   size_t len);
+			   size_t len, const char *relay_url);
 
 /* signer_pipeline.c: drop every live request (abort); returns how many were in flight. */
 size_t signer_pipeline_abort(struct signer *s);
@@ -132,8 +137,8 @@ size_t signer_pipeline_abort(struct signer *s);
 /* signer_pipeline.c: free every request, orphaning those a store callback is due for. */
 void signer_pipeline_free_all(struct signer *s);
 
-/* signer_backlog.c: keep an event while full; false if not kept (no backlog, no memory). */
-bool signer_backlog_push(struct signer *s, const char *json, size_t len);
+/* signer_backlog.c: keep an event (and its relay) while full; false if not kept (none, ENOMEM). */
+bool signer_backlog_push(struct signer *s, const char *json, size_t len, const char *relay_url);
 
 /* signer_backlog.c: a request settled: replay waiting events (from a timer) if there is room. */
 void signer_backlog_room(struct signer *s);

@@ -4,13 +4,18 @@
  * Read top to bottom, the steps are:
  *
  *   event     served bunker? inside the time window? still accepting? room?
+ *             (the relay pool checked its id, not its signature)
+ *   verify    the BIP-340 signature; a bad one is dropped, counted and
+ *             logged for its relay as on receipt, and never claimed: a
+ *             forged copy cannot take a genuine request's claim
+ *   decrypt   NIP-44, or NIP-04 when NIP-04 shaped (the reply uses the same)
+ *   parse     {"id","method","params"}
+ *             (verify, decrypt and parse are one job on the worker pool)
  *   claim     INSERT ... ON CONFLICT DO NOTHING: the winner answers, the
  *             others drop it quietly; the winner also learns whether the
  *             client is bound now; a failed claim answers "database
- *             unavailable"
- *   decrypt   NIP-44, or NIP-04 when NIP-04 shaped (the reply uses the same)
- *   parse     {"id","method","params"}; no id: cannot be answered, counted
- *             (decrypt and parse are one job on the worker pool)
+ *             unavailable"; the winner drops what did not decrypt or has
+ *             no id (cannot be answered, counted)
  *   authorize authorization still there, not revoked, not expired; the
  *             client bound (as the claim read it from the database: a
  *             connect or logout through another replica counts at once),
@@ -52,13 +57,15 @@ static struct signer_authz *signer_req_target(struct signer *s, const struct nos
 static enum signer_ignore signer_req_screen(const struct signer *s, const struct nostr_event *ev,
 					    const struct signer_authz *a);
 static struct signer_req *signer_req_new(struct signer *s, const struct nostr_event *ev,
-					 const struct signer_authz *a);
+					 const struct signer_authz *a, const char *relay_url);
+static void signer_req_claim(struct signer_req *r);
 static void signer_req_on_claim(void *arg, int result, const char *error);
 static struct signer_req *signer_req_of(struct workq_job *j);
 static bool signer_req_back(struct signer_req *r, bool cancelled);
 static void signer_req_open(struct signer_req *r);
 static void signer_req_open_run(struct workq_job *j);
 static void signer_req_on_open(struct workq_job *j, bool cancelled);
+static void signer_req_opened(struct signer_req *r);
 static void signer_req_authorize(struct signer_req *r);
 static void signer_req_run(struct signer_req *r, struct signer_authz *a);
 static void signer_req_connect(struct signer_req *r, struct signer_authz *a,
@@ -96,15 +103,15 @@ static const char *const signer_req_ignore_msg[SIGNER_IGN_COUNT_] = {
 				  "off or out of memory: request left to other replicas",
 };
 
-/* A verified request event: screen it (kept in the backlog while full), then claim it. */
+/* A request event: screen it (kept in the backlog while full), then open it on a worker. */
 void signer_pipeline_event(struct signer *s, const struct nostr_event *ev, const char *json,
-			   size_t len)
+			   size_t len, const char *relay_url)
 {
 	struct signer_authz *a = signer_req_target(s, ev);
 	enum signer_ignore why = signer_req_screen(s, ev, a);
 	struct signer_req *r;
 
-	if (why == SIGNER_IGN_OVERLOADED && signer_backlog_push(s, json, len)) {
+	if (why == SIGNER_IGN_OVERLOADED && signer_backlog_push(s, json, len, relay_url)) {
 		if (signer_log_due(s, &ev->pubkey))
 			log_warn("signer",
 				 "signer_max_inflight reached: request kept in the backlog",
@@ -119,15 +126,12 @@ void signer_pipeline_event(struct signer *s, const struct nostr_event *ev, const
 				 log_uint("inflight", s->inflight));
 		return;
 	}
-	r = signer_req_new(s, ev, a);
+	r = signer_req_new(s, ev, a, relay_url);
 	if (r == NULL) {
 		log_error("signer", "out of memory: request not claimed");
 		return;
 	}
-	r->waiting = true;
-	if (db_store_claim(s->cfg.store, r->event_id, r->authz_id, r->client_hex,
-			   signer_req_on_claim, r) != 0)
-		signer_req_on_claim(r, -1, "database pool closed or full");
+	signer_req_open(r);
 }
 
 /* Why ev (for authorization a, NULL if none) is not taken, or SIGNER_IGN_COUNT_ when it is. */
@@ -168,11 +172,14 @@ static struct signer_authz *signer_req_target(struct signer *s, const struct nos
 
 /* A request for a (linked, counted in flight), with copies of what it needs. */
 static struct signer_req *signer_req_new(struct signer *s, const struct nostr_event *ev,
-					 const struct signer_authz *a)
+					 const struct signer_authz *a, const char *relay_url)
 {
 	struct signer_req *r = calloc(1, sizeof(*r));
 
-	if (r == NULL || (r->content = malloc(ev->content.len + 1)) == NULL) {
+	if (r == NULL || (r->content = malloc(ev->content.len + 1)) == NULL ||
+	    (r->relay = strdup(relay_url)) == NULL) {
+		if (r != NULL)
+			free(r->content);
 		free(r);
 		return NULL;
 	}
@@ -181,6 +188,8 @@ static struct signer_req *signer_req_new(struct signer *s, const struct nostr_ev
 	r->scheme = signer_scheme_of(r->content, r->content_len);
 	r->s = s;
 	hex_encode(r->event_id, ev->id, 32);
+	memcpy(r->id, ev->id, sizeof(r->id));
+	memcpy(r->sig, ev->sig, sizeof(r->sig));
 	r->client = ev->pubkey;
 	nostr_pubkey_to_hex(r->client_hex, &ev->pubkey);
 	r->bunker = a->bunker;
@@ -194,6 +203,15 @@ static struct signer_req *signer_req_new(struct signer *s, const struct nostr_ev
 	s->reqs = r;
 	s->inflight++;
 	return r;
+}
+
+/* Claim the verified request in the database (exactly one replica wins it). */
+static void signer_req_claim(struct signer_req *r)
+{
+	r->waiting = true;
+	if (db_store_claim(r->s->cfg.store, r->event_id, r->authz_id, r->client_hex,
+			   signer_req_on_claim, r) != 0)
+		signer_req_on_claim(r, -1, "database pool closed or full");
 }
 
 /* The claim is settled: the winner goes on; a failed claim still answers. */
@@ -221,7 +239,7 @@ static void signer_req_on_claim(void *arg, int result, const char *error)
 				 log_str("event", r->event_id),
 				 log_str("error", error != NULL ? error : "unknown"));
 	}
-	signer_req_open(r);
+	signer_req_opened(r);
 }
 
 /* The request that owns job j. */
@@ -243,13 +261,15 @@ static bool signer_req_back(struct signer_req *r, bool cancelled)
 	return true;
 }
 
-/* Hand the decryption and parsing of the request to the worker pool. */
+/* Hand the verification, decryption and parsing of the request to the worker pool. */
 static void signer_req_open(struct signer_req *r)
 {
 	r->open = (struct signer_work_open){
 		.scheme = r->scheme,
 		.bunker = &r->bunker,
 		.client = &r->client,
+		.id = r->id,
+		.sig = r->sig,
 		.content = r->content,
 		.content_len = r->content_len,
 		.cache = r->s->cache,
@@ -258,20 +278,39 @@ static void signer_req_open(struct signer_req *r)
 	workq_submit(r->s->workq, &r->job, signer_req_open_run, signer_req_on_open);
 }
 
-/* Worker: decrypt and parse. */
+/* Worker: verify, decrypt and parse. */
 static void signer_req_open_run(struct workq_job *j)
 {
 	signer_work_open_run(&signer_req_of(j)->open);
 }
 
-/* Loop: the request is decrypted and parsed (or not); authorize it. */
+/*
+ * Loop: the request is verified, decrypted and parsed (or not). A bad
+ * signature is the relay's doing: told to the pool (counted, logged), the
+ * request dropped unclaimed and uncounted here. Else claim it (even if the
+ * replica stopped claiming meanwhile: it was screened before, it counts in
+ * flight, and a drain waits for it as for one claimed then).
+ */
 static void signer_req_on_open(struct workq_job *j, bool cancelled)
 {
 	struct signer_req *r = signer_req_of(j);
-	struct signer_work_open *w = &r->open;
 
 	if (signer_req_back(r, cancelled))
 		return;
+	if (r->open.verified) {
+		signer_req_claim(r);
+		return;
+	}
+	relay_pool_reject_event(r->s->pool, r->relay, r->open.err);
+	signer_req_settle(r, NULL);
+	signer_req_free(r);
+}
+
+/* Loop: the claim is won (or failed): go on with what the open job found. */
+static void signer_req_opened(struct signer_req *r)
+{
+	struct signer_work_open *w = &r->open;
+
 	if (!w->decrypted) {
 		signer_req_drop(r, SIGNER_IGN_UNDECRYPTABLE, w->err);
 		return;
@@ -650,6 +689,7 @@ static void signer_req_free(struct signer_req *r)
 	signer_work_open_clear(&r->open);
 	signer_work_reply_clear(&r->reply);
 	free(r->content);
+	free(r->relay);
 	free(r);
 }
 

@@ -3,6 +3,7 @@
  */
 #include "signer/signer_serving.h"
 
+#include "core/heap.h"
 #include "core/log.h"
 #include "db/db_store.h"
 
@@ -43,6 +44,7 @@ int signer_serving_new(struct signer_serving **out, struct db_serving *set, char
 	qsort(sv->authz, sv->nauthz, sizeof(*sv->authz), signer_authz_cmp_bunker);
 	signer_serving_sort_ids(sv);
 	*out = sv;
+	(void)heap_trim(); /* the query result the set was read from is freed by now */
 	return 0;
 }
 
@@ -186,7 +188,12 @@ const struct signer_token *signer_serving_by_token(const struct signer_serving *
 	return NULL;
 }
 
-/* Free sv, wiping every key. */
+/*
+ * Free sv, wiping every key. A set and the query result it was read from
+ * are the largest blocks the daemon allocates; the pages they leave free
+ * in the heap are given back, or a replica that reloads often would keep
+ * one or two sets' worth of free pages resident.
+ */
 void signer_serving_free(struct signer_serving *sv)
 {
 	if (sv == NULL)
@@ -203,6 +210,7 @@ void signer_serving_free(struct signer_serving *sv)
 	free(sv->tokens);
 	db_serving_free(sv->set);
 	free(sv);
+	(void)heap_trim();
 }
 
 /* The authorization whose bunker pubkey is pk, or NULL. */

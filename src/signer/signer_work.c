@@ -5,6 +5,7 @@
 #include "signer/signer_work.h"
 
 #include "core/errbuf.h"
+#include "nostr/event.h"
 #include "nostr/wipe.h"
 
 #include <stdio.h>
@@ -14,12 +15,16 @@
 static const char *signer_work_run_op(struct signer_work_reply *w, struct signer_result *res,
 				      size_t *rlen, const char **error);
 
-/* Decrypt and parse. */
+/* Verify, decrypt and parse. */
 void signer_work_open_run(struct signer_work_open *w)
 {
 	uint8_t *pt = NULL;
 	size_t ptlen = 0;
 
+	w->verified = w->sig == NULL ||
+		      nostr_sig_verify(w->id, w->client, w->sig, w->err, sizeof(w->err)) == 0;
+	if (!w->verified)
+		return;
 	w->decrypted = signer_decrypt(&pt, &ptlen, w->scheme, w->bunker, w->client, w->content,
 				      w->content_len, w->cache, w->err, sizeof(w->err)) == 0;
 	if (w->decrypted)

@@ -2,8 +2,11 @@
  * signer_work.h - the pure crypto of one NIP-46 request, in two jobs that
  * run off the event loop (on the worker pool, core/workq.h, or inline):
  *
- *   open    decrypt the request content (NIP-44 or NIP-04, the conversation
- *           key from the shared cache) and parse the JSON-RPC request
+ *   open    verify the request event's signature (the relay pool checked
+ *           its id on the loop and left this to us: relay_pool.h,
+ *           defer_verify), decrypt the request content (NIP-44 or NIP-04,
+ *           the conversation key from the shared cache) and parse the
+ *           JSON-RPC request
  *   reply   run the method when it is given (sign_event, nip04/nip44
  *           encrypt/decrypt, get_public_key, ping, as the user's key),
  *           then the reply JSON, encrypted to the client, in a kind-24133
@@ -31,17 +34,19 @@
 
 struct nip44_cache;
 
-/* Opening a request: decrypt, then parse. */
+/* Opening a request: verify, decrypt, then parse. */
 struct signer_work_open {
 	/* in (borrowed) */
 	enum signer_scheme scheme;
 	const struct nostr_keypair *bunker;
-	const struct nostr_pubkey *client;
+	const struct nostr_pubkey *client; /* the event's author */
+	const uint8_t *id, *sig;	   /* optional: the event's id and signature, to verify */
 	const char *content;
 	size_t content_len;
 	struct nip44_cache *cache; /* optional; thread-safe */
 	/* out */
-	bool decrypted;		  /* false: not decrypted, err says why */
+	bool verified;		  /* the signature is good (or none given); false: err says why */
+	bool decrypted;		  /* false: not decrypted (or not verified), err says why */
 	enum signer_parse parsed; /* when decrypted */
 	struct signer_request rq; /* when decrypted (owned until moved out) */
 	char err[256];
@@ -71,7 +76,7 @@ struct signer_work_reply {
 	char err[256];	    /* why the reply event was not made */
 };
 
-/* Open the request (on any thread). */
+/* Open the request (on any thread): nothing is decrypted unless the signature is good. */
 void signer_work_open_run(struct signer_work_open *w);
 
 /* Wipe and free what w owns (the parsed request unless moved out). */

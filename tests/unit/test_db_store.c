@@ -2,8 +2,9 @@
  * test_db_store.c - migrations, the admin store and the signer's store
  * against a real PostgreSQL (KC_PG_URL, set by tests/integration/db_store.test;
  * without it every test skips): migrations twice and the newer-schema
- * refusal; keys and authorizations round trip through sealing; the serving
- * set; a connect secret consumed by exactly one of many racing callers; a
+ * refusal; the migration lock wait bounded; the boot inline and on its
+ * thread (a boot freed while blocked frees itself); keys and authorizations round trip through
+ * sealing; the serving set; a connect secret consumed by exactly one of many racing callers; a
  * request claimed by exactly one of many racing callers on two replicas;
  * tampered rows (swapped, flipped byte) and a wrong master key refused;
  * audit entries, one by one and in batches; the serving generation that
@@ -33,13 +34,17 @@
 #include "db/db_store.h"
 #include "db/db_sync.h"
 
+#include <arpa/inet.h>
 #include <event2/event.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The test's loop, pool, store, admin connection and keys. */
 struct fx {
@@ -199,9 +204,9 @@ static void test_migrate_twice(void **state)
 	assert_int_equal(db_migrate_status(f->conn, &st, err, sizeof(err)), 0);
 	assert_int_equal(st.current, 0);
 	assert_int_equal(st.pending, (int)db_migrations_count);
-	assert_int_equal(db_migrate_run(f->conn, &applied, err, sizeof(err)), 0);
+	assert_int_equal(db_migrate_run(f->conn, 1000, &applied, err, sizeof(err)), 0);
 	assert_int_equal(applied, (int)db_migrations_count);
-	assert_int_equal(db_migrate_run(f->conn, &applied, err, sizeof(err)), 0);
+	assert_int_equal(db_migrate_run(f->conn, 1000, &applied, err, sizeof(err)), 0);
 	assert_int_equal(applied, 0);
 	assert_int_equal(db_migrate_status(f->conn, &st, err, sizeof(err)), 0);
 	assert_int_equal(st.current, db_migrate_latest());
@@ -221,11 +226,11 @@ static void test_newer_schema_refused(void **state)
 	sql(f, "INSERT INTO schema_version (version, name) VALUES (9999, '9999_future')");
 	assert_int_equal(db_migrate_status(f->conn, &st, err, sizeof(err)), 0);
 	assert_true(st.newer);
-	assert_int_equal(db_migrate_run(f->conn, &applied, err, sizeof(err)), -1);
+	assert_int_equal(db_migrate_run(f->conn, 1000, &applied, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "version 9999"));
 	assert_non_null(strstr(err, "newer schema"));
 	sql(f, "DELETE FROM schema_version WHERE version = 9999");
-	assert_int_equal(db_migrate_run(f->conn, &applied, err, sizeof(err)), 0);
+	assert_int_equal(db_migrate_run(f->conn, 1000, &applied, err, sizeof(err)), 0);
 }
 
 /* Keys and an authorization go in sealed and come back in the serving set. */
@@ -561,6 +566,138 @@ static void test_boot(void **state)
 	config_free(&cfg);
 }
 
+/* The migration lock held by another session: the wait gives up, naming it; then it is taken. */
+static void test_migrate_lock_bounded(void **state)
+{
+	struct fx *f = *state;
+	PGconn *holder;
+	int applied = -1;
+	char err[512], pid[32];
+	PGresult *res;
+
+	need_pg(f);
+	holder = db_sync_connect(getenv("KC_PG_URL"), err, sizeof(err));
+	assert_non_null(holder);
+	res = db_sync_exec(holder, "SELECT pg_advisory_lock(1801812323, 1), pg_backend_pid()", 0,
+			   NULL, err, sizeof(err));
+	assert_non_null(res);
+	snprintf(pid, sizeof(pid), "pid %s ", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	assert_int_equal(db_migrate_run(f->conn, 300, &applied, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "migration lock"));
+	assert_non_null(strstr(err, pid));
+	assert_non_null(strstr(err, "300 ms (db_migrate_lock_timeout_ms)"));
+	PQfinish(holder); /* the session's end releases the lock */
+	assert_int_equal(db_migrate_run(f->conn, 5000, &applied, err, sizeof(err)), 0);
+	assert_int_equal(applied, 0);
+}
+
+/* An asynchronous boot under test: what its done needs and what it leaves. */
+struct async_boot {
+	struct fx *f;
+	const struct config *cfg;
+	struct db_boot *b;
+	struct db_handle *h;
+	int rc, again, done;
+	char err[512];
+};
+
+/* The blocking half has ended: the loop half, from done as the contract says, twice. */
+static void on_booted(void *arg)
+{
+	struct async_boot *ab = arg;
+	struct db_handle again;
+
+	ab->done++;
+	assert_false(db_boot_running(ab->b));
+	ab->rc = db_boot_finish(ab->b, ab->h, ab->f->base, ab->f->clk, ab->cfg, 1000, ab->err,
+				sizeof(ab->err));
+	ab->again = db_boot_finish(ab->b, &again, ab->f->base, ab->f->clk, ab->cfg, 1000, ab->err,
+				   sizeof(ab->err));
+}
+
+/* db_boot_start, the loop until its done has run; the loop half's result in *h, the rc. */
+static int boot_async(struct fx *f, const struct config *cfg, const struct env *e,
+		      struct db_handle *h, char *err, size_t errlen)
+{
+	struct async_boot ab = {.f = f, .cfg = cfg, .h = h};
+	time_t end = time(NULL) + 20;
+
+	assert_int_equal(db_boot_start(&ab.b, f->base, cfg, e, on_booted, &ab, err, errlen), 0);
+	while (ab.done == 0 && time(NULL) <= end)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	assert_int_equal(ab.done, 1);
+	if (ab.rc == 0) /* the key is wiped once used: no second pool from it */
+		assert_int_equal(ab.again, DB_BOOT_FAIL);
+	db_boot_free(ab.b);
+	snprintf(err, errlen, "%s", ab.rc == 0 ? "" : ab.err);
+	return ab.rc;
+}
+
+/* A boot freed while it runs is never handed back. */
+static void on_booted_never(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/*
+ * The blocking half on its thread: a refused configuration comes back as
+ * DB_BOOT_CONFIG with its message, a good one gives a working store; a
+ * boot freed while its thread is blocked (a server that accepts and never
+ * answers) frees itself when the thread ends (LeakSanitizer checks).
+ */
+static void test_boot_async(void **state)
+{
+	struct fx *f = *state;
+	struct config cfg;
+	struct diag d = {0};
+	struct env e;
+	struct db_handle h;
+	struct db_serving *set;
+	struct db_boot *b;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int rc, fd, never = 0;
+	char err[512], url[128];
+
+	need_pg(f);
+	assert_int_equal(config_init(&cfg), 0);
+	assert_int_equal(config_set(&cfg, "database_url", getenv("KC_PG_URL"), "test", 0, 0, &d),
+			 0);
+	assert_int_equal(config_set(&cfg, "db_pool_size", "1", "test", 0, 0, &d), 0);
+	env_init(&e, 0);
+	rc = boot_async(f, &cfg, &e, &h, err, sizeof(err));
+	assert_int_equal(rc, DB_BOOT_CONFIG);
+	assert_non_null(strstr(err, "no master key"));
+	assert_null(h.pool);
+	put_master(f, &e);
+	rc = boot_async(f, &cfg, &e, &h, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("boot: %s", err);
+	set = load(f, h.store);
+	assert_true(set->nkeys > 0);
+	db_serving_free(set);
+	db_handle_free(&h);
+	fd = socket(AF_INET, SOCK_STREAM, 0); /* listens, never accepts: the handshake completes */
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(url, sizeof(url), "postgresql://postgres@127.0.0.1:%d/x", ntohs(sa.sin_port));
+	assert_int_equal(config_set(&cfg, "database_url", url, "test", 0, 0, &d), 0);
+	assert_int_equal(config_set(&cfg, "db_connect_timeout_ms", "2000", "test", 0, 0, &d), 0);
+	assert_int_equal(
+		db_boot_start(&b, f->base, &cfg, &e, on_booted_never, &never, err, sizeof(err)), 0);
+	assert_true(db_boot_running(b));
+	db_boot_free(b); /* at once: the thread is blocked in libpq */
+	sleep(4);	 /* past the connect timeout: the thread has freed it */
+	close(fd);
+	assert_int_equal(never, 0); /* a boot freed is never handed back */
+	env_clear(&e);
+	diag_clear(&d);
+	config_free(&cfg);
+}
+
 /* Count request claims of an instance. */
 static int claims_of(struct fx *f, const char *instance)
 {
@@ -731,6 +868,64 @@ static void test_malformed_relays_skipped(void **state)
 		assert_true(set->authz[i].id != bad);
 	db_serving_free(set);
 	sql(f, "DELETE FROM keys WHERE name = 'frank'");
+}
+
+/* The authorization with id in set (fails the test when absent). */
+static const struct db_serving_authz *authz_of(const struct db_serving *set, int64_t id)
+{
+	for (size_t i = 0; i < set->nauthz; i++)
+		if (set->authz[i].id == id)
+			return &set->authz[i];
+	fail_msg("authorization %lld not in the set", (long long)id);
+	return NULL;
+}
+
+/* How many rows of set own the relay list v (the others only borrow it). */
+static int owners_of(const struct db_serving *set, char **v)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < set->nauthz; i++)
+		n += set->authz[i].relays == v && !set->authz[i].relays_shared;
+	return n;
+}
+
+/*
+ * Rows with the same relays share one list, owned by one of them; a row
+ * with other relays has its own; the empty policy is not copied, another
+ * one is. The set frees cleanly (LeakSanitizer checks it).
+ */
+static void test_serving_relays_shared(void **state)
+{
+	struct fx *f = *state;
+	const struct db_serving_authz *a, *b, *c;
+	struct db_serving *set;
+	int64_t last;
+	char q[256];
+
+	need_pg(f);
+	last = fresh_authz(f, "gina", 3);
+	snprintf(q, sizeof(q),
+		 "UPDATE authorizations SET relays = ARRAY['wss://other.example'],"
+		 " policy = '{\"methods\": [\"ping\"]}' WHERE id = %lld",
+		 (long long)last);
+	sql(f, q);
+	set = load(f, f->store);
+	a = authz_of(set, last - 2);
+	b = authz_of(set, last - 1);
+	c = authz_of(set, last);
+	assert_ptr_equal(a->relays, b->relays);
+	assert_int_equal(owners_of(set, a->relays), 1); /* one row owns it (maybe an earlier one) */
+	assert_int_equal(b->nrelays, 1);
+	assert_string_equal(b->relays[0], "ws://127.0.0.1:7777");
+	assert_ptr_not_equal(c->relays, a->relays);
+	assert_false(c->relays_shared);
+	assert_string_equal(c->relays[0], "wss://other.example");
+	assert_null(a->policy_json);
+	assert_non_null(c->policy_json);
+	assert_non_null(strstr(c->policy_json, "ping"));
+	db_serving_free(set);
+	sql(f, "DELETE FROM keys WHERE name = 'gina'");
 }
 
 /* Count a pool query's completion. */
@@ -1106,6 +1301,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_migrate_twice),
 		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_migrate_lock_bounded),
 		cmocka_unit_test(test_serving_round_trip),
 		cmocka_unit_test(test_consume_secret_race),
 		cmocka_unit_test(test_claim_race),
@@ -1114,8 +1310,10 @@ int main(void)
 		cmocka_unit_test(test_serving_generation),
 		cmocka_unit_test(test_boot),
 		cmocka_unit_test(test_boot_janitor),
+		cmocka_unit_test(test_boot_async),
 		cmocka_unit_test(test_bind_refuses_dead),
 		cmocka_unit_test(test_malformed_relays_skipped),
+		cmocka_unit_test(test_serving_relays_shared),
 		cmocka_unit_test(test_janitor_rearms_after_failure),
 		cmocka_unit_test(test_serving_recently_dead),
 		cmocka_unit_test(test_unbind_client),

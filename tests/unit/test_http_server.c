@@ -72,6 +72,7 @@ struct fx {
 	int cancels;
 	bool got; /* the slow route was called */
 	bool done[COMPONENT_OP_COUNT_];
+	char scratch[8192]; /* request bodies sent */
 };
 
 /* One client response. */
@@ -1163,6 +1164,120 @@ static void test_accept_emfile(void **state)
 	assert_int_equal(fetch(fx, EVHTTP_REQ_GET, "/healthz/live", &r), 200); /* resumed */
 }
 
+/* A server on 127.0.0.1:0 taking bodies of 4096 bytes, 8192 in all, on /test/body and /test/held.
+ */
+static struct http_server *budgeted(struct fx *fx)
+{
+	struct http_server_config cfg = http_server_config_default();
+	struct http_server *srv;
+	char err[256];
+
+	cfg.listen_addr = "127.0.0.1";
+	cfg.port = 0;
+	cfg.max_body_bytes = 4096;
+	cfg.max_body_total_bytes = 8192;
+	assert_int_equal(http_server_new(&srv, fx->base, fx->clk, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(
+		http_server_add_route(srv, &(struct http_route){.path = "/test/body",
+								.methods = HTTP_METHOD_POST,
+								.handler = body_handler,
+								.max_body = 4096}),
+		0);
+	assert_int_equal(
+		http_server_add_route(srv, &(struct http_route){.path = "/test/held",
+								.methods = HTTP_METHOD_POST,
+								.handler = slow_handler,
+								.cancel = slow_cancel,
+								.arg = fx,
+								.max_body = 4096}),
+		0);
+	return srv;
+}
+
+/* Connect and send the headers of a POST to path declaring clen bytes, then n of them. */
+static int body_start(struct fx *fx, const char *path, size_t clen, size_t n)
+{
+	int fd = raw_connect(http_server_port(fx->srv));
+	char head[128];
+	int len =
+		snprintf(head, sizeof(head),
+			 "POST %s HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", path, clen);
+
+	assert_true(fd >= 0 && len > 0 && (size_t)len < sizeof(head));
+	assert_int_equal(send(fd, head, (size_t)len, MSG_NOSIGNAL), len);
+	if (n > 0)
+		assert_int_equal(send(fd, memset(fx->scratch, 'x', n), n, MSG_NOSIGNAL),
+				 (ssize_t)n);
+	run_turns(fx, 5); /* accepted and read */
+	return fd;
+}
+
+/* Send n more body bytes on fd and let the server read them. */
+static void body_more(struct fx *fx, int fd, size_t n)
+{
+	assert_int_equal(send(fd, memset(fx->scratch, 'y', n), n, MSG_NOSIGNAL), (ssize_t)n);
+	run_turns(fx, 5);
+}
+
+/*
+ * The body budget (8192 bytes, bodies of 4096 at most): a held request's
+ * body counts until it is answered; a body that does not fit in what the
+ * others leave is refused 413 from its headers, and one still arriving is
+ * refused at the read that would pass the budget; a small one still goes
+ * through; the count never passes the budget, and once every request is
+ * answered or cut (client gone, held request orphaned) it is back to 0.
+ */
+static void test_body_budget(void **state)
+{
+	struct fx *fx = *state;
+	struct http_server *srv = budgeted(fx), *keep = fx->srv;
+	int held, b, c, e, f;
+	char buf[1024];
+
+	fx->srv = srv;
+	held = body_start(fx, "/test/held", 4000, 4000);
+	assert_true(run_until(fx, &fx->got));
+	assert_int_equal(http_server_body_buffered(srv), 4000); /* its body, held */
+	b = body_start(fx, "/test/body", 4000, 2000);		/* fits: admitted */
+	assert_true(http_server_body_buffered(srv) <= 8192);
+	c = body_start(fx, "/test/body", 3000, 100); /* 3000 > what is left: 413 at once */
+	assert_true(raw_read_until(fx, c, buf, sizeof(buf), "HTTP/1.1 413"));
+	assert_true(raw_read_eof(fx, c, buf, sizeof(buf)));
+	assert_int_equal(http_server_body_refused(srv), 1);
+	body_more(fx, b, 2000); /* b completes within the budget */
+	assert_true(raw_read_until(fx, b, buf, sizeof(buf), "\r\n\r\n4000\n"));
+	assert_true(http_server_body_buffered(srv) <= 8192);
+	close(b);
+	close(c);
+	e = body_start(fx, "/test/body", 4000, 100); /* both fit now ... */
+	f = body_start(fx, "/test/body", 4000, 100);
+	body_more(fx, e, 3000); /* ... e takes the room first ... */
+	assert_true(http_server_body_buffered(srv) <= 8192);
+	body_more(fx, f, 3000); /* ... so f is cut at the read that would pass the budget */
+	assert_true(raw_read_until(fx, f, buf, sizeof(buf), "HTTP/1.1 413"));
+	assert_int_equal(http_server_body_refused(srv), 2);
+	assert_true(http_server_body_buffered(srv) <= 8192);
+	close(f);
+	close(e); /* gone mid-body */
+	for (int i = 0; i < TURNS_MAX && http_server_open_connections(srv) > 1; i++)
+		run_turns(fx, 1);
+	assert_int_equal(http_server_body_buffered(srv), 4000); /* the held body alone */
+	close(held);						/* gone while its request is held */
+	http_server_reply(srv, fx->held, 200, "text/plain", "late\n", 5);
+	fx->held = NULL;
+	for (int i = 0; i < TURNS_MAX && http_server_body_buffered(srv) > 0; i++)
+		run_turns(fx, 1);
+	assert_int_equal(http_server_body_buffered(srv), 0);
+	c = body_start(fx, "/test/body", 4096, 4096); /* the largest body fits again */
+	assert_true(raw_read_until(fx, c, buf, sizeof(buf), "\r\n\r\n4096\n"));
+	close(c);
+	for (int i = 0; i < TURNS_MAX && http_server_open_connections(srv) > 0; i++)
+		run_turns(fx, 1);
+	assert_int_equal(http_server_body_buffered(srv), 0);
+	http_server_free(srv);
+	fx->srv = keep;
+}
+
 /* The daemon's settings map onto the server's, defaults included. */
 static void test_config_apply(void **state)
 {
@@ -1177,6 +1292,7 @@ static void test_config_apply(void **state)
 	assert_string_equal(cfg.listen_addr, "0.0.0.0");
 	assert_int_equal(cfg.port, 0);
 	assert_int_equal(cfg.max_body_bytes, 65536);
+	assert_int_equal(cfg.max_body_total_bytes, 4194304);
 	assert_int_equal(cfg.timeout_ms, 10000);
 	config_free(&c);
 	diag_clear(&d);
@@ -1196,6 +1312,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bodies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_body_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slowloris_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drain_closes_idle, setup, teardown),

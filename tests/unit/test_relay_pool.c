@@ -187,6 +187,9 @@ static void test_dedup(void **state)
 	id_of(id, 'b');
 	assert_true(relay_dedup_has(d, id));
 	assert_false(relay_dedup_add(d, "short"));
+	id_of(id, 'g'); /* not hex: refused, never remembered */
+	assert_false(relay_dedup_add(d, id));
+	assert_false(relay_dedup_has(d, id));
 	relay_dedup_free(d);
 }
 

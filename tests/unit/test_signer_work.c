@@ -1,10 +1,12 @@
 /*
  * test_signer_work.c - the request crypto as worker jobs: opening a
- * request (NIP-44 and NIP-04, undecryptable content), making a reply
+ * request (its signature verified first: a forged one is not decrypted;
+ * NIP-44 and NIP-04, undecryptable content), making a reply
  * (sign_event as the user, a failing method, a given result or error),
  * the user's keypair copy wiped once the method ran, and many requests
  * run on the worker pool with 1 thread (inline) and with 2 and 4 threads
- * sharing one conversation-key cache, each reply checked by its client.
+ * sharing one conversation-key cache, each reply checked by its client,
+ * and every fourth request forged (a bad signature) and refused there.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,7 +52,10 @@ struct tw_req {
 	struct signer_work_open open;
 	struct signer_work_reply reply;
 	struct signer_request rq;
-	bool replied; /* the reply job came back and checked out */
+	uint8_t id[32], sig[64]; /* of the request event */
+	bool forged;		 /* sig is not the client's signature of id */
+	bool replied;		 /* the reply job came back and checked out */
+	bool rejected;		 /* the open job refused the signature */
 };
 
 static int tw_setup(void **state);
@@ -62,6 +67,7 @@ static char *tw_reply_json(const struct signer_work_reply *w, enum signer_scheme
 			   size_t *len);
 static char *tw_member(const char *json, size_t len, const char *name);
 static bool tw_is_zero(const void *p, size_t n);
+static void tw_sign(uint8_t id[32], uint8_t sig[64], int client, const char *content);
 static void tw_open_run(struct workq_job *j);
 static void tw_open_done(struct workq_job *j, bool cancelled);
 static void tw_reply_run(struct workq_job *j);
@@ -161,6 +167,67 @@ static bool tw_is_zero(const void *p, size_t n)
 		if (b[i] != 0)
 			return false;
 	return true;
+}
+
+/* The request event of content signed by client: its id and signature. */
+static void tw_sign(uint8_t id[32], uint8_t sig[64], int client, const char *content)
+{
+	const char *p[] = {"p", "00"};
+	char bunker[65], err[128];
+	struct nostr_event ev;
+
+	nostr_pubkey_to_hex(bunker, &k.bunker.pub);
+	p[1] = bunker;
+	nostr_event_init(&ev);
+	ev.kind = SIGNER_KIND;
+	ev.created_at = 1700000000;
+	ev.has_created_at = 1;
+	assert_int_equal(nostr_event_set_content(&ev, content, strlen(content)), 0);
+	assert_int_equal(nostr_event_add_tag(&ev, p, 2), 0);
+	assert_int_equal(nostr_event_sign(&ev, &k.client[client], err, sizeof(err)), 0);
+	memcpy(id, ev.id, 32);
+	memcpy(sig, ev.sig, 64);
+	nostr_event_clear(&ev);
+}
+
+/*
+ * The signature is checked first: a good one opens; a flipped bit, or
+ * the right signature under another client's pubkey, is refused with
+ * nothing decrypted or parsed.
+ */
+static void test_open_signature(void **state)
+{
+	struct signer_work_open w;
+	uint8_t id[32], sig[64];
+	size_t len;
+	char *ct = tw_encrypt(&len, SIGNER_NIP44, 0, tw_sign_req);
+
+	(void)state;
+	tw_sign(id, sig, 0, ct);
+	tw_open(&w, SIGNER_NIP44, 0, ct, len);
+	w.id = id, w.sig = sig;
+	signer_work_open_run(&w);
+	assert_true(w.verified);
+	assert_true(w.decrypted);
+	assert_string_equal(w.rq.id, "req-1");
+	signer_work_open_clear(&w);
+	sig[17] ^= 0x01;
+	tw_open(&w, SIGNER_NIP44, 0, ct, len);
+	w.id = id, w.sig = sig;
+	signer_work_open_run(&w);
+	assert_false(w.verified);
+	assert_false(w.decrypted);
+	assert_string_equal(w.err, "event verify: bad signature");
+	assert_int_equal(w.rq.nparams, 0);
+	assert_false(w.rq.has_id);
+	sig[17] ^= 0x01;
+	tw_open(&w, SIGNER_NIP44, 1, ct, len); /* client 0's signature, client 1's pubkey */
+	w.id = id, w.sig = sig;
+	signer_work_open_run(&w);
+	assert_false(w.verified);
+	assert_false(w.decrypted);
+	signer_work_open_clear(&w);
+	free(ct);
 }
 
 /* A request opens under both schemes; the parsed request is the client's. */
@@ -324,7 +391,11 @@ static void tw_open_run(struct workq_job *j)
 	signer_work_open_run(&((struct tw_req *)j)->open);
 }
 
-/* Loop: take the parsed request, make the sign_event operation, hand out the reply. */
+/*
+ * Loop: a forged request is refused, nothing of it decrypted; of a good
+ * one, take the parsed request, make the sign_event operation, hand out
+ * the reply.
+ */
 static void tw_open_done(struct workq_job *j, bool cancelled)
 {
 	struct tw_req *r = (struct tw_req *)j;
@@ -332,6 +403,13 @@ static void tw_open_done(struct workq_job *j, bool cancelled)
 	char err[128];
 
 	assert_false(cancelled);
+	assert_int_equal(r->open.verified, !r->forged);
+	if (r->forged) {
+		assert_false(r->open.decrypted);
+		assert_false(r->open.rq.has_id);
+		r->rejected = true;
+		return;
+	}
 	assert_true(r->open.decrypted);
 	r->rq = r->open.rq;
 	memset(&r->open.rq, 0, sizeof(r->open.rq));
@@ -380,7 +458,7 @@ static void tw_pool_run(unsigned threads)
 	const struct timeval limit = {60, 0};
 	uint64_t hits0, misses0, hits, misses;
 	char err[128];
-	size_t n = 0;
+	size_t n = 0, refused = 0;
 
 	assert_non_null(base);
 	assert_non_null(reqs);
@@ -393,6 +471,11 @@ static void tw_pool_run(unsigned threads)
 			tw_encrypt(&reqs[i].content_len, SIGNER_NIP44, reqs[i].client, tw_sign_req);
 		tw_open(&reqs[i].open, SIGNER_NIP44, reqs[i].client, reqs[i].content,
 			reqs[i].content_len);
+		tw_sign(reqs[i].id, reqs[i].sig, reqs[i].client, reqs[i].content);
+		reqs[i].forged = i % 4 == 3;
+		reqs[i].sig[63] ^= reqs[i].forged ? 0x80 : 0;
+		reqs[i].open.id = reqs[i].id;
+		reqs[i].open.sig = reqs[i].sig;
 	}
 	for (int i = 0; i < NREQS; i++)
 		workq_submit(q, &reqs[i].job, tw_open_run, tw_open_done);
@@ -401,15 +484,18 @@ static void tw_pool_run(unsigned threads)
 		event_base_loop(base, EVLOOP_ONCE);
 	for (int i = 0; i < NREQS; i++) {
 		n += reqs[i].replied;
+		refused += reqs[i].rejected;
 		signer_work_open_clear(&reqs[i].open);
 		signer_work_reply_clear(&reqs[i].reply);
 		signer_request_clear(&reqs[i].rq);
 		free(reqs[i].content);
 	}
-	assert_int_equal(n, NREQS);
+	assert_int_equal(n, NREQS - NREQS / 4);
+	assert_int_equal(refused, NREQS / 4);
 	nip44_cache_stats(k.cache, &hits, &misses);
-	assert_int_equal(hits + misses - hits0 - misses0, 2 * NREQS); /* a decrypt, an encrypt */
-	assert_true(misses - misses0 <= 2 * NREQS);
+	/* a decrypt and an encrypt for each good request; nothing for the forged */
+	assert_int_equal(hits + misses - hits0 - misses0, 2 * n);
+	assert_true(misses - misses0 <= 2 * n);
 	workq_free(q);
 	free(reqs);
 	event_base_free(base);
@@ -435,6 +521,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open),
+		cmocka_unit_test(test_open_signature),
 		cmocka_unit_test(test_open_undecryptable),
 		cmocka_unit_test(test_reply_sign_event),
 		cmocka_unit_test(test_reply_op_fails),

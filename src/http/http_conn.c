@@ -7,6 +7,7 @@
 #include "http/http_server_int.h"
 
 #include "core/clock.h"
+#include "core/heap.h"
 
 #include <event2/http.h>
 #include <stdint.h>
@@ -16,6 +17,17 @@ static struct http_conn *http_conn_find(struct http_server *srv, struct evhttp_c
 static size_t http_conn_bucket(const struct evhttp_connection *evcon, size_t cap);
 static void http_conn_hash_grow(struct http_server *srv);
 static void http_conn_on_close(struct evhttp_connection *evcon, void *arg);
+static void http_conn_trim(struct http_server *srv);
+
+/*
+ * After a crowd of connections (HTTP_CONN_TRIM_PEAK or more open at once)
+ * has gone down to an eighth of its peak, the pages their buffers used are
+ * given back to the kernel: memory goes back after a flood of slow clients.
+ * The trim waits HTTP_CONN_TRIM_DELAY_MS: libevent frees a connection's
+ * buffers after its close callback, and the stragglers of the crowd go too.
+ */
+#define HTTP_CONN_TRIM_PEAK	64
+#define HTTP_CONN_TRIM_DELAY_MS 100
 
 /* The entry of evcon, added (with its close callback) on first use; NULL: no memory. */
 struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connection *evcon)
@@ -41,6 +53,8 @@ struct http_conn *http_conn_track(struct http_server *srv, struct evhttp_connect
 	conn->hnext = srv->htab[b];
 	srv->htab[b] = conn;
 	srv->nconns++;
+	if (srv->nconns > srv->conns_peak)
+		srv->conns_peak = srv->nconns;
 	evhttp_connection_set_closecb(evcon, http_conn_on_close, conn);
 	http_body_watch(srv, conn);
 	return conn;
@@ -128,4 +142,23 @@ void http_conn_forget(struct http_conn *conn)
 	if (conn->next != NULL)
 		conn->next->prev = conn->prev;
 	free(conn);
+	http_conn_trim(srv);
+}
+
+/* A crowd of connections has mostly gone: give the heap's free pages back soon. */
+static void http_conn_trim(struct http_server *srv)
+{
+	if (srv->conns_peak < HTTP_CONN_TRIM_PEAK || srv->nconns > srv->conns_peak / 8 ||
+	    clock_timer_pending(srv->trim_timer))
+		return;
+	clock_timer_start(srv->trim_timer, HTTP_CONN_TRIM_DELAY_MS);
+}
+
+/* Give the heap's free pages back; the next crowd is counted from what is open now. */
+void http_conn_trim_now(void *arg)
+{
+	struct http_server *srv = arg;
+
+	srv->conns_peak = srv->nconns;
+	(void)heap_trim();
 }

@@ -151,7 +151,9 @@ int http_server_new(struct http_server **out, struct event_base *base, struct cl
 	srv->http = evhttp_new(base);
 	srv->teardown_timer = clock_timer_new(clk, http_server_teardown_now, srv);
 	srv->idle_timer = clock_timer_new(clk, http_server_close_idle_now, srv);
-	if (srv->http == NULL || srv->teardown_timer == NULL || srv->idle_timer == NULL)
+	srv->trim_timer = clock_timer_new(clk, http_conn_trim_now, srv);
+	if (srv->http == NULL || srv->teardown_timer == NULL || srv->idle_timer == NULL ||
+	    srv->trim_timer == NULL)
 		goto fail;
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_headers_bytes);
 	srv->max_body = cfg->max_body_bytes;
@@ -257,6 +259,7 @@ void http_server_free(struct http_server *srv)
 	http_admit_free(srv);
 	clock_timer_free(srv->teardown_timer);
 	clock_timer_free(srv->idle_timer);
+	clock_timer_free(srv->trim_timer);
 	free(srv->htab);
 	if (srv->metrics != NULL)
 		http_probes_unregister(srv); /* nothing when it registered none */

@@ -97,6 +97,7 @@ struct http_server {
 	struct http_conn *conns;
 	struct http_conn **htab; /* conns by evcon: hcap buckets (a power of two) */
 	size_t hcap, nconns;	 /* nconns: every open connection tracked */
+	size_t conns_peak;	 /* the most open since the heap was last trimmed */
 	size_t ncarried;	 /* ... of which have carried a request */
 	struct http_admit admit; /* connection cap, accept pauses, evictions (http_admit.c) */
 	struct http_body body;	 /* request body budget (http_body.c) */
@@ -109,6 +110,7 @@ struct http_server {
 	struct component *teardown_c[COMPONENT_OP_COUNT_]; /* deferred abort/close */
 	struct clock_timer *teardown_timer;
 	struct clock_timer *idle_timer; /* closes idle connections outside callbacks */
+	struct clock_timer *trim_timer; /* gives memory back after a crowd has gone */
 	struct metrics *metrics;
 	bool own_metrics;
 	struct metrics_family *m_requests, *m_inflight, *m_duration;
@@ -123,6 +125,9 @@ bool http_conn_busy(const struct http_conn *conn);
 
 /* Unlink and free a connection entry (its evhttp connection may be gone already). */
 void http_conn_forget(struct http_conn *conn);
+
+/* The trim timer's callback: give the heap's free pages back (clock_timer_fn). */
+void http_conn_trim_now(void *arg);
 
 /* A connection is going away (http_conn.c's close callback): drop its exchanges. */
 void http_server_conn_gone(struct http_server *srv, struct evhttp_connection *evcon);

@@ -90,20 +90,14 @@ static int http_admit_metrics(struct http_server *srv)
 {
 	static const char *const listener[] = {"listener", NULL};
 	struct metrics *m = srv->metrics;
-	struct metrics_family *f;
 
-	f = metrics_find(m, "keycastd_http_connections");
-	srv->admit.m_conns =
-		f != NULL ? f
-			  : metrics_gauge(m, "keycastd_http_connections",
-					  "Open HTTP connections, by listener.", listener);
-	f = metrics_find(m, "keycastd_http_connections_evicted_total");
-	srv->admit.m_evicted =
-		f != NULL ? f
-			  : metrics_counter(m, "keycastd_http_connections_evicted_total",
-					    "HTTP connections closed to make room: over the cap or "
-					    "after an accept error, by listener.",
-					    listener);
+	srv->admit.m_conns = http_server_family(m, METRICS_GAUGE, "keycastd_http_connections",
+						"Open HTTP connections, by listener.", listener);
+	srv->admit.m_evicted = http_server_family(
+		m, METRICS_COUNTER, "keycastd_http_connections_evicted_total",
+		"HTTP connections closed to make room: over the cap or after an accept error, "
+		"by listener.",
+		listener);
 	if (srv->admit.m_conns == NULL || srv->admit.m_evicted == NULL)
 		return -1;
 	(void)metrics_counter_add(srv->admit.m_evicted, (const char *const[]){srv->name}, 0);

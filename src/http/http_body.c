@@ -75,28 +75,21 @@ static int http_body_metrics(struct http_server *srv)
 	struct metrics *m = srv->metrics;
 	struct http_body *b = &srv->body;
 
-	b->m_buffered = metrics_find(m, "keycastd_http_body_buffered_bytes");
-	if (b->m_buffered == NULL)
-		b->m_buffered = metrics_gauge(
-			m, "keycastd_http_body_buffered_bytes",
-			"Request bytes an HTTP listener holds now: of requests being received "
-			"(headers and body so far) and the bodies of requests being answered.",
-			listener);
-	b->m_budget = metrics_find(m, "keycastd_http_body_budget_bytes");
-	if (b->m_budget == NULL)
-		b->m_budget =
-			metrics_gauge(m, "keycastd_http_body_budget_bytes",
-				      "Request body bytes an HTTP listener buffers at most "
-				      "(http_max_body_total_bytes on the API port; 0 where no "
-				      "route takes a body).",
-				      listener);
-	b->m_refused = metrics_find(m, "keycastd_http_body_refused_total");
-	if (b->m_refused == NULL)
-		b->m_refused = metrics_counter(
-			m, "keycastd_http_body_refused_total",
-			"HTTP requests refused (413) because the listener's body budget had no "
-			"room for their body.",
-			listener);
+	b->m_buffered = http_server_family(
+		m, METRICS_GAUGE, "keycastd_http_body_buffered_bytes",
+		"Request bytes an HTTP listener holds now: of requests being received "
+		"(headers and body so far) and the bodies of requests being answered.",
+		listener);
+	b->m_budget = http_server_family(m, METRICS_GAUGE, "keycastd_http_body_budget_bytes",
+					 "Request body bytes an HTTP listener buffers at most "
+					 "(http_max_body_total_bytes on the API port; 0 where no "
+					 "route takes a body).",
+					 listener);
+	b->m_refused = http_server_family(
+		m, METRICS_COUNTER, "keycastd_http_body_refused_total",
+		"HTTP requests refused (413) because the listener's body budget had no "
+		"room for their body.",
+		listener);
 	if (b->m_buffered == NULL || b->m_budget == NULL || b->m_refused == NULL)
 		return -1;
 	(void)metrics_counter_add(b->m_refused, me, 0);

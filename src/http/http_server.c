@@ -43,9 +43,6 @@
 static int http_server_listen(struct http_server *srv, const struct http_server_config *cfg,
 			      char *err, size_t errlen);
 static int http_server_metrics_init(struct http_server *srv, struct metrics *m);
-static struct metrics_family *http_server_family(struct metrics *m, enum metrics_type type,
-						 const char *name, const char *help,
-						 const char *const *labels);
 static void http_server_dispatch(struct evhttp_request *req, void *arg);
 static const struct http_route *http_server_route(struct http_server *srv, const char *path);
 static unsigned http_server_method(enum evhttp_cmd_type cmd);
@@ -233,9 +230,9 @@ static int http_server_metrics_init(struct http_server *srv, struct metrics *m)
 }
 
 /* The family name of type in m, registered now if it is not yet; NULL on a clash or ENOMEM. */
-static struct metrics_family *http_server_family(struct metrics *m, enum metrics_type type,
-						 const char *name, const char *help,
-						 const char *const *labels)
+struct metrics_family *http_server_family(struct metrics *m, enum metrics_type type,
+					  const char *name, const char *help,
+					  const char *const *labels)
 {
 	struct metrics_family *f = metrics_find(m, name);
 

@@ -7,6 +7,7 @@
 #define KC_HTTP_SERVER_INT_H
 
 #include "core/component.h"
+#include "core/metrics.h"
 #include "core/ratelimit.h"
 #include "http/http_server.h"
 
@@ -125,6 +126,15 @@ bool http_conn_busy(const struct http_conn *conn);
 
 /* Unlink and free a connection entry (its evhttp connection may be gone already). */
 void http_conn_forget(struct http_conn *conn);
+
+/*
+ * The family name of type in m (histograms get the request-duration
+ * buckets), registered now unless a listener sharing m did; NULL when one
+ * of another type has the name, or on ENOMEM.
+ */
+struct metrics_family *http_server_family(struct metrics *m, enum metrics_type type,
+					  const char *name, const char *help,
+					  const char *const *labels);
 
 /* The trim timer's callback: give the heap's free pages back (clock_timer_fn). */
 void http_conn_trim_now(void *arg);

@@ -180,9 +180,15 @@ static void clock_timer_fire(struct clock_timer *t)
 /* Monotonic milliseconds from CLOCK_MONOTONIC. */
 static int64_t clock_libevent_now(struct clock *clk)
 {
+	(void)clk;
+	return clock_mono_ms();
+}
+
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t clock_mono_ms(void)
+{
 	struct timespec ts;
 
-	(void)clk;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

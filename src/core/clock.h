@@ -34,6 +34,13 @@ void clock_free(struct clock *clk);
 /* Milliseconds since an arbitrary, fixed origin (monotonic). */
 int64_t clock_now_ms(struct clock *clk);
 
+/*
+ * CLOCK_MONOTONIC in milliseconds, with no clock object: for blocking
+ * code off the loop (the admin commands' waits, the boot's lock wait).
+ * The libevent clock reads the same time.
+ */
+int64_t clock_mono_ms(void);
+
 /* A new stopped timer that calls cb(arg) when it fires. NULL on ENOMEM. */
 struct clock_timer *clock_timer_new(struct clock *clk, clock_cb cb, void *arg);
 

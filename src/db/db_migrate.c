@@ -4,6 +4,7 @@
 #include "db/db_migrate.h"
 #include "db/db_redact.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "db/db_sql.h"
 #include "db/db_sync.h"
@@ -17,7 +18,6 @@
 static int db_migrate_try_lock(PGconn *conn, bool *got, char *err, size_t errlen);
 static int db_migrate_lock(PGconn *conn, int64_t timeout_ms, char *err, size_t errlen);
 static int db_migrate_lock_timed_out(PGconn *conn, int64_t timeout_ms, char *err, size_t errlen);
-static int64_t db_migrate_now_ms(void);
 static void db_migrate_sleep_ms(int64_t ms);
 static void db_migrate_unlock(PGconn *conn);
 static int db_migrate_apply(PGconn *conn, const struct db_migration *m, char *err, size_t errlen);
@@ -51,15 +51,6 @@ int db_migrate_status(PGconn *conn, struct db_schema_status *out, char *err, siz
 		out->pending += db_migrations[i].version > out->current;
 	out->newer = out->current > out->latest;
 	return 0;
-}
-
-/* CLOCK_MONOTONIC in milliseconds. */
-static int64_t db_migrate_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Sleep ms milliseconds (a signal cutting it short only makes the next try earlier). */
@@ -103,7 +94,7 @@ static int db_migrate_lock_timed_out(PGconn *conn, int64_t timeout_ms, char *err
 /* Take the migration lock within timeout_ms, saying so when another session holds it. */
 static int db_migrate_lock(PGconn *conn, int64_t timeout_ms, char *err, size_t errlen)
 {
-	int64_t deadline = db_migrate_now_ms() + timeout_ms, left;
+	int64_t deadline = clock_mono_ms() + timeout_ms, left;
 	bool got = false, said = false;
 
 	for (;;) {
@@ -116,7 +107,7 @@ static int db_migrate_lock(PGconn *conn, int64_t timeout_ms, char *err, size_t e
 				 "waiting for the migration lock (another replica is migrating)",
 				 log_ms("lock_timeout_ms", timeout_ms));
 		said = true;
-		left = deadline - db_migrate_now_ms();
+		left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return db_migrate_lock_timed_out(conn, timeout_ms, err, errlen);
 		db_migrate_sleep_ms(left < DB_MIGRATE_LOCK_RETRY_MS ? left

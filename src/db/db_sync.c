@@ -3,6 +3,7 @@
  */
 #include "db/db_sync.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "db/db_redact.h"
 
@@ -12,12 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void db_sync_message(char *err, size_t errlen, const char *msg);
 static void db_sync_notice(void *arg, const char *message);
 static int64_t db_sync_wait_ms(PGconn *conn);
-static int64_t db_sync_now_ms(void);
 static PGresult *db_sync_await(PGconn *conn, int64_t wait_ms, char *err, size_t errlen);
 
 /* Copy the first line of msg into err, credentials taken out. */
@@ -97,24 +96,15 @@ static int64_t db_sync_wait_ms(PGconn *conn)
 	return (int64_t)ms + DB_SYNC_GRACE_MS;
 }
 
-/* CLOCK_MONOTONIC in milliseconds. */
-static int64_t db_sync_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Wait up to wait_ms for the answer to what was sent; its last result, or NULL with err. */
 static PGresult *db_sync_await(PGconn *conn, int64_t wait_ms, char *err, size_t errlen)
 {
-	int64_t deadline = db_sync_now_ms() + wait_ms, left;
+	int64_t deadline = clock_mono_ms() + wait_ms, left;
 	PGresult *last = NULL, *r;
 
 	while (PQisBusy(conn)) {
 		struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-		left = deadline - db_sync_now_ms();
+		left = deadline - clock_mono_ms();
 		if (left <= 0 || poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left) == 0) {
 			snprintf(err, errlen,
 				 "the database did not answer within %" PRId64

@@ -56,6 +56,7 @@ static void http_body_add(struct http_server *srv, struct http_conn *conn, size_
 static void http_body_clamp(struct http_server *srv, struct http_conn *conn);
 static void http_body_count_refusal(struct http_server *srv);
 static void http_body_gauge(struct http_server *srv);
+static void http_body_budget_gauge(struct http_server *srv);
 
 /* The budget, the log limiter, the families. */
 int http_body_init(struct http_server *srv, const struct http_server_config *cfg)
@@ -94,6 +95,7 @@ static int http_body_metrics(struct http_server *srv)
 		return -1;
 	(void)metrics_counter_add(b->m_refused, me, 0);
 	http_body_gauge(srv);
+	http_body_budget_gauge(srv);
 	return 0;
 }
 
@@ -111,7 +113,7 @@ void http_body_routes(struct http_server *srv)
 	srv->body.limit = m < srv->max_body ? m : srv->max_body;
 	if (srv->http != NULL)
 		evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->body.limit);
-	http_body_gauge(srv);
+	http_body_budget_gauge(srv);
 }
 
 /* Watch what conn receives and what libevent answers on it; bytes already there count. */
@@ -261,12 +263,16 @@ static void http_body_count_refusal(struct http_server *srv)
 		 log_uint("lines_suppressed", suppressed));
 }
 
-/* The listener's bytes counted now, and its budget (0 while no route takes a body). */
+/* The listener's budget: 0 while no route takes a body (it changes with the routes only). */
+static void http_body_budget_gauge(struct http_server *srv)
+{
+	(void)metrics_gauge_set(srv->body.m_budget, (const char *const[]){srv->name},
+				srv->body.limit > 0 ? (double)srv->body.budget : 0);
+}
+
+/* The listener's bytes counted now. */
 static void http_body_gauge(struct http_server *srv)
 {
-	const struct http_body *b = &srv->body;
-	const char *const me[] = {srv->name};
-
-	(void)metrics_gauge_set(b->m_buffered, me, (double)b->buffered);
-	(void)metrics_gauge_set(b->m_budget, me, b->limit > 0 ? (double)b->budget : 0);
+	(void)metrics_gauge_set(srv->body.m_buffered, (const char *const[]){srv->name},
+				(double)srv->body.buffered);
 }
